@@ -1,0 +1,226 @@
+"""Shared fixtures: a small city with one user per role and an outsider.
+
+Compound "north" (北苑小区) is served by manager/electrician/staff; compound "south"
+(南苑小区) by manager_b/electrician_b only; both sit in one community of one district.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from wudian.accounts.models import Department, Role, RoleCode, User
+from wudian.fieldwork.models import Certificate
+from wudian.grid.models import (
+    Building,
+    Community,
+    CommunityAssignment,
+    Compound,
+    CompoundAssignment,
+    District,
+    DistrictAssignment,
+    Feeder,
+    Household,
+    HouseholdMembership,
+    Meter,
+    PropertyCompany,
+    StationArea,
+    Street,
+)
+
+PASSWORD = "correct-horse-battery"  # noqa: S105
+
+
+@dataclass
+class City:
+    district: District
+    street: Street
+    community: Community
+    other_community: Community
+    north: Compound
+    south: Compound
+    north_building: Building
+    south_building: Building
+    station_area: StationArea
+    north_home: Household
+    north_home_2: Household
+    south_home: Household
+    manager: User
+    manager_b: User
+    electrician: User
+    electrician_b: User
+    electrician_expired: User
+    staff: User
+    gridadmin: User
+    dept: User
+    supervisor: User
+    resident: User
+    resident_b: User
+    outsider: User
+    admin: User
+
+
+def make_user(username: str, *roles: str, **fields: Any) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, **fields)
+    if roles:
+        user.roles.set(Role.objects.filter(code__in=roles))
+    return user
+
+
+@pytest.fixture
+def roles(db: None) -> None:
+    for order, code in enumerate(RoleCode):
+        Role.objects.get_or_create(code=code, defaults={"name": str(code.label), "order": order})
+
+
+@pytest.fixture
+def city(roles: None) -> City:
+    district = District.objects.create(code="D1", name="蚌山区", city="蚌埠市")
+    street = Street.objects.create(district=district, code="S1", name="黄庄街道")
+    community = Community.objects.create(
+        street=street, code="CM1", name="涂山社区", service_point_name="涂山社区物电联络站"
+    )
+    other_community = Community.objects.create(street=street, code="CM2", name="延安社区")
+    pm = PropertyCompany.objects.create(name="皖投物业", phone="0552-3012345")
+    north = Compound.objects.create(
+        community=community,
+        property_company=pm,
+        code="NORTH",
+        name="北苑小区",
+        address="涂山路100号",
+    )
+    south = Compound.objects.create(
+        community=other_community, code="SOUTH", name="南苑小区", address="延安路20号"
+    )
+    nb = Building.objects.create(compound=north, code="NORTH-1", name="1号楼")
+    sb = Building.objects.create(compound=south, code="SOUTH-1", name="1号楼")
+    feeder = Feeder.objects.create(code="F1", name="10kV涂山线")
+    area = StationArea.objects.create(feeder=feeder, code="TA1", name="北苑1号台区")
+    area.compounds.add(north)
+
+    def home(building: Building, account: str, room: str, phone: str) -> Household:
+        household = Household.objects.create(
+            building=building,
+            station_area=area,
+            account_no=account,
+            unit="1",
+            room=room,
+            address=f"{building.compound.address}{building.compound.name}{building.name}1单元{room}室",
+            holder_name="王建国",
+            phone=phone,
+        )
+        Meter.objects.create(station_area=area, meter_no=f"M{account}", household=household)
+        return household
+
+    north_home = home(nb, "3400000001", "101", "13800000001")
+    north_home_2 = home(nb, "3400000002", "102", "13800000002")
+    south_home = home(sb, "3400000003", "101", "13800000003")
+    Meter.objects.create(
+        station_area=area, meter_no="SUPPLY-TA1", role=Meter.Role.SUPPLY, multiplier=80
+    )
+
+    manager = make_user(
+        "manager", RoleCode.CUSTOMER_MANAGER, display_name="李经理", phone="13900000001"
+    )
+    manager_b = make_user("manager_b", RoleCode.CUSTOMER_MANAGER, display_name="赵经理")
+    electrician = make_user("electrician", RoleCode.ELECTRICIAN, display_name="张电工")
+    electrician_b = make_user("electrician_b", RoleCode.ELECTRICIAN)
+    electrician_expired = make_user("electrician_expired", RoleCode.ELECTRICIAN)
+    staff = make_user("staff", RoleCode.PROPERTY_STAFF)
+    gridadmin = make_user("gridadmin", RoleCode.GRID_ADMIN)
+    department = Department.objects.create(
+        code="REPAIR", name="抢修班", kind=Department.Kind.REPAIR_CREW, district=district
+    )
+    dept = make_user("dept", RoleCode.DEPARTMENT, department=department)
+    supervisor = make_user("supervisor", RoleCode.SUPERVISOR)
+    resident = make_user("resident", RoleCode.RESIDENT)
+    resident_b = make_user("resident_b", RoleCode.RESIDENT)
+    outsider = make_user("outsider")
+    admin = User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+
+    for user, compound, role in [
+        (manager, north, RoleCode.CUSTOMER_MANAGER),
+        (manager_b, south, RoleCode.CUSTOMER_MANAGER),
+        (electrician, north, RoleCode.ELECTRICIAN),
+        (electrician_expired, north, RoleCode.ELECTRICIAN),
+        (electrician_b, south, RoleCode.ELECTRICIAN),
+        (staff, north, RoleCode.PROPERTY_STAFF),
+    ]:
+        CompoundAssignment.objects.create(user=user, compound=compound, role=role)
+    CommunityAssignment.objects.create(user=gridadmin, community=community)
+    DistrictAssignment.objects.create(user=supervisor, district=district)
+    HouseholdMembership.objects.create(user=resident, household=north_home)
+    HouseholdMembership.objects.create(user=resident_b, household=south_home)
+
+    today = datetime.date.today()
+    for user, number, expires in [
+        (electrician, "T1", today + datetime.timedelta(days=365)),
+        (electrician_b, "T2", today + datetime.timedelta(days=365)),
+        (electrician_expired, "T3", today - datetime.timedelta(days=1)),
+    ]:
+        Certificate.objects.create(
+            holder=user,
+            number=number,
+            issuer="蚌埠市应急管理局",
+            issued_on=expires - datetime.timedelta(days=6 * 365),
+            expires_on=expires,
+        )
+
+    return City(
+        district=district,
+        street=street,
+        community=community,
+        other_community=other_community,
+        north=north,
+        south=south,
+        north_building=nb,
+        south_building=sb,
+        station_area=area,
+        north_home=north_home,
+        north_home_2=north_home_2,
+        south_home=south_home,
+        manager=manager,
+        manager_b=manager_b,
+        electrician=electrician,
+        electrician_b=electrician_b,
+        electrician_expired=electrician_expired,
+        staff=staff,
+        gridadmin=gridadmin,
+        dept=dept,
+        supervisor=supervisor,
+        resident=resident,
+        resident_b=resident_b,
+        outsider=outsider,
+        admin=admin,
+    )
+
+
+@pytest.fixture
+def login(client: Client) -> Any:
+    """login(user) → the test client, logged in as that user."""
+
+    def _login(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache(settings: Any) -> Any:
+    """Login-failure counters live in the cache; every test starts with none. The database
+    cache is rolled back with each test's transaction; with Redis, this worker's keys are
+    removed, so parallel workers do not disturb each other."""
+    yield
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        from django.core.cache import cache
+
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)

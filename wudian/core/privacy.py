@@ -1,0 +1,27 @@
+"""Masking of personal information for people who do not serve a household (PIPL)."""
+
+from __future__ import annotations
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678; 0552-1234567 → 0552-***4567."""
+    if not phone:
+        return ""
+    digits = len(phone)
+    if digits <= 4:
+        return "*" * digits
+    keep_head = 3 if not phone.startswith("0") else phone.find("-") + 1 or 4
+    keep_tail = 4
+    hidden = max(digits - keep_head - keep_tail, 1)
+    return phone[:keep_head] + "*" * hidden + phone[-keep_tail:]
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*; 欧阳娜娜 → 欧***."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_room(text: str) -> str:
+    return "*" * max(len(text), 2) if text else ""
