@@ -22,5 +22,4 @@ urlpatterns = [
         ),
         name="password_change_done",
     ),
-    path("duties/", views.duties, name="duties"),
 ]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("home/", views.home_for_user, name="home_for_user"),
     path("desk/", views.desk, name="desk"),
     path("me/", views.me, name="me"),
+    path("duties/", views.duties, name="duties"),
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from wudian.accounts.models import Role
 from wudian.core.health import run_checks
 
 
@@ -41,3 +42,9 @@ def desk(request: HttpRequest) -> HttpResponse:
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
     return render(request, "core/me.html", {})
+
+
+@require_GET
+def duties(request: HttpRequest) -> HttpResponse:
+    roles = Role.objects.prefetch_related("duties")
+    return render(request, "core/duties.html", {"roles": roles})
