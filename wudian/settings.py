@@ -194,6 +194,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Vendored front-end assets and the site's own CSS live in wudian/static, outside any app.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("WUDIAN_MEDIA_ROOT") or DATA_DIR / "media")

@@ -1,13 +1,30 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from wudian.accounts.models import Role
+from wudian.accounts.models import Role, RoleCode, User
 from wudian.core.health import run_checks
+from wudian.fieldwork.selectors import certificate_status_of
+from wudian.grid.models import Community, District, Household
+from wudian.grid.selectors import (
+    ACCOUNT_NO_RE,
+    compound_contacts,
+    compound_rows,
+    compounds_in_staff_scope,
+    compounds_matching,
+    households_of_resident,
+    manager_loads,
+)
+
+SEARCH_MAX_LENGTH = 50
+DESK_PAGE_SIZE = 50
 
 
 @require_GET
@@ -21,9 +38,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def search_problem(query: str) -> str:
+    """Why a search text cannot be used, or "" when it can."""
+    if len(query) > SEARCH_MAX_LENGTH:
+        return _("Please type at most %(count)d characters.") % {"count": SEARCH_MAX_LENGTH}
+    if any(ord(char) < 32 for char in query):
+        return _("The search text contains characters that cannot be searched.")
+    if query.isdigit() and not ACCOUNT_NO_RE.fullmatch(query):
+        return _("An account number has 10 to 16 digits. Please check it and try again.")
+    return ""
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/index.html", {})
+    """Find your compound by name or by account number (户号)."""
+    query = request.GET.get("q", "").strip()
+    problem = search_problem(query) if query else ""
+    results = compounds_matching(query) if query and not problem else []
+    context = {"query": query, "problem": problem, "results": results, "searched": bool(query)}
+    template = "core/index.html#results" if request.htmx else "core/index.html"  # type: ignore[attr-defined]
+    return render(request, template, context, status=400 if problem else 200)
 
 
 @login_required
@@ -35,13 +69,56 @@ def home_for_user(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def desk(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/desk.html", {})
+    """The staff workbench: what the user's roles serve, their duties and standing."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.is_resident_only:
+        return redirect("core:me")
+    today = timezone.localdate()
+    scope = compounds_in_staff_scope(user)
+    page = Paginator(compound_rows(scope), DESK_PAGE_SIZE).get_page(request.GET.get("page"))
+    oversees = user.is_superuser or user.has_role(RoleCode.SUPERVISOR, RoleCode.DEPARTMENT)
+    context = {
+        "page": page,
+        "household_total": Household.objects.filter(
+            building__compound__in=scope.values("pk")
+        ).count(),
+        "my_roles": Role.objects.filter(code__in=user.role_codes).prefetch_related("duties"),
+        "certificate": (
+            certificate_status_of(user, on=today) if user.has_role(RoleCode.ELECTRICIAN) else None
+        ),
+        "communities": (
+            Community.objects.filter(assignments__user=user).select_related("street")
+            if user.has_role(RoleCode.GRID_ADMIN)
+            else []
+        ),
+        "districts": (
+            District.objects.filter(assignments__user=user)
+            if user.has_role(RoleCode.SUPERVISOR)
+            else []
+        ),
+        "department": (user.department if user.has_role(RoleCode.DEPARTMENT) else None),
+        "manager_loads": manager_loads(scope) if oversees else [],
+        "today": today,
+    }
+    return render(request, "core/desk.html", context)
 
 
 @login_required
+@require_GET
 def me(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/me.html", {})
+    """A resident's own households, each with whom to call."""
+    user: User = request.user  # type: ignore[assignment]
+    households = list(
+        households_of_resident(user)
+        .select_related("building__compound__community")
+        .order_by("account_no")
+    )
+    compounds = list({h.building.compound_id: h.building.compound for h in households}.values())
+    contacts = compound_contacts(compounds, on=timezone.localdate())
+    homes = [(h, contacts[h.building.compound_id]) for h in households]
+    return render(request, "core/me.html", {"homes": homes})
 
 
 @require_GET

@@ -1,5 +1,128 @@
-from __future__ import annotations
+from typing import Any
 
-from ninja import Router
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
+from pydantic import Field
+
+from wudian.accounts.models import User
+from wudian.grid.models import Household
+from wudian.grid.schemas import ErrorOut, HouseholdContactIn, HouseholdOut
+from wudian.grid.selectors import (
+    HouseholdView,
+    household_views_for,
+    households_listed_for,
+    households_of_resident_detailed,
+    households_visible_to,
+)
+from wudian.grid.services import household_update_contact
 
 router = Router(tags=["grid"])
+
+
+def _caller(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
+
+
+class HouseholdPagination(PageNumberPagination):
+    """Page numbers; each page's households are wrapped for the caller (masking decided in
+    one query per page)."""
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Household], pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page["items"] = household_views_for(_caller(request), list(page["items"]))
+        return page
+
+
+class HouseholdFilters(Schema):
+    compound: str | None = Field(None, max_length=32, description="Code of a compound")
+    q: str | None = Field(
+        None,
+        max_length=32,
+        description="Part of an account number, or a room number",
+    )
+
+
+def _not_found() -> HttpError:
+    return HttpError(404, _("No such household, or it is outside your scope."))
+
+
+def _visible_household(user: User, household_id: int) -> Household:
+    household = (
+        households_visible_to(user)
+        .select_related("building__compound", "station_area")
+        .filter(pk=household_id)
+        .first()
+    )
+    if household is None:
+        raise _not_found()
+    return household
+
+
+@router.get("/me/households", response=list[HouseholdOut], summary="My households")
+def my_households(request: HttpRequest) -> list[HouseholdView]:
+    """The caller's own household accounts (as a resident), unmasked."""
+    households = households_of_resident_detailed(_caller(request))
+    return [HouseholdView(household=household, masked=False) for household in households]
+
+
+@router.get("/households", response=list[HouseholdOut], summary="Households in my scope")
+@paginate(HouseholdPagination)
+def household_list(request: HttpRequest, filters: Query[HouseholdFilters]) -> QuerySet[Household]:
+    """Households the caller may see; contact data is masked where the caller does not
+    serve the household."""
+    return households_listed_for(_caller(request), compound=filters.compound, q=filters.q)
+
+
+@router.get(
+    "/households/{household_id}",
+    response={200: HouseholdOut, 404: ErrorOut},
+    summary="One household",
+)
+def household_detail(request: HttpRequest, household_id: int) -> HouseholdView:
+    user = _caller(request)
+    household = _visible_household(user, household_id)
+    return household_views_for(user, [household])[0]
+
+
+@router.patch(
+    "/households/{household_id}",
+    response={200: HouseholdOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Change a household's contact details",
+)
+def household_update(request: HttpRequest, household_id: int, payload: HouseholdContactIn) -> Any:
+    """Residents of the household and the compound's customer manager and property staff
+    may change the phone number and holder name."""
+    user = _caller(request)
+    household = _visible_household(user, household_id)
+    try:
+        household = household_update_contact(
+            household=household,
+            by=user,
+            phone=payload.phone,
+            holder_name=payload.holder_name,
+        )
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from exc
+    except DjangoValidationError as exc:
+        return Status(422, _validation_error_body(exc))
+    return household_views_for(user, [household])[0]
+
+
+def _validation_error_body(exc: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(exc, "error_dict"):
+        errors = [
+            {"loc": ["body", name], "msg": message, "type": "value_error"}
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+        return {"detail": " ".join(str(error["msg"]) for error in errors), "errors": errors}
+    return {"detail": " ".join(exc.messages), "errors": None}

@@ -1,0 +1,82 @@
+"""GET /api/v1/me and the API's documentation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from wudian.accounts.services import api_token_issue
+from wudian.conftest import City
+
+pytestmark = pytest.mark.django_db
+
+
+def get_me(client: Client, user: Any) -> dict[str, Any]:
+    token = api_token_issue(user=user).token
+    response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_me_of_a_customer_manager(client: Client, city: City) -> None:
+    body = get_me(client, city.manager)
+
+    assert body["id"] == city.manager.pk
+    assert body["username"] == "manager"
+    assert body["display_name"] == "李经理"
+    assert body["is_superuser"] is False
+    assert [role["code"] for role in body["roles"]] == ["customer_manager"]
+    assert body["roles"][0]["name"]
+    assert body["scope"] == {
+        "compounds": [{"code": "NORTH", "name": "北苑小区", "role": "customer_manager"}],
+        "communities": [],
+        "districts": [],
+        "households": [],
+    }
+
+
+def test_me_of_a_resident_lists_their_households(client: Client, city: City) -> None:
+    scope = get_me(client, city.resident)["scope"]
+
+    assert scope["households"] == [city.north_home.pk]
+    assert scope["compounds"] == [{"code": "NORTH", "name": "北苑小区", "role": "resident"}]
+
+
+def test_me_of_a_grid_admin_lists_community_and_its_compounds(client: Client, city: City) -> None:
+    scope = get_me(client, city.gridadmin)["scope"]
+
+    assert scope["communities"] == ["CM1"]
+    assert scope["compounds"] == [{"code": "NORTH", "name": "北苑小区", "role": "grid_admin"}]
+
+
+def test_me_of_supervisor_and_department_lists_the_district(client: Client, city: City) -> None:
+    assert get_me(client, city.supervisor)["scope"]["districts"] == ["D1"]
+    assert get_me(client, city.dept)["scope"]["districts"] == ["D1"]
+
+
+def test_me_of_an_outsider_has_an_empty_scope(client: Client, city: City) -> None:
+    body = get_me(client, city.outsider)
+    assert body["roles"] == []
+    assert body["scope"] == {"compounds": [], "communities": [], "districts": [], "households": []}
+
+
+def test_me_of_a_superuser(client: Client, city: City) -> None:
+    assert get_me(client, city.admin)["is_superuser"] is True
+
+
+def test_me_works_with_a_session(login: Any, city: City) -> None:
+    response = login(city.staff).get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.json()["scope"]["compounds"][0]["role"] == "property_staff"
+
+
+def test_openapi_schema_and_docs_are_served(client: Client, city: City) -> None:
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in ["/api/v1/auth/token", "/api/v1/me", "/api/v1/me/households", "/api/v1/households"]:
+        assert path in paths
+    assert "/api/v1/households/{household_id}" in paths
+    assert client.get("/api/v1/docs").status_code == 200

@@ -1,0 +1,81 @@
+"""The start page: a visitor finds their compound by name or account number."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from wudian.conftest import City
+from wudian.grid.models import Compound
+
+
+def test_search_by_part_of_the_name_lists_the_compound(client: Client, city: City) -> None:
+    response = client.get("/", {"q": "北苑"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "北苑小区" in body
+    assert "/c/NORTH/" in body
+    assert "南苑小区" not in body
+
+
+def test_search_by_account_number_reveals_only_the_compound(client: Client, city: City) -> None:
+    home = city.north_home
+    response = client.get("/", {"q": home.account_no})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "/c/NORTH/" in body
+    for secret in (home.holder_name, home.phone, home.address, home.meter.meter_no):
+        assert secret not in body
+
+
+def test_unknown_account_number_finds_nothing(client: Client, city: City) -> None:
+    response = client.get("/", {"q": "3499999999"})
+    assert response.status_code == 200
+    assert "/c/" not in response.content.decode()
+
+
+def test_empty_query_shows_the_form_without_results(client: Client, city: City) -> None:
+    response = client.get("/", {"q": "   "})
+    assert response.status_code == 200
+    assert 'name="q"' in response.content.decode()
+    assert "/c/NORTH/" not in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["北" * 51, "123", "北苑\x00", "12345678901234567"])
+def test_bad_query_gets_400_with_a_message(client: Client, city: City, query: str) -> None:
+    response = client.get("/", {"q": query})
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert "/c/NORTH/" not in response.content.decode()
+
+
+def test_htmx_request_renders_only_the_results(client: Client, city: City) -> None:
+    response = client.get("/", {"q": "北苑"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="results"')
+    assert "<html" not in body
+    assert "/c/NORTH/" in body
+
+
+def test_results_are_limited(client: Client, city: City) -> None:
+    Compound.objects.bulk_create(
+        Compound(community=city.community, code=f"X{i}", name=f"测试小区{i}", address="测试路")
+        for i in range(30)
+    )
+    response = client.get("/", {"q": "测试小区"})
+    assert response.content.decode().count('class="result-link"') == 20
+
+
+def test_page_offers_login_and_english_switch(client: Client, city: City) -> None:
+    body = client.get("/").content.decode()
+    assert "/accounts/login/" in body
+    assert 'action="/i18n/setlang/"' in body
+    assert 'href="tel:95598"' in body
+
+
+def test_switching_to_english_translates_the_page(client: Client, city: City) -> None:
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
+    assert response.status_code == 200
+    assert '<html lang="en"' in response.content.decode()
+    assert "Find your compound" in response.content.decode()

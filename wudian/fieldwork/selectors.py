@@ -1,0 +1,51 @@
+"""Reads of fieldwork data: who may take fault repairs, and certificate status."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from wudian.accounts.models import User
+from wudian.fieldwork.models import Certificate
+
+
+def valid_certificate_holders(users: Iterable[User | int], *, on: datetime.date) -> set[int]:
+    """The ids of those users who hold a low-voltage certificate valid on that day (one query)."""
+    ids = {user if isinstance(user, int) else user.pk for user in users}
+    if not ids:
+        return set()
+    return set(
+        Certificate.objects.filter(
+            holder_id__in=ids,
+            kind=Certificate.Kind.LOW_VOLTAGE,
+            issued_on__lte=on,
+            expires_on__gte=on,
+        ).values_list("holder_id", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class CertificateStatus:
+    """An electrician's standing for fault repairs on one day."""
+
+    certificate: Certificate | None
+    valid: bool
+
+    @property
+    def expired(self) -> bool:
+        return self.certificate is not None and not self.valid
+
+
+def certificate_status_of(user: User, *, on: datetime.date) -> CertificateStatus:
+    """The user's low-voltage certificate that matters on that day: a valid one if any,
+    otherwise the one that expired last (so the page can say since when)."""
+    certificates = list(
+        Certificate.objects.filter(holder=user, kind=Certificate.Kind.LOW_VOLTAGE).order_by(
+            "-expires_on"
+        )
+    )
+    for certificate in certificates:
+        if certificate.is_valid_on(on):
+            return CertificateStatus(certificate=certificate, valid=True)
+    return CertificateStatus(certificate=certificates[0] if certificates else None, valid=False)

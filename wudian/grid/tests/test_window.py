@@ -1,0 +1,121 @@
+"""/c/<code>/: the compound's public power service window."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from wudian.accounts.models import Duty, Role, RoleCode
+from wudian.conftest import City, make_user
+from wudian.fieldwork.models import Certificate
+from wudian.fieldwork.selectors import valid_certificate_holders
+from wudian.grid.models import CompoundAssignment, DutyShift
+
+
+def test_window_shows_the_manager_with_phone_and_duties(client: Client, city: City) -> None:
+    role = Role.objects.get(code=RoleCode.CUSTOMER_MANAGER)
+    Duty.objects.create(role=role, text="巡视供电设备测试", text_en="Patrol test")
+    response = client.get("/c/NORTH/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "北苑小区" in body
+    assert "李经理" in body
+    assert 'href="tel:13900000001"' in body
+    assert "巡视供电设备测试" in body
+    assert "涂山社区物电联络站" in body
+    assert "皖投物业" in body
+    assert 'href="tel:0552-3012345"' in body
+    assert 'href="tel:95598"' in body
+    assert "/accounts/login/?next=/me/" in body
+    # No photo: an initials avatar stands in for it.
+    assert '<span class="avatar" aria-hidden="true">李</span>' in body
+
+
+def test_window_shows_no_household_data(client: Client, city: City) -> None:
+    body = client.get("/c/NORTH/").content.decode()
+    for home in (city.north_home, city.north_home_2):
+        for secret in (home.account_no, home.holder_name, home.phone, home.address):
+            assert secret not in body
+
+
+def test_window_without_roster_lists_all_electricians_with_certificates(
+    client: Client, city: City
+) -> None:
+    body = client.get("/c/NORTH/").content.decode()
+    assert "张电工" in body
+    assert "electrician_expired" in body
+    assert body.count("badge-ok") == 1
+    assert body.count("badge-warn") == 1
+    assert "electrician_b" not in body
+
+
+def test_window_shows_only_the_electrician_on_duty_today(client: Client, city: City) -> None:
+    today = timezone.localdate()
+    DutyShift.objects.create(
+        compound=city.north, electrician=city.electrician_expired, weekday=today.isoweekday()
+    )
+    tomorrow = (today + datetime.timedelta(days=1)).isoweekday()
+    DutyShift.objects.create(compound=city.north, electrician=city.electrician, weekday=tomorrow)
+    body = client.get("/c/NORTH/").content.decode()
+    assert "electrician_expired" in body
+    assert "张电工" not in body
+    assert "badge-warn" in body
+    assert "badge-ok" not in body
+
+
+def test_window_of_unknown_compound_is_404(client: Client, city: City) -> None:
+    assert client.get("/c/NOPE/").status_code == 404
+    assert client.get("/c/%00bad/").status_code == 404
+
+
+def test_window_without_manager_points_to_95598(client: Client, city: City) -> None:
+    CompoundAssignment.objects.filter(compound=city.north, role="customer_manager").delete()
+    response = client.get("/c/NORTH/")
+    assert response.status_code == 200
+    assert "李经理" not in response.content.decode()
+
+
+def _count_queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_window_query_count_is_constant(client: Client, city: City) -> None:
+    baseline = _count_queries(client, "/c/NORTH/")
+    today = timezone.localdate()
+    for i in range(5):
+        user = make_user(f"extra{i}", RoleCode.ELECTRICIAN)
+        CompoundAssignment.objects.create(user=user, compound=city.north, role="electrician")
+        DutyShift.objects.create(compound=city.north, electrician=user, weekday=today.isoweekday())
+        Certificate.objects.create(
+            holder=user,
+            number=f"X{i}",
+            issued_on=today - datetime.timedelta(days=10),
+            expires_on=today + datetime.timedelta(days=10),
+        )
+    assert _count_queries(client, "/c/NORTH/") == baseline
+    assert baseline <= 6
+
+
+def test_valid_certificate_holders_reads_once(city: City, django_assert_num_queries: Any) -> None:
+    users = [city.electrician, city.electrician_b, city.electrician_expired, city.manager]
+    with django_assert_num_queries(1):
+        holders = valid_certificate_holders(users, on=timezone.localdate())
+    assert holders == {city.electrician.pk, city.electrician_b.pk}
+
+
+@pytest.mark.parametrize(("days_after_expiry", "valid"), [(0, True), (1, False)])
+def test_certificate_is_valid_through_its_expiry_day(
+    city: City, days_after_expiry: int, valid: bool
+) -> None:
+    expires = city.electrician_expired.certificates.get().expires_on
+    on = expires + datetime.timedelta(days=days_after_expiry)
+    held = valid_certificate_holders([city.electrician_expired.pk], on=on)
+    assert held == ({city.electrician_expired.pk} if valid else set())
