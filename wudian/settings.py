@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "wudian.accounts",
     "wudian.grid",
     "wudian.fieldwork",
+    "wudian.analytics",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,10 @@ NOTIFY_URLS = envlist("WUDIAN_NOTIFY_URLS")
 API_TOKEN_DAYS = envint("WUDIAN_API_TOKEN_DAYS", 30)
 LOGIN_FAILURE_LIMIT = envint("WUDIAN_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_SECONDS = envint("WUDIAN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# One office often shares one address, so the per-address limit is higher than per-user.
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = envint(
+    "WUDIAN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 4 * LOGIN_FAILURE_LIMIT
+)
 
 DEMO_PASSWORD = "wudian-demo"  # noqa: S105  refused unless DEBUG, see accounts.backends
 

@@ -113,7 +113,7 @@ def api_tokens_revoke_all(*, user: User) -> int:
 
 def _limits() -> tuple[int, int]:
     per_user = settings.LOGIN_FAILURE_LIMIT
-    per_address = getattr(settings, "LOGIN_FAILURE_LIMIT_PER_ADDRESS", per_user * 4)
+    per_address = settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS
     return per_address, per_user
 
 

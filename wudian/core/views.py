@@ -5,7 +5,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -14,16 +13,15 @@ from wudian.core.health import run_checks
 from wudian.fieldwork.selectors import certificate_status_of
 from wudian.grid.models import Community, District, Household
 from wudian.grid.selectors import (
-    ACCOUNT_NO_RE,
     compound_contacts,
     compound_rows,
     compounds_in_staff_scope,
     compounds_matching,
     households_of_resident,
     manager_loads,
+    search_text_problem,
 )
 
-SEARCH_MAX_LENGTH = 50
 DESK_PAGE_SIZE = 50
 
 
@@ -38,22 +36,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def search_problem(query: str) -> str:
-    """Why a search text cannot be used, or "" when it can."""
-    if len(query) > SEARCH_MAX_LENGTH:
-        return _("Please type at most %(count)d characters.") % {"count": SEARCH_MAX_LENGTH}
-    if any(ord(char) < 32 for char in query):
-        return _("The search text contains characters that cannot be searched.")
-    if query.isdigit() and not ACCOUNT_NO_RE.fullmatch(query):
-        return _("An account number has 10 to 16 digits. Please check it and try again.")
-    return ""
-
-
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """Find your compound by name or by account number (户号)."""
     query = request.GET.get("q", "").strip()
-    problem = search_problem(query) if query else ""
+    problem = search_text_problem(query) if query else ""
     results = compounds_matching(query) if query and not problem else []
     context = {"query": query, "problem": problem, "results": results, "searched": bool(query)}
     template = "core/index.html#results" if request.htmx else "core/index.html"  # type: ignore[attr-defined]
@@ -70,6 +57,7 @@ def home_for_user(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@never_cache
 def desk(request: HttpRequest) -> HttpResponse:
     """The staff workbench: what the user's roles serve, their duties and standing."""
     user: User = request.user  # type: ignore[assignment]
@@ -107,6 +95,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@never_cache
 def me(request: HttpRequest) -> HttpResponse:
     """A resident's own households, each with whom to call."""
     user: User = request.user  # type: ignore[assignment]

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
@@ -592,9 +592,16 @@ class _Importer:
             instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
-                key = columns.get(name, name)
+                key = "" if name == NON_FIELD_ERRORS else columns.get(name, name)
                 for message in messages:
                     self.error(row, key, message)
+
+    def _field_errors(self, row: Row, model: type[models.Model], name: str, value: Any) -> None:
+        try:
+            model._meta.get_field(name).run_validators(value)  # type: ignore[union-attr]
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.error(row, name, message)
 
     def _required(self, row: Row) -> bool:
         complete = True
@@ -625,6 +632,9 @@ class _Importer:
         for chunk in _chunks(compound_codes):
             self.db_compounds.update((c.code, c) for c in Compound.objects.filter(code__in=chunk))
         self.file_compounds: dict[str, Compound] = {}
+        # Codes of the compounds sheet, valid or not: households of a compound whose own row
+        # is wrong are not reported again as "unknown compound".
+        self.file_compound_codes: set[str] = set()
         self._plan_compounds()
         self._plan_households()
 
@@ -655,6 +665,7 @@ class _Importer:
                 continue
             if code:
                 seen[code] = row
+                self.file_compound_codes.add(code)
             community = communities.get(_key(row.get("community_code")))
             if row.get("community_code") and community is None:
                 self.error(
@@ -786,12 +797,12 @@ class _Importer:
                     gettext("Account number %(account)s also appears in row %(row)d of %(sheet)s.")
                     % {"account": account, "row": first.number, "sheet": first.sheet.title},
                 )
-                continue
-            if account:
+                complete = False
+            elif account:
                 by_account[account] = row
             code = _key(row.get("compound_code"))
             compound = compounds.get(code)
-            if code and compound is None:
+            if code and compound is None and code not in self.file_compound_codes:
                 self.error(
                     row,
                     "compound_code",
@@ -823,7 +834,10 @@ class _Importer:
                     complete = False
                 elif not meter_no:
                     self.error(row, "meter_no", gettext("A multiplier needs a meter number."))
+                else:
+                    self._field_errors(row, Meter, "multiplier", multiplier)
             if meter_no:
+                self._field_errors(row, Meter, "meter_no", meter_no)
                 if meter_no in by_meter:
                     first = by_meter[meter_no]
                     self.error(
@@ -842,12 +856,21 @@ class _Importer:
                     )
                 else:
                     by_meter[meter_no] = row
+            unit, room = _key(row.get("unit")), _key(row.get("room"))
+            values: dict[str, Any] = {"holder_name": row.get("holder_name")}
+            if phone := row.get("phone"):
+                values["phone"] = _phone(phone)
+            if address := row.get("address"):
+                values["address"] = address
             if not complete or compound is None or area is None:
+                # The row will not be written, but its other cells are still checked.
+                probe = Household(account_no=account, unit=unit, room=room, **values)
+                exclude = ["building", "station_area"] + ([] if address else ["address"])
+                self._model_errors(row, probe, exclude, columns)
                 continue
 
             building_name = row.get("building")
             building = self._building(compound, building_name)
-            unit, room = _key(row.get("unit")), _key(row.get("room"))
             location = ((compound.code, building_name), unit, room)
             if location in by_location:
                 first = by_location[location]
@@ -872,12 +895,8 @@ class _Importer:
             existing = self.db_households.get(account)
             household = existing or Household(account_no=account)
             moved = _assign(household, {"building": building, "unit": unit, "room": room})
-            values: dict[str, Any] = {"station_area": area, "holder_name": row.get("holder_name")}
-            if phone := row.get("phone"):
-                values["phone"] = _phone(phone)
-            if address := row.get("address"):
-                values["address"] = address
-            elif existing is None:
+            values["station_area"] = area
+            if not address and existing is None:
                 values["address"] = (
                     f"{compound.address}{compound.name}{building_name}"
                     + (f"{unit}{'' if unit.endswith('单元') else '单元'}" if unit else "")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from wudian.accounts.models import RoleCode, User
 from wudian.core.privacy import mask_name, mask_phone, mask_room
@@ -162,6 +163,18 @@ def customer_manager_of(compound: Compound) -> User | None:
 
 ACCOUNT_NO_RE = re.compile(r"^\d{10,16}$")
 COMPOUND_SEARCH_LIMIT = 20
+SEARCH_MAX_LENGTH = 50
+
+
+def search_text_problem(query: str) -> str:
+    """Why a search text typed by a user cannot be searched, or "" when it can."""
+    if len(query) > SEARCH_MAX_LENGTH:
+        return _("Please type at most %(count)d characters.") % {"count": SEARCH_MAX_LENGTH}
+    if any(ord(char) < 32 for char in query):
+        return _("The search text contains characters that cannot be searched.")
+    if query.isdigit() and not ACCOUNT_NO_RE.fullmatch(query):
+        return _("An account number has 10 to 16 digits. Please check it and try again.")
+    return ""
 
 
 def compounds_matching(query: str, *, limit: int = COMPOUND_SEARCH_LIMIT) -> list[Compound]:

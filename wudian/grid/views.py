@@ -5,16 +5,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import Duty, RoleCode, User
-from wudian.core.views import search_problem
 from wudian.grid.models import Compound
 from wudian.grid.selectors import (
     compound_contacts,
     compounds_in_staff_scope,
     household_views_for,
     households_of_compound,
+    search_text_problem,
 )
 
 HOUSEHOLD_PAGE_SIZE = 50
@@ -40,6 +41,7 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@never_cache
 def compound_households(request: HttpRequest, code: str) -> HttpResponse:
     """A compound's household list for the staff who work with it; contact data is masked
     where the user does not serve the compound. Outside the user's scope: 404."""
@@ -50,7 +52,7 @@ def compound_households(request: HttpRequest, code: str) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     problem = ""
     if query:
-        problem = search_problem(query)
+        problem = search_text_problem(query)
         # A partial account number is fine here, unlike the public search.
         if problem and query.isdigit() and len(query) <= 16:
             problem = ""

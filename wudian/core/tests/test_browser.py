@@ -63,6 +63,8 @@ def test_visitor_on_a_phone_finds_the_compound_window(
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(f"{live_server.url}/")
+    page.fill("#q", "123")  # too short for an account number: the 400 answer is shown
+    page.locator("#results [role=alert]").wait_for()
     page.fill("#q", "北苑")  # htmx shows the results while typing, no submit needed
     link = page.locator('a[href="/c/NORTH/"]')
     link.wait_for()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from django.test import Client
 from huey import RedisHuey
 
 from wudian.core import health
@@ -59,7 +60,9 @@ def test_a_malformed_boolean_is_refused(tmp_path: object) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_queue_is_unreachable(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_503_when_the_queue_is_unreachable(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A real Redis client pointed at a port where nothing listens.
     monkeypatch.setattr(health, "HUEY", RedisHuey("unreachable", url="redis://127.0.0.1:1/0"))
     response = client.get("/healthz")

@@ -86,7 +86,7 @@ def run(path: Path, *args: str, language: str = "en") -> str:
 
 def run_failing(path: Path, *args: str, language: str = "en") -> str:
     err = io.StringIO()
-    with pytest.raises(CommandError, match=r"nothing was written|没有写入"):
+    with pytest.raises(CommandError):
         call_command(
             "import_grid",
             str(path),
@@ -249,13 +249,19 @@ def test_existing_households_swap_rooms_and_get_new_meters(city: City, tmp_path:
             HOUSEHOLD_HEADERS,
             household(楼栋="1号楼", 房号="102", 户号="3400000001", 电表号="M3400000002"),
             household(楼栋="1号楼", 房号="101", 户号="3400000002", 电表号="NEW-0002"),
+            # From 南苑小区 into a new building of 北苑小区, keeping its meter.
+            household(楼栋="3号楼", 房号="101", 户号="3400000003", 电表号="M3400000003"),
         ],
     )
 
     output = run(path)
 
-    assert "households: 0 created, 2 updated, 0 unchanged" in output
-    assert "meters: 1 created, 1 updated, 0 unchanged" in output
+    assert "households: 0 created, 3 updated, 0 unchanged" in output
+    assert "meters: 1 created, 1 updated, 1 unchanged" in output
+    assert "meters detached from their previous household: 2" in output
+    moved = Household.objects.select_related("building__compound").get(account_no="3400000003")
+    assert (moved.building.compound, moved.building.name) == (city.north, "3号楼")
+    assert moved.meter.meter_no == "M3400000003"
     city.north_home.refresh_from_db()
     city.north_home_2.refresh_from_db()
     assert (city.north_home.room, city.north_home_2.room) == ("102", "101")
@@ -263,6 +269,41 @@ def test_existing_households_swap_rooms_and_get_new_meters(city: City, tmp_path:
     assert city.north_home_2.meter.meter_no == "NEW-0002"
     old = Meter.objects.get(meter_no="M3400000001")
     assert old.household is None
+
+
+def test_compounds_sheet_updates_a_compound_and_blank_cells_keep_values(
+    city: City, tmp_path: Path
+) -> None:
+    path = write_xlsx(
+        tmp_path / "grid.xlsx",
+        {"compounds": [COMPOUND_HEADERS, ["NORTH", "北苑小区一期", "CM2", "涂山路102号", "", ""]]},
+    )
+
+    output = run(path)
+
+    assert "compounds: 0 created, 1 updated, 0 unchanged" in output
+    city.north.refresh_from_db()
+    assert (city.north.name, city.north.address) == ("北苑小区一期", "涂山路102号")
+    assert city.north.community == city.other_community
+    assert city.north.property_company is not None
+    assert city.north.property_company.name == "皖投物业"
+
+
+def test_households_of_a_bad_compound_row_are_not_reported_twice(
+    city: City, tmp_path: Path
+) -> None:
+    path = write_xlsx(
+        tmp_path / "grid.xlsx",
+        {
+            "小区": [COMPOUND_HEADERS, ["XINHE", "新河苑", "CM1", "", "", ""]],
+            "住户": [HOUSEHOLD_HEADERS, household(小区编码="XINHE")],
+        },
+    )
+
+    report = run_failing(path)
+
+    assert "小区, row 2, column “地址”: This value is required." in report
+    assert "住户" not in report
 
 
 def test_dry_run_validates_and_writes_nothing(city: City, tmp_path: Path) -> None:
@@ -354,17 +395,29 @@ def test_every_bad_row_is_reported_at_once(city: City, tmp_path: Path) -> None:
         [
             HOUSEHOLD_HEADERS,
             household(电话="110"),
-            household(户号="3400100002", 房号="302", 小区编码="NOPE", 电表号="E2"),
-            household(户号="3400100003", 房号="303", 台区编码="", 电表号="E3"),
+            household(户号="3400100002", 房号="302", 小区编码="NOPE", 电表号="E2", 倍率="0"),
+            household(户号="34001", 房号="303", 台区编码="", 电表号="E3", 户名=""),
+            household(户号="3400100002", 房号="304", 电表号="E" * 33),
         ],
     )
     before = grid_counts()
 
     report = run_failing(path)
 
-    assert "row 2, column “电话”" in report
-    assert "row 3, column “小区编码”" in report
-    assert "row 4, column “台区编码”" in report
+    assert report.splitlines() == [
+        "households.csv, row 2, column “电话”: Enter a mainland mobile number (11 digits) or a "
+        "landline such as 0552-1234567.",
+        "households.csv, row 3, column “小区编码”: Unknown compound NOPE: create it first or add "
+        "it to the compounds sheet.",
+        "households.csv, row 3, column “倍率”: The multiplier must be a positive number.",
+        "households.csv, row 4, column “户名”: This value is required.",
+        "households.csv, row 4, column “台区编码”: This value is required.",
+        "households.csv, row 4, column “户号”: An account number is 10 to 16 digits.",
+        "households.csv, row 5, column “户号”: Account number 3400100002 also appears in row 3 "
+        "of households.csv.",
+        "households.csv, row 5, column “电表号”: Ensure this value has at most 32 characters (it "
+        "has 33).",
+    ]
     assert grid_counts() == before
 
 
@@ -441,10 +494,12 @@ def test_unreadable_files_are_refused(
     assert message in report
 
 
-def test_missing_file_is_refused(db: None, tmp_path: Path) -> None:
-    report = run_failing(tmp_path / "nowhere.csv")
+def test_missing_file_is_refused_with_a_failing_exit(db: None, tmp_path: Path) -> None:
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"^1 error; nothing was written\.$"):
+        call_command("import_grid", str(tmp_path / "nowhere.csv"), "--language", "en", stderr=err)
 
-    assert "File not found" in report
+    assert err.getvalue().startswith("nowhere.csv: File not found: ")
 
 
 def test_missing_required_headers_are_named(city: City, tmp_path: Path) -> None:
@@ -564,3 +619,17 @@ def test_many_rows_import_with_a_bounded_number_of_queries(
         report = grid_import(path=write_csv(path, rows))
     assert report.households.updated == 2000
     assert Household.objects.filter(holder_name="李四").count() == 2000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Give the file to import"),
+        (["--template", "out.csv"], "give a path ending .xlsx"),
+        (["households.csv", "--language", "fr"], "Unknown language 'fr'"),
+    ],
+)
+def test_command_refuses_bad_arguments(db: None, args: list[str], message: str) -> None:
+    language = [] if "--language" in args else ["--language", "en"]
+    with pytest.raises(CommandError, match=message):
+        call_command("import_grid", *args, *language)
