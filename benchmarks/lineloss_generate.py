@@ -8,8 +8,8 @@ itself needs little memory.
         [--days 31] [--out benchmarks/data]
 
 The readings are written day by day (as a month of daily exports concatenated), with meters
-shuffled inside each day, so they are not in meter order. About 0.5 % of the rows are missing,
-0.3 % have an empty register and 0.01 % go backwards, so every status and the anomaly list are
+shuffled inside each day, so they are not in meter order. About 0.1 % of the rows are missing,
+0.05 % have an empty register and 0.001 % go backwards, so every status and the anomaly list are
 exercised.
 """
 
@@ -28,7 +28,8 @@ COPY (
         printf('TA%05d', i % $areas) AS station_area_id,
         -- the first two meters of every area are its supply (transformer) meters
         CASE WHEN i < 2 * $areas THEN 'supply' ELSE 'user' END AS role,
-        CASE WHEN i < 2 * $areas THEN 80 WHEN i % 50 = 0 THEN 20 ELSE 1 END AS multiplier,
+        CASE WHEN i < 2 * $areas THEN 80 WHEN (i // $areas) % 40 = 7 THEN 20 ELSE 1 END
+            AS multiplier,
         printf('A%010d', i) AS account_no
     FROM range($meters) AS t(i)
     ORDER BY i
@@ -38,26 +39,27 @@ COPY (
 READINGS_SQL = """
 COPY (
     WITH days AS (
-        SELECT d, CAST(DATE '2024-05-01' + CAST(d AS INTEGER) AS DATE) AS read_date FROM range($days + 0) AS t(d)
+        SELECT d, CAST(DATE '2024-05-01' + CAST(d AS INTEGER) AS DATE) AS read_date
+        FROM range($days + 0) AS t(d)
     ),
     grid AS (
         SELECT
             m.i, days.d, days.read_date,
             hash(m.i, days.d) AS h,
-            -- a user meter uses 0-20 kWh a day; a supply meter (x80) carries its area
-            CASE WHEN m.i < 2 * $areas THEN 0.66 ELSE 10.0 END AS daily
+            -- a user meter uses about 10 kWh a day; two supply meters (x80) carry the area + ~5 %
+            CASE WHEN m.i < 2 * $areas THEN 10.17 ELSE 10.0 END AS daily
         FROM range($meters) AS m(i), days
     )
     SELECT
         printf('M%08d', i) AS meter_id,
         read_date,
         CASE
-            WHEN h % 1000 < 3 THEN NULL
-            WHEN h % 10000 = 7 THEN round(1000 + daily * d - 5, 2)
+            WHEN h % 10000 < 5 THEN NULL
+            WHEN h % 100000 = 7 THEN round(1000 + daily * d - 5, 2)
             ELSE round(1000 + (i % 997) + daily * d + (hash(i, d, 'x') % 100) / 100.0, 2)
         END::DOUBLE AS register_kwh
     FROM grid
-    WHERE h % 1000 NOT BETWEEN 10 AND 14
+    WHERE h % 10000 NOT BETWEEN 10 AND 19
     ORDER BY d, hash(i)
 ) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)
 """

@@ -39,7 +39,11 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    detail = str(exc)
+    if exc.status_code == 400 and detail.startswith("Cannot parse request body"):
+        # Ninja's own wording is English only; say it in the user's language.
+        detail = _("The request body is not valid JSON.")
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 api.add_router("", accounts_router)

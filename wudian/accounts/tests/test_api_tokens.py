@@ -180,7 +180,7 @@ def test_body_that_is_not_json_gets_400(client: Client, city: City) -> None:
     response = client.post(TOKEN_URL, "not json", content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json()["detail"]
+    assert response.json()["detail"] == "The request body is not valid JSON."
     assert not ApiToken.objects.exists()
 
 

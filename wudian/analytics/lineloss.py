@@ -1,0 +1,733 @@
+"""Station-area synchronized line loss (台区同期线损) over collection-system exports.
+
+The engine reads a meters file (CSV) and a readings file (Parquet or CSV) with DuckDB, out of
+core, and writes one RESULT row per station area and day. It uses no Django model, so the
+`wudian lineloss` command and the application share this one implementation.
+
+Arithmetic. Registers and multipliers are read as DECIMAL(18,6) (a value with more decimals is
+rounded to 6); a meter's energy (register(D+1) - register(D)) x multiplier and the area sums
+are exact DECIMAL(38,12). Every published figure is rounded once, from the exact value, half
+away from zero (四舍五入): kWh to 3 decimals, rates to 6. The status is judged on the figures
+as published, so a reader can re-derive it from the RESULT row itself.
+
+Memory. One pass reads the readings, attaches each row to its meter (a hash table of the
+meters) and pairs every register with the meter's next one through a window (LEAD over the
+meter's rows ordered by date); DuckDB spills that window to disk beyond `memory_limit`, so
+memory is bounded by the limit, not by the number of rows or days. Only the per area and day
+aggregate (areas x days rows) is kept.
+"""
+
+# The queries are assembled from the engine's own fragments; file paths enter them only
+# through _quote(), which doubles the quote character.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+METER_COLUMNS = ("meter_id", "station_area_id", "role", "multiplier", "account_no")
+READING_COLUMNS = ("meter_id", "read_date", "register_kwh")
+ROLES = ("supply", "user")
+RESULT_COLUMNS = (
+    "station_area_id",
+    "date",
+    "supply_kwh",
+    "user_kwh",
+    "loss_kwh",
+    "loss_rate",
+    "meters_total",
+    "meters_collected",
+    "collection_rate",
+    "status",
+)
+ANOMALY_COLUMNS = ("station_area_id", "meter_id", "date", "register_kwh", "next_register_kwh")
+STATUSES = ("qualified", "high_loss", "negative_loss", "incomplete")
+DEFAULT_MAX_LOSS = Decimal("0.10")
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+# Registers above 10^12 kWh do not exist; the bound keeps every product inside DECIMAL(38,12).
+_NUMBER = "DECIMAL(18,6)"
+_NUMERIC_TYPES = re.compile(
+    r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT"
+    r"|FLOAT|DOUBLE|DECIMAL.*)$"
+)
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def _(message: str) -> str:
+    """Translate through Django when it is set up; the engine also runs without it."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+class LineLossError(Exception):
+    """The run cannot go on; the message is written for the person who gave the files."""
+
+
+class LineLossInputError(LineLossError):
+    """A file is unusable: the message names the file, and the row and column when known.
+
+    `row` counts data rows from 1 (the header is not counted).
+    """
+
+    def __init__(
+        self, *, path: Path, problem: str, row: int | None = None, column: str | None = None
+    ) -> None:
+        self.path = path
+        self.row = row
+        self.column = column
+        self.problem = problem
+        values = {"file": str(path), "row": row, "column": column, "problem": problem}
+        if row is not None and column is not None:
+            message = _("%(file)s, row %(row)s, column %(column)s: %(problem)s") % values
+        elif row is not None:
+            message = _("%(file)s, row %(row)s: %(problem)s") % values
+        elif column is not None:
+            message = _("%(file)s, column %(column)s: %(problem)s") % values
+        else:
+            message = _("%(file)s: %(problem)s") % values
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class LineLossSummary:
+    date_from: date | None
+    date_to: date | None
+    areas: int
+    days: int
+    rows: int
+    readings: int
+    anomalies: int
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quote(path: Path) -> str:
+    return _literal(str(path))
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_header(path: Path) -> list[str]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except FileNotFoundError:
+        raise LineLossInputError(path=path, problem=_("the file does not exist")) from None
+    except UnicodeDecodeError:
+        raise LineLossInputError(
+            path=path, problem=_("the file is not UTF-8 text (save it as CSV UTF-8)")
+        ) from None
+    except (OSError, csv.Error) as exc:
+        raise LineLossInputError(path=path, problem=str(exc)) from None
+    if not header:
+        raise LineLossInputError(path=path, problem=_("the file is empty: a header is expected"))
+    return [name.strip() for name in header]
+
+
+def _require_columns(path: Path, found: Iterable[str], required: Iterable[str]) -> None:
+    found = list(found)
+    for column in required:
+        if column not in found:
+            raise LineLossInputError(
+                path=path,
+                column=column,
+                problem=_("missing from the header (found: %(found)s)")
+                % {"found": ", ".join(found) or "-"},
+            )
+
+
+def _read_csv_sql(path: Path, header: list[str]) -> str:
+    # Everything is read as text and converted by the engine, so that a bad value becomes
+    # a message naming its row instead of a guess by the CSV sniffer.
+    columns = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in header)
+    return (
+        f"read_csv({_quote(path)}, header = true, auto_detect = false, delim = ',', "
+        f"quote = '\"', escape = '\"', strict_mode = true, columns = {{{columns}}})"
+    )
+
+
+def _duckdb_problem(path: Path, exc: duckdb.Error) -> LineLossInputError:
+    text = str(exc)
+    match = _CSV_LINE.search(text)
+    detail = next(
+        (line.strip() for line in text.splitlines()[1:] if line.startswith("Expected")), ""
+    )
+    if match:
+        return LineLossInputError(
+            path=path,
+            problem=_("line %(line)s cannot be read as CSV: %(detail)s")
+            % {"line": match.group(1), "detail": detail or text.splitlines()[0]},
+        )
+    return LineLossInputError(path=path, problem=text.splitlines()[0] if text else repr(exc))
+
+
+@dataclass
+class _Readings:
+    path: Path
+    source: str  # a table function call
+    row_source: str  # the same rows with a 1-based `row_no`, in file order
+    meter_id: str
+    read_date: str
+    date_is_bad: str
+    register: str
+    register_is_bad: str
+
+
+class _Engine:
+    def __init__(
+        self,
+        *,
+        meters_path: Path,
+        readings_path: Path,
+        memory_limit: str,
+        threads: int | None,
+        progress: bool,
+        temp_dir: Path,
+    ) -> None:
+        self.meters_path = meters_path
+        self.readings_path = readings_path
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(temp_dir),
+            "preserve_insertion_order": False,
+        }
+        if threads:
+            config["threads"] = threads
+        self.con = duckdb.connect(config=config)
+        if progress:
+            self.con.execute(
+                "SET enable_progress_bar = true; SET enable_progress_bar_print = true; "
+                "SET progress_bar_time = 1000"
+            )
+
+    # -- meters --------------------------------------------------------------------------
+
+    def load_meters(self) -> None:
+        path = self.meters_path
+        header = _csv_header(path)
+        _require_columns(path, header, METER_COLUMNS)
+        source = _read_csv_sql(path, header)
+        # Row numbers come from a streaming window over the scan, which keeps file order
+        # only while insertion order is preserved.
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            self.con.execute(
+                f"""
+                CREATE TEMP TABLE meters_raw AS
+                SELECT CAST(row_number() OVER () AS INTEGER) AS row_no,
+                       meter_id, station_area_id, role, multiplier,
+                       TRY_CAST(trim(multiplier) AS {_NUMBER}) AS multiplier_value
+                FROM {source}
+                """
+            )
+        except duckdb.Error as exc:
+            raise _duckdb_problem(path, exc) from None
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+        problem = self.con.execute(
+            """
+            WITH repeated AS (
+                SELECT meter_id, min(row_no) AS first_row
+                FROM meters_raw GROUP BY meter_id HAVING count(*) > 1
+            ),
+            problems AS (
+                SELECT row_no, 1 AS col, 'empty' AS kind, meter_id AS value, NULL AS other
+                FROM meters_raw WHERE meter_id IS NULL OR trim(meter_id) = ''
+                UNION ALL
+                SELECT r.row_no, 1, 'duplicate', r.meter_id, repeated.first_row
+                FROM meters_raw AS r JOIN repeated USING (meter_id)
+                WHERE r.row_no > repeated.first_row AND trim(r.meter_id) <> ''
+                UNION ALL
+                SELECT row_no, 2, 'empty', station_area_id, NULL
+                FROM meters_raw WHERE station_area_id IS NULL OR trim(station_area_id) = ''
+                UNION ALL
+                SELECT row_no, 3, 'role', role, NULL
+                FROM meters_raw WHERE role IS NULL OR role NOT IN ('supply', 'user')
+                UNION ALL
+                SELECT row_no, 4, 'multiplier', multiplier, NULL
+                FROM meters_raw WHERE multiplier_value IS NULL OR multiplier_value <= 0
+            )
+            SELECT row_no, col, kind, value, other FROM problems ORDER BY row_no, col LIMIT 1
+            """
+        ).fetchone()
+        if problem:
+            row, col, kind, value, other = problem
+            column = ("meter_id", "station_area_id", "role", "multiplier")[col - 1]
+            if kind == "empty":
+                text = _("the value is empty")
+            elif kind == "duplicate":
+                text = _("meter %(meter)s is already listed at row %(row)s") % {
+                    "meter": repr(value),
+                    "row": other,
+                }
+            elif kind == "role":
+                text = _("%(value)s is not a role: use supply or user") % {
+                    "value": repr(value or "")
+                }
+            else:
+                text = _("%(value)s is not a positive number") % {"value": repr(value or "")}
+            raise LineLossInputError(path=path, row=row, column=column, problem=text)
+        self.con.execute(
+            """
+            CREATE TEMP TABLE areas AS
+            SELECT CAST(row_number() OVER (ORDER BY station_area_id) AS INTEGER) AS area_idx,
+                   station_area_id, meters_total
+            FROM (
+                SELECT station_area_id, count(*) AS meters_total
+                FROM meters_raw GROUP BY station_area_id
+            );
+            CREATE TEMP TABLE meters AS
+            SELECT r.meter_id, a.area_idx, r.row_no AS meter_idx,
+                   r.role = 'supply' AS is_supply, r.multiplier_value AS multiplier
+            FROM meters_raw AS r JOIN areas AS a USING (station_area_id);
+            DROP TABLE meters_raw;
+            """
+        )
+
+    # -- readings ------------------------------------------------------------------------
+
+    def describe_readings(self) -> _Readings:
+        path = self.readings_path
+        suffix = path.suffix.lower()
+        if not path.exists():
+            raise LineLossInputError(path=path, problem=_("the file does not exist"))
+        if suffix in (".parquet", ".pq"):
+            source = f"read_parquet({_quote(path)})"
+            row_source = (
+                f"(SELECT *, file_row_number + 1 AS row_no "
+                f"FROM read_parquet({_quote(path)}, file_row_number = true))"
+            )
+            try:
+                described = self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            except duckdb.Error as exc:
+                raise _duckdb_problem(path, exc) from None
+            types = {str(name): str(kind) for name, kind, *_rest in described}
+        elif suffix == ".csv":
+            header = _csv_header(path)
+            source = _read_csv_sql(path, header)
+            row_source = f"(SELECT *, row_number() OVER () AS row_no FROM {source})"
+            types = dict.fromkeys(header, "VARCHAR")
+        else:
+            raise LineLossInputError(
+                path=path, problem=_("the readings file must end in .parquet or .csv")
+            )
+        _require_columns(path, types, READING_COLUMNS)
+
+        meter_type = types["meter_id"]
+        meter_id = "meter_id" if meter_type == "VARCHAR" else "CAST(meter_id AS VARCHAR)"
+
+        date_type = types["read_date"]
+        if date_type == "DATE":
+            read_date, date_is_bad = "read_date", "read_date IS NULL"
+        elif date_type.startswith("TIMESTAMP"):
+            read_date, date_is_bad = "CAST(read_date AS DATE)", "read_date IS NULL"
+        elif date_type == "VARCHAR":
+            read_date = (
+                r"CASE WHEN regexp_full_match(trim(read_date), '\d{4}-\d{2}-\d{2}') "
+                "THEN TRY_CAST(trim(read_date) AS DATE) END"
+            )
+            date_is_bad = f"({read_date}) IS NULL"
+        else:
+            raise LineLossInputError(
+                path=path,
+                column="read_date",
+                problem=_("the column holds %(type)s values, not dates") % {"type": date_type},
+            )
+
+        register_type = types["register_kwh"]
+        if register_type == "VARCHAR":
+            raw = "NULLIF(trim(register_kwh), '')"
+        elif _NUMERIC_TYPES.match(register_type):
+            raw = "register_kwh"
+        else:
+            raise LineLossInputError(
+                path=path,
+                column="register_kwh",
+                problem=_("the column holds %(type)s values, not numbers")
+                % {"type": register_type},
+            )
+        register = f"TRY_CAST({raw} AS {_NUMBER})"
+        return _Readings(
+            path=path,
+            source=source,
+            row_source=row_source,
+            meter_id=meter_id,
+            read_date=read_date,
+            date_is_bad=date_is_bad,
+            register=register,
+            register_is_bad=f"({raw}) IS NOT NULL AND {register} IS NULL",
+        )
+
+    def aggregate(self, readings: _Readings) -> None:
+        """The one pass over the readings: validate, pair registers, sum per area and day."""
+        try:
+            self.con.execute(
+                f"""
+                CREATE TEMP TABLE area_day AS
+                WITH raw AS (
+                    SELECT {readings.meter_id} AS meter_key,
+                           {readings.read_date} AS d,
+                           {readings.register} AS reg,
+                           {readings.register_is_bad} AS bad_register
+                    FROM {readings.source}
+                ),
+                src AS (
+                    SELECT m.meter_idx, raw.d, raw.reg, raw.bad_register
+                    FROM raw
+                    LEFT JOIN (SELECT meter_id, meter_idx FROM meters) AS m
+                        ON m.meter_id = raw.meter_key
+                ),
+                paired AS (
+                    -- Only the narrow columns go through the window (which sorts and may
+                    -- spill); the meter's area, role and multiplier are joined back after it
+                    -- by the dense integer key.
+                    SELECT *, lead(d) OVER w AS next_d, lead(reg) OVER w AS next_reg
+                    FROM src
+                    WINDOW w AS (PARTITION BY meter_idx ORDER BY d)
+                ),
+                energy AS (
+                    SELECT p.*, m.area_idx, m.is_supply,
+                           CASE WHEN next_d = d + 1 AND next_reg >= reg
+                                THEN CAST(next_reg - reg AS DECIMAL(38,6)) * m.multiplier
+                           END AS kwh,
+                           next_d = d + 1 AND next_reg < reg AS backwards
+                    FROM paired AS p LEFT JOIN meters AS m ON m.meter_idx = p.meter_idx
+                )
+                SELECT area_idx, d,
+                    sum(CASE WHEN is_supply THEN kwh END) AS supply,
+                    sum(CASE WHEN NOT is_supply THEN kwh END) AS users,
+                    count(kwh) AS collected,
+                    list({{'meter_idx': meter_idx, 'reg': reg, 'next_reg': next_reg}})
+                        FILTER (backwards) AS backwards,
+                    count(*) AS readings,
+                    sum(CASE WHEN meter_idx IS NULL OR d IS NULL OR bad_register OR next_d = d
+                             THEN 1 ELSE 0 END) AS problems
+                FROM energy
+                GROUP BY area_idx, d
+                """
+            )
+        except duckdb.Error as exc:
+            raise _duckdb_problem(readings.path, exc) from None
+        problems = self.con.execute("SELECT sum(problems) FROM area_day").fetchone()
+        if problems and problems[0]:
+            self._raise_first_reading_problem(readings)
+
+    def _raise_first_reading_problem(self, readings: _Readings) -> None:
+        """Find the first bad row in file order; only runs when the pass found a problem."""
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            problem = self.con.execute(
+                f"""
+                WITH src AS (
+                    SELECT row_no, meter_id AS raw_meter, {readings.meter_id} AS meter_key,
+                           read_date AS raw_date, register_kwh AS raw_register,
+                           {readings.read_date} AS d,
+                           {readings.date_is_bad} AS bad_date,
+                           {readings.register_is_bad} AS bad_register
+                    FROM {readings.row_source}
+                ),
+                checked AS (
+                    SELECT src.*, m.meter_idx IS NULL AS unknown,
+                           min(row_no) OVER (PARTITION BY meter_key, d) AS first_row
+                    FROM src LEFT JOIN meters AS m ON m.meter_id = src.meter_key
+                ),
+                problems AS (
+                    SELECT row_no, 1 AS col, 'unknown' AS kind,
+                           CAST(raw_meter AS VARCHAR) AS value, NULL AS other
+                    FROM checked WHERE unknown
+                    UNION ALL
+                    SELECT row_no, 2, 'date', CAST(raw_date AS VARCHAR), NULL
+                    FROM checked WHERE bad_date
+                    UNION ALL
+                    SELECT row_no, 2, 'duplicate', CAST(d AS VARCHAR), first_row
+                    FROM checked WHERE NOT unknown AND d IS NOT NULL AND row_no > first_row
+                    UNION ALL
+                    SELECT row_no, 3, 'register', CAST(raw_register AS VARCHAR), NULL
+                    FROM checked WHERE bad_register
+                )
+                SELECT row_no, col, kind, value, other FROM problems ORDER BY row_no, col LIMIT 1
+                """
+            ).fetchone()
+        except duckdb.Error as exc:
+            raise _duckdb_problem(readings.path, exc) from None
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+        if not problem:  # pragma: no cover - the pass and this query apply the same rules
+            raise LineLossInputError(path=readings.path, problem=_("the file has bad rows"))
+        row, col, kind, value, other = problem
+        column = READING_COLUMNS[col - 1]
+        if kind == "unknown":
+            text = _("meter %(meter)s is not in %(meters)s") % {
+                "meter": repr(value or ""),
+                "meters": str(self.meters_path),
+            }
+        elif kind == "date":
+            text = _("%(value)s is not a date in YYYY-MM-DD form") % {"value": repr(value or "")}
+        elif kind == "duplicate":
+            text = _("the meter already has a reading for %(date)s at row %(row)s") % {
+                "date": value,
+                "row": other,
+            }
+        else:
+            text = _("%(value)s is not a number") % {"value": repr(value or "")}
+        raise LineLossInputError(path=readings.path, row=int(row), column=column, problem=text)
+
+    # -- result --------------------------------------------------------------------------
+
+    def date_bounds(self) -> tuple[date | None, date | None, int]:
+        row = self.con.execute(
+            "SELECT min(d), max(d), coalesce(sum(readings), 0) FROM area_day"
+        ).fetchone()
+        assert row is not None
+        return row[0], row[1], int(row[2])
+
+    def build_result(self, *, date_from: date, date_to: date, max_loss: Decimal) -> None:
+        # Rates are rounded in integer millionths: DuckDB divides decimals as DOUBLE, which
+        # would make a half-way value round either way.
+        self.con.execute(
+            """
+            CREATE TEMP TABLE result AS
+            WITH days AS (
+                SELECT CAST(unnest(generate_series($date_from, $date_to, INTERVAL 1 DAY)) AS DATE)
+                    AS d
+            ),
+            base AS (
+                SELECT a.station_area_id, days.d, a.meters_total,
+                       coalesce(ad.collected, 0) AS collected,
+                       coalesce(ad.supply, 0) AS supply,
+                       coalesce(ad.users, 0) AS users
+                FROM areas AS a
+                CROSS JOIN days
+                LEFT JOIN area_day AS ad ON ad.area_idx = a.area_idx AND ad.d = days.d
+            ),
+            rounded AS (
+                SELECT *,
+                       CAST(round(supply, 3) AS DECIMAL(38,3)) AS supply_kwh,
+                       CAST(round(users, 3) AS DECIMAL(38,3)) AS user_kwh,
+                       CAST(round(supply - users, 3) AS DECIMAL(38,3)) AS loss_kwh,
+                       CAST((supply - users) * 1000000000000 AS HUGEINT) * 1000000 AS loss_num,
+                       CAST(supply * 1000000000000 AS HUGEINT) AS supply_den,
+                       CAST(collected AS HUGEINT) * 2000000 + meters_total AS rate_num
+                FROM base
+            ),
+            rated AS (
+                SELECT *,
+                       collected = meters_total AND supply_kwh > 0 AS complete,
+                       CASE WHEN supply_den > 0 THEN
+                           loss_num // supply_den
+                           + CASE WHEN 2 * abs(loss_num % supply_den) >= supply_den
+                                  THEN sign(loss_num) ELSE 0 END
+                       END AS loss_millionths,
+                       rate_num // (2 * meters_total) AS collection_millionths
+                FROM rounded
+            )
+            SELECT
+                station_area_id,
+                d AS date,
+                CAST(supply_kwh AS VARCHAR) AS supply_kwh,
+                CAST(user_kwh AS VARCHAR) AS user_kwh,
+                CASE WHEN complete THEN CAST(loss_kwh AS VARCHAR) END AS loss_kwh,
+                CASE WHEN complete THEN millionths(loss_millionths) END AS loss_rate,
+                meters_total,
+                collected AS meters_collected,
+                millionths(collection_millionths) AS collection_rate,
+                CASE
+                    WHEN NOT complete THEN 'incomplete'
+                    WHEN loss_kwh < 0 THEN 'negative_loss'
+                    WHEN loss_millionths > $max_millionths THEN 'high_loss'
+                    ELSE 'qualified'
+                END AS status
+            FROM rated
+            """,
+            {
+                "date_from": date_from,
+                "date_to": date_to,
+                "max_millionths": max_loss * 1_000_000,
+            },
+        )
+
+    def write_result(self, path: Path) -> None:
+        columns = ", ".join(_ident(name) for name in RESULT_COLUMNS)
+        self._copy(
+            f"SELECT {columns} FROM result ORDER BY station_area_id, date",
+            path,
+        )
+
+    def write_anomalies(self, path: Path, *, date_from: date, date_to: date) -> None:
+        self._copy(
+            f"""
+            SELECT a.station_area_id, m.meter_id, ad.d AS date,
+                   CAST(CAST(b.item.reg AS DOUBLE) AS VARCHAR) AS register_kwh,
+                   CAST(CAST(b.item.next_reg AS DOUBLE) AS VARCHAR) AS next_register_kwh
+            FROM area_day AS ad, unnest(ad.backwards) AS b(item)
+            JOIN meters AS m ON m.meter_idx = b.item.meter_idx
+            JOIN areas AS a ON a.area_idx = ad.area_idx
+            WHERE ad.d BETWEEN {_date_literal(date_from)} AND {_date_literal(date_to)}
+            ORDER BY a.station_area_id, m.meter_id, ad.d
+            """,
+            path,
+        )
+
+    def count_anomalies(self, *, date_from: date, date_to: date) -> int:
+        row = self.con.execute(
+            "SELECT coalesce(sum(len(backwards)), 0) FROM area_day WHERE d BETWEEN $1 AND $2",
+            [date_from, date_to],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def status_counts(self) -> dict[str, int]:
+        rows = self.con.execute("SELECT status, count(*) FROM result GROUP BY status").fetchall()
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({str(status): int(count) for status, count in rows})
+        return counts
+
+    def _copy(self, query: str, path: Path) -> None:
+        # An ordered COPY keeps its order only while insertion order is preserved.
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            self.con.execute(f"COPY ({query}) TO {_quote(path)} (HEADER, DELIMITER ',')")
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _date_literal(value: date) -> str:
+    return f"DATE '{value.isoformat()}'"
+
+
+_MACROS = """
+CREATE MACRO millionths(q) AS
+    CASE WHEN q IS NULL THEN NULL ELSE
+        (CASE WHEN q < 0 THEN '-' ELSE '' END)
+        || CAST(abs(q) // 1000000 AS VARCHAR) || '.'
+        || lpad(CAST(abs(q) % 1000000 AS VARCHAR), 6, '0')
+    END
+"""
+
+
+def _temp_beside(path: Path) -> Path:
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    return Path(name)
+
+
+def compute_line_loss(
+    *,
+    meters_path: Path,
+    readings_path: Path,
+    out_path: Path,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    max_loss: Decimal = DEFAULT_MAX_LOSS,
+    anomalies_path: Path | None = None,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
+    progress: bool = False,
+) -> LineLossSummary:
+    """Compute the line loss and write RESULT (and the anomaly list when asked).
+
+    Nothing is written unless every check passes: the files are built beside their targets
+    and renamed into place at the end. Raises LineLossInputError for a bad file and
+    LineLossError for bad arguments.
+    """
+    if max_loss < 0:
+        raise LineLossError(_("--max-loss must not be negative"))
+    if date_from and date_to and date_from > date_to:
+        raise LineLossError(_("--from is after --to"))
+    targets = [out_path] + ([anomalies_path] if anomalies_path else [])
+    for target in targets:
+        if not target.parent.is_dir():
+            raise LineLossError(_("the folder of %(file)s does not exist") % {"file": str(target)})
+
+    temp_dir = Path(tempfile.mkdtemp(prefix="wudian-lineloss-"))
+    temporary: list[Path] = []
+    engine = _Engine(
+        meters_path=meters_path,
+        readings_path=readings_path,
+        memory_limit=memory_limit,
+        threads=threads,
+        progress=progress,
+        temp_dir=temp_dir,
+    )
+    try:
+        engine.con.execute(_MACROS)
+        engine.load_meters()
+        readings = engine.describe_readings()
+        engine.aggregate(readings)
+        first, last, reading_count = engine.date_bounds()
+        explicit = date_from is not None or date_to is not None
+        date_from = date_from or first
+        date_to = date_to or (last - timedelta(days=1) if last else None)
+        if date_from is None or date_to is None:
+            raise LineLossError(
+                _("%(file)s has no dated readings: give --from and --to")
+                % {"file": str(readings_path)}
+            )
+        if date_from > date_to and explicit:
+            raise LineLossError(
+                _("--from %(first)s is after --to %(last)s")
+                % {"first": date_from.isoformat(), "last": date_to.isoformat()}
+            )
+        empty = date_from > date_to
+        if empty:
+            # Only one day was read: no day has both its registers.
+            date_to = date_from - timedelta(days=1)
+        engine.build_result(date_from=date_from, date_to=date_to, max_loss=max_loss)
+
+        result_temp = _temp_beside(out_path)
+        temporary.append(result_temp)
+        engine.write_result(result_temp)
+        anomalies_temp = None
+        if anomalies_path:
+            anomalies_temp = _temp_beside(anomalies_path)
+            temporary.append(anomalies_temp)
+            engine.write_anomalies(anomalies_temp, date_from=date_from, date_to=date_to)
+        statuses = engine.status_counts()
+        anomalies = engine.count_anomalies(date_from=date_from, date_to=date_to)
+        areas_row = engine.con.execute("SELECT count(*) FROM areas").fetchone()
+        areas = int(areas_row[0]) if areas_row else 0
+
+        os.replace(result_temp, out_path)
+        if anomalies_path and anomalies_temp:
+            os.replace(anomalies_temp, anomalies_path)
+        temporary.clear()
+        days = 0 if empty else (date_to - date_from).days + 1
+        return LineLossSummary(
+            date_from=date_from,
+            date_to=date_to,
+            areas=areas,
+            days=days,
+            rows=areas * days,
+            readings=reading_count,
+            anomalies=anomalies,
+            statuses=statuses,
+        )
+    finally:
+        engine.close()
+        for leftover in temporary:
+            leftover.unlink(missing_ok=True)
+        shutil.rmtree(temp_dir, ignore_errors=True)
