@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # Listed so the API docs use the Swagger UI files shipped in the package, not a CDN.
+    "ninja",
     "huey.contrib.djhuey",
     "wudian.core",
     "wudian.accounts",
@@ -241,7 +243,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("WUDIAN_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "INFO"}},
+    # The Huey consumer installs its own handler; do not print each line twice.
+    "loggers": {"huey": {"level": "INFO", "propagate": False}},
 }
 
 ADMIN_SITE_HEADER = _("Wudian administration")
