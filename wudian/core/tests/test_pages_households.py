@@ -109,3 +109,22 @@ def test_household_list_query_count_is_constant(login: Any, city: City, who: str
     )
     assert _queries(client, "/desk/compounds/NORTH/") == baseline
     assert _queries(client, "/desk/compounds/NORTH/?page=2") == baseline
+
+
+def test_household_pages_keep_the_search_in_the_pager_links(login: Any, city: City) -> None:
+    Household.objects.bulk_create(
+        Household(
+            building=city.north_building,
+            account_no=f"36{i:08d}",
+            unit="3",
+            room=f"{i}",
+            address=f"涂山路100号北苑小区1号楼3单元{i}室",
+            holder_name="李四",
+        )
+        for i in range(80)
+    )
+    client = login(city.manager)
+    first = client.get("/desk/compounds/NORTH/", {"q": "3"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert 'href="?q=3&amp;page=2"' in first.content.decode()
+    second = client.get("/desk/compounds/NORTH/", {"q": "3", "page": 2})
+    assert 'href="?q=3&amp;page=1"' in second.content.decode()
