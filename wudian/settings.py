@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "wudian.accounts",
     "wudian.grid",
     "wudian.fieldwork",
+    "wudian.notify",
+    "wudian.outages",
     "wudian.analytics",
 ]
 

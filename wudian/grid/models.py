@@ -201,6 +201,13 @@ class Household(models.Model):
     address = models.CharField(_("address"), max_length=200)
     holder_name = models.CharField(_("account holder"), max_length=64)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
+    # Special-group status (elderly, sick, disabled, pregnant) is sensitive personal information:
+    # set only with the resident's separate consent (PIPL art. 29), never shown publicly.
+    special_group = models.BooleanField(
+        _("special-group household"),
+        default=False,
+        help_text=_("Only with the resident's separate consent. Gets phone calls for outages."),
+    )
 
     class Meta:
         ordering = ["building", "unit", "room"]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceRule(models.Model):
+    """One configurable number of the service rules (DOMAIN.md, "Rules with numbers"),
+    editable by an administrator. Defaults live in wudian.core.rules.RULES."""
+
+    key = models.CharField(_("rule"), max_length=64, unique=True)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=3)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("service rule")
+        verbose_name_plural = _("service rules")
+
+    def __str__(self) -> str:
+        from wudian.core.rules import RULES
+
+        rule = RULES.get(self.key)
+        return f"{rule.label if rule else self.key} = {self.value.normalize()}"
+
+    @property
+    def as_decimal(self) -> Decimal:
+        return self.value

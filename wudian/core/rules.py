@@ -1,0 +1,78 @@
+"""The service rules with numbers (DOMAIN.md). Each has a default here and may be changed by
+an administrator (core.ServiceRule); code reads them through rule_value()."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    default: Decimal
+    unit: Promise
+    label: Promise
+    source: str
+
+
+RULES: dict[str, Rule] = {
+    rule.key: rule
+    for rule in [
+        Rule(
+            "outage.planned.notice_days",
+            Decimal(7),
+            _("days"),
+            _("Planned maintenance outage: notice at least"),
+            "电力供应与使用条例 第二十八条",
+        ),
+        Rule(
+            "outage.temporary.notice_hours",
+            Decimal(24),
+            _("hours"),
+            _("Temporary maintenance outage: notice at least"),
+            "电力供应与使用条例 第二十八条",
+        ),
+        Rule(
+            "outage.arrears.notice_days",
+            Decimal(7),
+            _("days"),
+            _("Arrears disconnection: notice at least"),
+            "电力供应与使用条例 第三十九条",
+        ),
+        Rule(
+            "repair.arrival.city_minutes",
+            Decimal(45),
+            _("minutes"),
+            _("Repair arrival in the city (average)"),
+            "国家电网供电服务承诺",
+        ),
+        Rule(
+            "repair.restoration.city_hours",
+            Decimal(3),
+            _("hours"),
+            _("Restoration after arrival in the city (average)"),
+            "国家电网供电服务承诺",
+        ),
+        Rule(
+            "notify.quiet_start_hour",
+            Decimal(22),
+            _("o'clock"),
+            _("Quiet hours start (no non-urgent messages)"),
+            "",
+        ),
+        Rule("notify.quiet_end_hour", Decimal(7), _("o'clock"), _("Quiet hours end"), ""),
+    ]
+}
+
+
+def rule_value(key: str) -> Decimal:
+    """The rule's current value: the administrator's if set, else the default."""
+    from wudian.core.models import ServiceRule
+
+    rule = RULES[key]
+    stored = ServiceRule.objects.filter(key=key).values_list("value", flat=True).first()
+    return stored if stored is not None else rule.default
