@@ -8,6 +8,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from wudian.accounts.api import router as accounts_router
 from wudian.accounts.auth import BearerTokenAuth
 from wudian.grid.api import router as grid_router
+from wudian.notify.api import router as notify_router
+from wudian.outages.api import router as outages_router
 
 api = NinjaAPI(
     title="Wudian API",
@@ -48,3 +50,5 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("", accounts_router)
 api.add_router("", grid_router)
+api.add_router("", outages_router)
+api.add_router("", notify_router)
