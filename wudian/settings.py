@@ -126,6 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the notify tests run a real task consumer in another process.
+    # One file per test run, so concurrent runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test_wudian_{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -225,6 +229,14 @@ if envbool("WUDIAN_BEHIND_TLS_PROXY", False):
 
 # Apprise URLs for the staff channels, comma separated.
 NOTIFY_URLS = envlist("WUDIAN_NOTIFY_URLS")
+# SMS gateway and e-mail server as Apprise URLs (json://host:port/sms, mailto://user:pw@host).
+NOTIFY_SMS_GATEWAY_URL = os.environ.get("WUDIAN_SMS_GATEWAY_URL", "")
+NOTIFY_EMAIL_URL = os.environ.get("WUDIAN_EMAIL_URL", "")
+NOTIFY_MAX_ATTEMPTS = envint("WUDIAN_NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_SECONDS = envint("WUDIAN_NOTIFY_RETRY_SECONDS", 60)
+# A message claimed longer ago than this is taken back: its consumer is presumed dead.
+NOTIFY_SENDING_TIMEOUT = envint("WUDIAN_NOTIFY_SENDING_TIMEOUT", 300)
+NOTIFY_BATCH_SIZE = envint("WUDIAN_NOTIFY_BATCH_SIZE", 100)
 
 # API tokens and login throttling.
 API_TOKEN_DAYS = envint("WUDIAN_API_TOKEN_DAYS", 30)

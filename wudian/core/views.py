@@ -21,6 +21,7 @@ from wudian.grid.selectors import (
     manager_loads,
     search_text_problem,
 )
+from wudian.outages.selectors import outages_for_resident, outages_for_staff
 
 DESK_PAGE_SIZE = 50
 
@@ -88,6 +89,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         ),
         "department": (user.department if user.has_role(RoleCode.DEPARTMENT) else None),
         "manager_loads": manager_loads(scope) if oversees else [],
+        "live_outages": outages_for_staff(user).count(),
         "today": today,
     }
     return render(request, "core/desk.html", context)
@@ -107,7 +109,8 @@ def me(request: HttpRequest) -> HttpResponse:
     compounds = list({h.building.compound_id: h.building.compound for h in households}.values())
     contacts = compound_contacts(compounds, on=timezone.localdate())
     homes = [(h, contacts[h.building.compound_id]) for h in households]
-    return render(request, "core/me.html", {"homes": homes})
+    outages = list(outages_for_resident(user)) if households else []
+    return render(request, "core/me.html", {"homes": homes, "outages": outages})
 
 
 @require_GET

@@ -17,6 +17,7 @@ from wudian.grid.selectors import (
     households_of_compound,
     search_text_problem,
 )
+from wudian.outages.selectors import outages_for_compound
 
 HOUSEHOLD_PAGE_SIZE = 50
 
@@ -35,6 +36,8 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
             Duty.objects.filter(role__code=RoleCode.CUSTOMER_MANAGER).order_by("order", "id")
         ),
         "today": today,
+        # The scope prefetches of outage_rows are not shown here: one query for the outages.
+        "outages": list(outages_for_compound(compound).prefetch_related(None)),
     }
     return render(request, "grid/compound_window.html", context)
 

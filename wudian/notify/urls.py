@@ -1,4 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from wudian.notify import views
 
 app_name = "notify"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("me/inbox/", views.inbox, name="inbox"),
+    path("me/notifications/", views.preferences, name="preferences"),
+    path("desk/calls/", views.calls, name="calls"),
+    path("desk/calls/<int:pk>/done/", views.call_done, name="call_done"),
+    path("desk/notifications/failed/", views.failed, name="failed"),
+]

@@ -1,0 +1,203 @@
+"""The notification outbox: one row per recipient × channel, written in the transaction of
+the event that caused it and sent later by the task consumers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    INAPP = "inapp", _("In-app inbox")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class Message(models.Model):
+    """One message to one recipient on one channel (the outbox row)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("user"),
+    )
+    household = models.ForeignKey(
+        "grid.Household",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("household"),
+    )
+    compound = models.ForeignKey(
+        "grid.Compound",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("compound"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # A phone number, an e-mail address, or a reference ("endpoint:12", "staff:<hash>") so
+    # that secrets in robot URLs are never copied into the outbox.
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    template = models.CharField(_("template"), max_length=100)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    event_key = models.CharField(_("event"), max_length=150, db_index=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claim_token = models.CharField(_("claim token"), max_length=32, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
+    urgent = models.BooleanField(_("urgent"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="notify_msg_sweep"),
+            models.Index(fields=["user", "channel", "-created_at"], name="notify_msg_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.address} · {self.template}"
+
+
+class CircleEndpoint(models.Model):
+    """A compound circle's group robot (WeCom, DingTalk) or webhook, as an Apprise URL."""
+
+    class Kind(models.TextChoices):
+        WECOM = Channel.WECOM.value, Channel.WECOM.label
+        DINGTALK = Channel.DINGTALK.value, Channel.DINGTALK.label
+        WEBHOOK = Channel.WEBHOOK.value, Channel.WEBHOOK.label
+
+    compound = models.ForeignKey(
+        "grid.Compound",
+        on_delete=models.CASCADE,
+        related_name="circle_endpoints",
+        verbose_name=_("compound"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    url = models.CharField(
+        _("Apprise URL"),
+        max_length=500,
+        help_text=_("For example wecombot://KEY, dingtalk://TOKEN/ or json://host/path."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["compound", "kind", "pk"]
+        verbose_name = _("circle endpoint")
+        verbose_name_plural = _("circle endpoints")
+
+    def __str__(self) -> str:
+        return f"{self.compound} · {self.get_kind_display()} {self.name}".strip()
+
+
+class Preference(models.Model):
+    """A user's channels besides the in-app inbox, and their quiet hours."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notify_preference",
+        verbose_name=_("user"),
+    )
+    sms = models.BooleanField(_("SMS"), default=True)
+    email = models.BooleanField(_("e-mail"), default=False)
+    quiet_start_hour = models.PositiveSmallIntegerField(
+        _("quiet hours start"), validators=[MaxValueValidator(23)]
+    )
+    quiet_end_hour = models.PositiveSmallIntegerField(
+        _("quiet hours end"), validators=[MaxValueValidator(23)]
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class CallTask(models.Model):
+    """A phone call to a special-group household, tracked until someone has made it."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached, informed")
+        NO_ANSWER = "no_answer", _("No answer")
+        VISITED = "visited", _("Visited in person")
+        OTHER = "other", _("Other")
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="call_tasks",
+        verbose_name=_("assignee"),
+    )
+    household = models.ForeignKey(
+        "grid.Household",
+        on_delete=models.CASCADE,
+        related_name="call_tasks",
+        verbose_name=_("household"),
+    )
+    event_key = models.CharField(_("event"), max_length=150)
+    source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+
+    class Meta:
+        ordering = ["state", "-created_at", "-pk"]
+        verbose_name = _("call task")
+        verbose_name_plural = _("call tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_key", "household"], name="call_task_once_per_event"
+            )
+        ]
+        indexes = [models.Index(fields=["assignee", "state"], name="notify_call_assignee")]
+
+    def __str__(self) -> str:
+        return f"{self.household} · {self.reason}"

@@ -1,0 +1,98 @@
+"""Reads of the notification engine, scoped to the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from wudian.accounts.models import RoleCode, User
+from wudian.grid.selectors import compounds_in_staff_scope
+from wudian.notify.models import CallTask, Channel, Message
+
+
+def delivery_stats(*, source: str) -> dict[str, Any]:
+    """How far the messages of one source (e.g. "outage:12") got.
+
+    `sent`: accepted by the channel (gateway or robot answered 2xx; in-app stored).
+    `delivered`: known to have reached the person: pushed channels once accepted (no gateway
+    sends receipts), in-app messages once read. `pending` includes messages being sent.
+    """
+    rows = (
+        Message.objects.filter(source=source)
+        .values("channel", "state", "household__building_id")
+        .annotate(n=Count("pk"), read=Count("pk", filter=Q(read_at__isnull=False)))
+    )
+    stats: dict[str, Any] = {
+        "total": 0,
+        "pending": 0,
+        "sent": 0,
+        "delivered": 0,
+        "failed": 0,
+        "cancelled": 0,
+        "by_channel": {},
+        "by_building": {},
+    }
+    for row in rows:
+        state, n = row["state"], row["n"]
+        stats["total"] += n
+        bucket = "pending" if state == Message.State.SENDING else state
+        stats[bucket] = stats.get(bucket, 0) + n
+        if state == Message.State.SENT:
+            stats["delivered"] += row["read"] if row["channel"] == Channel.INAPP else n
+        by_channel = stats["by_channel"].setdefault(row["channel"], {})
+        by_channel[state] = by_channel.get(state, 0) + n
+        building = row["household__building_id"]
+        if building is not None:
+            by_building = stats["by_building"].setdefault(building, {})
+            by_building[state] = by_building.get(state, 0) + n
+    return stats
+
+
+def inbox_for(user: User) -> QuerySet[Message]:
+    """The user's in-app messages, newest first."""
+    return (
+        Message.objects.filter(user=user, channel=Channel.INAPP)
+        .exclude(state=Message.State.CANCELLED)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def unread_count(user: User) -> int:
+    return inbox_for(user).filter(read_at__isnull=True).count()
+
+
+def failed_visible_to(user: User) -> QuerySet[Message]:
+    """Failed messages a customer manager or supervisor may see and retry: those of their
+    compounds' households and circles (and, for superusers, the staff channels)."""
+    if not user.is_authenticated or not user.is_active:
+        return Message.objects.none()
+    failed = Message.objects.filter(state=Message.State.FAILED)
+    if user.is_superuser:
+        return failed.order_by("-created_at", "-pk")
+    if not user.has_role(RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR):
+        return Message.objects.none()
+    scope = compounds_in_staff_scope(user).values("pk")
+    return (
+        failed.filter(
+            Q(household__building__compound__in=scope)
+            | Q(compound__in=scope)
+            | Q(user__household_memberships__household__building__compound__in=scope)
+            | Q(user__compound_assignments__compound__in=scope)
+        )
+        .distinct()
+        .order_by("-created_at", "-pk")
+    )
+
+
+def may_see_failed(user: User) -> bool:
+    return user.is_superuser or user.has_role(RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR)
+
+
+def call_tasks_of(user: User) -> QuerySet[CallTask]:
+    """The call tasks assigned to the user, open first."""
+    return (
+        CallTask.objects.filter(assignee=user)
+        .select_related("household__building__compound")
+        .order_by("state", "-created_at", "-pk")
+    )

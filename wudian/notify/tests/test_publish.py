@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wudian.conftest import City
+from wudian.notify.models import CallTask, Channel, Message
+from wudian.notify.selectors import delivery_stats, inbox_for
+from wudian.notify.services import Audience, NotifyError, notify_publish
+from wudian.notify.tests.conftest import Endpoint
+
+CONTEXT = {"title": "停电通知", "body": "北苑小区1号楼明日8:00-12:00停电检修。"}
+
+
+def publish(city: City, **kwargs: Any) -> int:
+    options: dict[str, Any] = {
+        "audience": Audience(households=[city.north_home, city.north_home_2]),
+        "template": "message",
+        "context": CONTEXT,
+        "event_key": "outage:1:published",
+        "urgent": True,
+        "source": "outage:1",
+    }
+    options.update(kwargs)
+    return notify_publish(**options)
+
+
+def test_sms_reaches_the_gateway_with_phone_and_text(
+    city: City, endpoint: Endpoint, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        written = publish(city)
+
+    # Two SMS, and the in-app message of the resident who lives at north_home.
+    assert written == 3
+    assert endpoint.wait_for(2)
+    payloads = sorted((r["json"] for r in endpoint.requests), key=lambda p: p["to"])
+    assert [p["to"] for p in payloads] == ["13800000001", "13800000002"]
+    assert payloads[0]["title"] == "停电通知"
+    assert payloads[0]["message"] == CONTEXT["body"]
+    assert sorted(endpoint.keys()) == [
+        "outage:1:published:sms:13800000001",
+        "outage:1:published:sms:13800000002",
+    ]
+    assert set(Message.objects.values_list("state", flat=True)) == {Message.State.SENT}
+
+
+def test_publishing_an_event_twice_writes_and_sends_nothing_more(
+    city: City, endpoint: Endpoint, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(city)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = publish(city)
+
+    assert again == 0
+    assert Message.objects.count() == 3
+    assert endpoint.wait_for(2)
+    assert len(endpoint.requests) == 2
+
+
+def test_users_and_household_members_get_one_inbox_message(city: City) -> None:
+    city.resident.phone = "13800000001"  # the same phone as the household: one SMS
+    city.resident.save(update_fields=["phone"])
+
+    publish(city, audience=Audience(users=[city.resident], households=[city.north_home]))
+
+    assert inbox_for(city.resident).count() == 1
+    assert inbox_for(city.resident).get().household == city.north_home
+    assert Message.objects.filter(channel=Channel.SMS).count() == 1
+
+
+def test_delivery_stats_count_by_state_channel_and_building(
+    city: City, endpoint: Endpoint, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(city)
+
+    stats = delivery_stats(source="outage:1")
+
+    assert stats["total"] == 3
+    assert stats["sent"] == 3
+    assert stats["delivered"] == 2  # the in-app message is not read yet
+    assert stats["failed"] == 0
+    assert stats["by_channel"] == {"sms": {"sent": 2}, "inapp": {"sent": 1}}
+    assert stats["by_building"] == {city.north_building.pk: {"sent": 3}}
+
+
+def test_special_group_household_gets_a_call_task_for_the_certified_electrician(
+    city: City,
+) -> None:
+    city.north_home.special_group = True
+    city.north_home.save(update_fields=["special_group"])
+
+    publish(city)
+    publish(city)
+
+    task = CallTask.objects.get()
+    assert task.household == city.north_home
+    assert task.assignee == city.electrician  # certified; electrician_expired is not
+    assert task.reason == "停电通知"
+    assert inbox_for(city.electrician).get().template == "call_tasks"
+
+
+def test_unknown_template_or_non_json_context_is_refused_and_nothing_written(
+    city: City,
+) -> None:
+    import datetime
+
+    with pytest.raises(NotifyError):
+        publish(city, template="no_such_template")
+    with pytest.raises(NotifyError):
+        publish(city, context={"when": datetime.datetime.now()})
+
+    assert Message.objects.count() == 0
+
+
+def test_a_large_audience_is_written_in_bulk_and_only_once(city: City) -> None:
+    from wudian.grid.models import Household
+
+    households = Household.objects.bulk_create(
+        Household(
+            building=city.south_building,
+            account_no=f"36{n:08d}",
+            unit="3",
+            room=f"{n:04d}",
+            address=f"南苑小区1号楼3单元{n:04d}室",
+            holder_name="陈静",
+            phone=f"136{n:08d}",
+        )
+        for n in range(700)
+    )
+    audience = Audience(households=Household.objects.filter(pk__in=[h.pk for h in households]))
+
+    first = publish(city, audience=audience, urgent=False)
+    second = publish(city, audience=audience, urgent=False)
+
+    assert (first, second) == (700, 0)
+    message = Message.objects.get(idempotency_key="outage:1:published:sms:13600000699")
+    assert message.context == CONTEXT
+    assert message.household == households[-1]
+    assert message.state == Message.State.PENDING

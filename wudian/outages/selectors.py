@@ -1,0 +1,297 @@
+"""Reads of outages that apply the caller's scope, shared by the pages, the API and the feeds."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from wudian.accounts.models import RoleCode, User
+from wudian.grid.models import (
+    Building,
+    CommunityAssignment,
+    Compound,
+    CompoundAssignment,
+    Feeder,
+    Household,
+    StationArea,
+)
+from wudian.grid.selectors import compounds_in_staff_scope, households_of_resident
+from wudian.outages.models import AffectedHousehold, Outage
+
+# How long a restored or cancelled outage stays on a compound's public window and feeds.
+RECENT = datetime.timedelta(days=7)
+
+ScopeItems = Iterable[Any]  # model instances or their codes
+
+
+def _split(items: ScopeItems) -> tuple[list[int], list[str]]:
+    pks: list[int] = []
+    codes: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            codes.append(item)
+        else:
+            pks.append(item.pk)
+    return pks, codes
+
+
+def _matching(field: str, items: ScopeItems) -> Q | None:
+    """Q for `field` being one of the items, given as instances or codes."""
+    pks, codes = _split(items)
+    if not pks and not codes:
+        return None
+    q = Q()
+    if pks:
+        q |= Q(**{f"{field}__pk__in": pks})
+    if codes:
+        q |= Q(**{f"{field}__code__in": codes})
+    return q
+
+
+def outage_scope_households(
+    *,
+    station_areas: ScopeItems = (),
+    compounds: ScopeItems = (),
+    buildings: ScopeItems = (),
+    feeders: ScopeItems = (),
+    household: Household | None = None,
+) -> QuerySet[Household]:
+    """The households a scope given in supply terms reaches (instances or codes; unknown
+    codes match nothing). A household whose station area is not recorded counts as
+    reached when its compound is fed by a station area in scope: notifying one household
+    too many is better than leaving one in the dark."""
+    q = Q()
+    matched = False
+    area_q = _matching("station_area", station_areas)
+    feeder_q = _matching("station_area__feeder", feeders)
+    for part in (
+        area_q,
+        feeder_q,
+        _matching("building", buildings),
+        _matching("building__compound", compounds),
+    ):
+        if part is not None:
+            q |= part
+            matched = True
+    fed_compounds = Q()
+    fed = False
+    for part in (
+        _matching("station_areas", station_areas),
+        _matching("station_areas__feeder", feeders),
+    ):
+        if part is not None:
+            fed_compounds |= part
+            fed = True
+    if fed:
+        q |= Q(
+            station_area__isnull=True,
+            building__compound__in=Compound.objects.filter(fed_compounds).values("pk"),
+        )
+    if household is not None:
+        q |= Q(pk=household.pk)
+        matched = True
+    if not matched:
+        return Household.objects.none()
+    return Household.objects.filter(q)
+
+
+def outage_compounds(outage: Outage) -> QuerySet[Compound]:
+    """Every compound an outage reaches: named in its scope, holding one of its buildings or
+    affected households, or fed by one of its station areas or feeders. Each source is its
+    own subquery: OR-ing joins over several relations multiplies rows."""
+    area_compounds = StationArea.compounds.through.objects
+    return Compound.objects.filter(
+        Q(pk__in=Outage.compounds.through.objects.filter(outage=outage).values("compound_id"))
+        | Q(pk__in=Building.objects.filter(outages=outage).values("compound_id"))
+        | Q(pk__in=area_compounds.filter(stationarea__outages=outage).values("compound_id"))
+        | Q(pk__in=area_compounds.filter(stationarea__feeder__outages=outage).values("compound_id"))
+        | Q(
+            pk__in=Building.objects.filter(households__affected_by__outage=outage).values(
+                "compound_id"
+            )
+        )
+    )
+
+
+def _reaching(compounds: QuerySet[Compound]) -> Q:
+    """Q on Outage: the outage reaches one of the compounds. Subqueries rather than joins,
+    since an outage may have tens of thousands of affected households."""
+    ids = compounds.values("pk")
+    return (
+        Q(pk__in=Outage.objects.filter(compounds__in=ids).values("pk"))
+        | Q(pk__in=Outage.objects.filter(buildings__compound__in=ids).values("pk"))
+        | Q(pk__in=Outage.objects.filter(station_areas__compounds__in=ids).values("pk"))
+        | Q(pk__in=Outage.objects.filter(feeders__station_areas__compounds__in=ids).values("pk"))
+        | Q(
+            pk__in=AffectedHousehold.objects.filter(household__building__compound__in=ids).values(
+                "outage_id"
+            )
+        )
+    )
+
+
+def outage_rows(outages: QuerySet[Outage]) -> QuerySet[Outage]:
+    """Outages for a list, with their scope codes and affected-household count in a
+    constant number of queries."""
+    return (
+        Outage.objects.filter(pk__in=outages.values("pk"))
+        .annotate(affected_count=Count("affected", distinct=True))
+        .prefetch_related(
+            Prefetch("station_areas", queryset=StationArea.objects.only("pk", "code", "name")),
+            Prefetch("compounds", queryset=Compound.objects.only("pk", "code", "name")),
+            Prefetch("buildings", queryset=Building.objects.only("pk", "code", "name")),
+            Prefetch("feeders", queryset=Feeder.objects.only("pk", "code", "name")),
+        )
+        .order_by("-start", "-pk")
+    )
+
+
+def outages_visible_to(user: User) -> QuerySet[Outage]:
+    """Staff see the outages reaching the compounds of their scope, drafts included;
+    residents see the published outages reaching the compounds of their homes."""
+    if not user.is_authenticated or not user.is_active:
+        return Outage.objects.none()
+    if user.is_superuser:
+        return Outage.objects.all()
+    staff_compounds = compounds_in_staff_scope(user)
+    home_compounds = Compound.objects.filter(buildings__households__memberships__user=user)
+    return Outage.objects.filter(
+        _reaching(staff_compounds) | (_reaching(home_compounds) & ~Q(state=Outage.State.DRAFT))
+    )
+
+
+def _upcoming_or_current(now: datetime.datetime) -> Q:
+    return Q(state__in=Outage.LIVE_STATES, end__gt=now)
+
+
+def outages_for_resident(user: User) -> QuerySet[Outage]:
+    """The resident's upcoming and current outages: live ones affecting one of their
+    households, each with `my_affected` (their households' acknowledgement rows)."""
+    mine = households_of_resident(user).values("pk")
+    return (
+        outage_rows(
+            Outage.objects.filter(
+                _upcoming_or_current(timezone.now()),
+                pk__in=AffectedHousehold.objects.filter(household__in=mine).values("outage_id"),
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "affected",
+                queryset=AffectedHousehold.objects.filter(household__in=mine)
+                .select_related("household__building")
+                .order_by("household_id"),
+                to_attr="my_affected",
+            )
+        )
+        .order_by("start", "pk")
+    )
+
+
+def outages_for_staff(user: User) -> QuerySet[Outage]:
+    """Upcoming and current live outages reaching the compounds a member of staff works with."""
+    if not user.is_authenticated or not user.is_active:
+        return Outage.objects.none()
+    if user.is_superuser:
+        outages = Outage.objects.all()
+    else:
+        outages = Outage.objects.filter(_reaching(compounds_in_staff_scope(user)))
+    return outages.filter(_upcoming_or_current(timezone.now()))
+
+
+def outages_for_compound(compound: Compound) -> QuerySet[Outage]:
+    """Public: the published outages reaching a compound that are live, or ended, restored or
+    cancelled within the last week (calendar feeds show cancellations in place)."""
+    now = timezone.now()
+    return outage_rows(
+        Outage.objects.filter(_reaching(Compound.objects.filter(pk=compound.pk)))
+        .exclude(state=Outage.State.DRAFT)
+        .filter(
+            Q(state__in=Outage.LIVE_STATES)
+            | Q(end__gte=now - RECENT)
+            | Q(restored_at__gte=now - RECENT)
+            | Q(cancelled_at__gte=now - RECENT)
+        )
+    )
+
+
+def outage_staff_users(outage: Outage) -> QuerySet[User]:
+    """The staff an outage concerns: customer managers, electricians and property staff of
+    the compounds it reaches, and the grid administrators of their communities."""
+    compounds = list(outage_compounds(outage).values_list("pk", flat=True))
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(
+                pk__in=CompoundAssignment.objects.filter(
+                    compound_id__in=compounds,
+                    role__in=[
+                        RoleCode.CUSTOMER_MANAGER,
+                        RoleCode.ELECTRICIAN,
+                        RoleCode.PROPERTY_STAFF,
+                    ],
+                ).values("user_id")
+            )
+            | Q(
+                pk__in=CommunityAssignment.objects.filter(
+                    community__compounds__in=compounds
+                ).values("user_id")
+            )
+        )
+        .order_by("pk")
+    )
+
+
+def outage_reach(outage: Outage) -> dict[str, Any]:
+    """How far an outage's notices got: message states overall, per channel and per
+    building (from the outbox), with the residents' acknowledgements (已知悉)."""
+    from wudian.notify.selectors import delivery_stats
+
+    stats = delivery_stats(source=outage_source(outage))
+    buildings: dict[int, dict[str, Any]] = {}
+    for row in (
+        AffectedHousehold.objects.filter(outage=outage)
+        .values(
+            "household__building_id",
+            "household__building__name",
+            "household__building__compound__name",
+        )
+        .annotate(households=Count("pk"), acknowledged=Count("acknowledged_at"))
+        .order_by("household__building__compound__name", "household__building__name")
+    ):
+        building_id = row["household__building_id"]
+        buildings[building_id] = {
+            "building_id": building_id,
+            "building": row["household__building__name"],
+            "compound": row["household__building__compound__name"],
+            "households": row["households"],
+            "acknowledged": row["acknowledged"],
+            "messages": dict(
+                stats.get("by_building", {}).get(building_id)
+                or stats.get("by_building", {}).get(str(building_id))
+                or {}
+            ),
+        }
+    return {
+        "households": sum(b["households"] for b in buildings.values()),
+        "acknowledged": sum(b["acknowledged"] for b in buildings.values()),
+        "total": stats.get("total", 0),
+        "pending": stats.get("pending", 0),
+        "sent": stats.get("sent", 0),
+        "delivered": stats.get("delivered", 0),
+        "failed": stats.get("failed", 0),
+        "cancelled": stats.get("cancelled", 0),
+        "by_channel": {
+            channel: dict(states) for channel, states in stats.get("by_channel", {}).items()
+        },
+        "by_building": list(buildings.values()),
+    }
+
+
+def outage_source(outage: Outage) -> str:
+    """The `source` of an outage's outbox rows."""
+    return f"outage:{outage.pk}"

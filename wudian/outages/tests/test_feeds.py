@@ -1,0 +1,461 @@
+"""The public outage feeds: iCalendar per compound, CAP 1.2 alerts and their Atom index."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from lxml import etree
+
+from wudian.conftest import City
+from wudian.grid.models import Building, Compound, Feeder, Household, StationArea
+from wudian.outages import feeds
+from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
+
+CAP_XSD = Path(feeds.__file__).parent / "standards" / "cap12.xsd"
+CAP = {"cap": feeds.CAP_NAMESPACE}
+ATOM = {"a": feeds.ATOM_NAMESPACE}
+
+
+def make_outage(city: City, **fields: Any) -> Outage:
+    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=8)
+    values: dict[str, Any] = {
+        "kind": Outage.Kind.PLANNED,
+        "state": Outage.State.PUBLISHED,
+        "title": "北苑小区线路检修",
+        "reason": "更换10kV涂山线老旧开关",
+        "start": start,
+        "end": start + datetime.timedelta(hours=8),
+        "created_by": city.manager,
+        "published_at": timezone.now() - datetime.timedelta(hours=1),
+    }
+    values.update(fields)
+    return Outage.objects.create(**values)
+
+
+def revise(outage: Outage, *, kind: str, by: Any, **changes: Any) -> Outage:
+    """A published change as the services make it: a new revision and its event."""
+    for name, value in changes.items():
+        setattr(outage, name, value)
+    outage.sequence += 1
+    outage.save()
+    OutageEvent.objects.create(outage=outage, kind=kind, by=by, data={"sequence": outage.sequence})
+    return outage
+
+
+def unfold(body: bytes) -> list[str]:
+    """Content lines of an iCalendar stream, unfolded (RFC 5545 §3.1)."""
+    text = body.decode("utf-8")
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", "")
+    return text[:-2].replace("\r\n ", "").split("\r\n")
+
+
+def unescape(value: str) -> str:
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], value)
+
+
+def events(body: bytes) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    for line in unfold(body):
+        if line == "BEGIN:VEVENT":
+            current = {}
+        elif line == "END:VEVENT":
+            assert current is not None
+            found.append(current)
+            current = None
+        elif current is not None:
+            name, _sep, value = line.partition(":")
+            current[name.split(";")[0]] = value
+    return found
+
+
+def calendar(client: Client, compound: Compound) -> list[dict[str, str]]:
+    response = client.get(f"/feeds/outages/{compound.code}.ics")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return events(response.content)
+
+
+def cap_document(client: Client, outage: Outage) -> etree._Element:
+    response = client.get(f"/feeds/cap/{outage.pk}.xml")
+    assert response.status_code == 200
+    root = etree.fromstring(response.content)
+    schema = etree.XMLSchema(etree.parse(str(CAP_XSD)))
+    schema.assertValid(root)
+    return root
+
+
+def text(root: etree._Element, path: str) -> str:
+    found = root.findtext(path, namespaces=CAP)
+    assert found is not None, path
+    return found
+
+
+# iCalendar ---------------------------------------------------------------------------------
+
+
+def test_calendar_lists_an_outage_of_the_compound_as_a_confirmed_event(
+    city: City, client: Client
+) -> None:
+    outage = make_outage(city)
+    outage.compounds.add(city.north)
+
+    response = client.get("/feeds/outages/NORTH.ics")
+
+    assert response.status_code == 200
+    lines = unfold(response.content)
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-1] == "END:VCALENDAR"
+    assert "VERSION:2.0" in lines
+    assert any(line.startswith("X-WR-CALNAME:") and "北苑小区" in line for line in lines)
+    [event] = events(response.content)
+    assert event["UID"] == f"outage-{outage.pk}@testserver"
+    assert event["SEQUENCE"] == "0"
+    assert event["STATUS"] == "CONFIRMED"
+    assert event["DTSTART"] == outage.start.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert event["DTEND"] == outage.end.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert re.fullmatch(r"\d{8}T\d{6}Z", event["DTSTAMP"])
+    assert event["LAST-MODIFIED"] == event["DTSTAMP"]
+    assert "北苑小区线路检修" in unescape(event["SUMMARY"])
+    assert "更换10kV涂山线老旧开关" in unescape(event["DESCRIPTION"])
+    assert "95598" in unescape(event["DESCRIPTION"])
+    assert event["URL"] == "http://testserver/c/NORTH/"
+
+
+def test_calendar_lines_are_folded_at_75_octets_without_splitting_characters(
+    city: City, client: Client
+) -> None:
+    outage = make_outage(city, reason="因涂山路道路施工需迁移电缆，" * 20)
+    outage.compounds.add(city.north)
+
+    body = client.get("/feeds/outages/NORTH.ics").content
+
+    physical = body.decode("utf-8").split("\r\n")
+    assert max(len(line.encode("utf-8")) for line in physical) <= 75
+    assert any(line.startswith(" ") for line in physical)
+    [event] = events(body)
+    assert outage.reason in unescape(event["DESCRIPTION"])
+
+
+def test_calendar_escapes_commas_semicolons_backslashes_and_newlines(
+    city: City, client: Client
+) -> None:
+    title = "检修, 第1段; 路径 C:\\线路"
+    outage = make_outage(city, title=title, reason="第一行\n第二行")
+    outage.compounds.add(city.north)
+
+    [event] = calendar(client, city.north)
+
+    assert "检修\\, 第1段\\; 路径 C:\\\\线路" in event["SUMMARY"]
+    assert title in unescape(event["SUMMARY"])
+    assert "第一行\\n第二行" in event["DESCRIPTION"]
+
+
+def test_cancelled_outage_stays_in_the_calendar_as_cancelled_with_a_higher_sequence(
+    city: City, client: Client
+) -> None:
+    outage = make_outage(city)
+    outage.compounds.add(city.north)
+    [before] = calendar(client, city.north)
+
+    revise(
+        outage,
+        kind=OutageEvent.Kind.CANCELLED,
+        by=city.manager,
+        state=Outage.State.CANCELLED,
+        cancelled_at=timezone.now(),
+    )
+
+    [after] = calendar(client, city.north)
+    assert after["UID"] == before["UID"]
+    assert after["STATUS"] == "CANCELLED"
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+    assert after["DTSTAMP"] >= before["DTSTAMP"]
+
+
+def test_postponed_outage_moves_in_place(city: City, client: Client) -> None:
+    outage = make_outage(city)
+    outage.compounds.add(city.north)
+    later = outage.start + datetime.timedelta(days=3)
+
+    revise(
+        outage,
+        kind=OutageEvent.Kind.POSTPONED,
+        by=city.manager,
+        state=Outage.State.POSTPONED,
+        start=later,
+        end=later + datetime.timedelta(hours=4),
+    )
+
+    [event] = calendar(client, city.north)
+    assert event["SEQUENCE"] == "1"
+    assert event["STATUS"] == "CONFIRMED"
+    assert event["DTSTART"] == later.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def test_calendar_reaches_a_compound_through_every_kind_of_scope(
+    city: City, client: Client
+) -> None:
+    by_compound = make_outage(city, title="小区")
+    by_compound.compounds.add(city.north)
+    by_building = make_outage(city, title="楼栋")
+    by_building.buildings.add(city.north_building)
+    by_area = make_outage(city, title="台区")
+    by_area.station_areas.add(city.station_area)
+    by_feeder = make_outage(city, title="线路")
+    by_feeder.feeders.add(city.station_area.feeder)
+    by_household = make_outage(city, kind=Outage.Kind.ARREARS, title="欠费")
+    AffectedHousehold.objects.create(outage=by_household, household=city.north_home)
+    elsewhere = make_outage(city, title="南苑")
+    elsewhere.compounds.add(city.south)
+
+    north = {
+        unescape(e["SUMMARY"]).split("：")[-1].split(": ")[-1] for e in calendar(client, city.north)
+    }
+    south = [e["UID"] for e in calendar(client, city.south)]
+
+    assert north == {"小区", "楼栋", "台区", "线路", "欠费"}
+    # South's only household sits on the same station area, so the area and feeder reach it.
+    assert f"outage-{elsewhere.pk}@testserver" in south
+    assert f"outage-{by_building.pk}@testserver" not in south
+    assert f"outage-{by_household.pk}@testserver" not in south
+
+
+def test_calendar_of_a_compound_on_another_feeder_stays_empty(city: City, client: Client) -> None:
+    west = Compound.objects.create(
+        community=city.community, code="WEST", name="西苑小区", address="西路1号"
+    )
+    other_area = StationArea.objects.create(
+        feeder=Feeder.objects.create(code="F2", name="10kV西线"), code="TA2", name="西苑台区"
+    )
+    other_area.compounds.add(west)
+    Household.objects.create(
+        building=Building.objects.create(compound=west, code="WEST-1", name="1号楼"),
+        station_area=other_area,
+        account_no="3400000009",
+        room="101",
+        address="西路1号",
+        holder_name="刘",
+    )
+    outage = make_outage(city)
+    outage.feeders.add(city.station_area.feeder)
+
+    assert calendar(client, west) == []
+
+
+def test_drafts_never_appear_in_any_feed(city: City, client: Client) -> None:
+    draft = make_outage(city, state=Outage.State.DRAFT, published_at=None, title="草稿")
+    draft.compounds.add(city.north)
+    never_published = make_outage(
+        city, state=Outage.State.CANCELLED, published_at=None, title="未发布即取消"
+    )
+    never_published.compounds.add(city.north)
+
+    assert calendar(client, city.north) == []
+    assert client.get(f"/feeds/cap/{draft.pk}.xml").status_code == 404
+    assert client.get(f"/feeds/cap/{never_published.pk}.xml").status_code == 404
+    atom = client.get("/feeds/cap.atom").content
+    assert "草稿".encode() not in atom
+    assert "未发布".encode() not in atom
+
+
+def test_unknown_compound_or_outage_is_404(city: City, client: Client) -> None:
+    assert client.get("/feeds/outages/NOWHERE.ics").status_code == 404
+    assert client.get("/feeds/cap/999999.xml").status_code == 404
+    assert client.get("/feeds/outages/999999/notice.pdf").status_code == 404
+
+
+def test_feeds_refuse_writes(city: City, client: Client) -> None:
+    assert client.post("/feeds/outages/NORTH.ics").status_code == 405
+    assert client.post("/feeds/cap.atom").status_code == 405
+
+
+def test_calendar_query_count_does_not_grow_with_outages(
+    city: City, client: Client, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(12):
+        make_outage(city, title=f"检修{number}").compounds.add(city.north)
+
+    with django_assert_max_num_queries(3):
+        assert len(calendar(client, city.north)) == 12
+
+
+def test_fold_keeps_multibyte_characters_whole() -> None:
+    line = "DESCRIPTION:" + "停电" * 60 + "x" + "😀" * 10
+
+    folded = feeds.ics_fold(line)
+
+    pieces = folded.split("\r\n")
+    assert all(len(piece.encode("utf-8")) <= 75 for piece in pieces)
+    assert all(piece.startswith(" ") for piece in pieces[1:])
+    assert folded.replace("\r\n ", "") == line
+
+
+# CAP 1.2 -----------------------------------------------------------------------------------
+
+
+def test_published_outage_is_a_valid_cap_alert(city: City, client: Client) -> None:
+    outage = make_outage(city)
+    outage.buildings.add(city.north_building)
+    OutageEvent.objects.create(outage=outage, kind=OutageEvent.Kind.PUBLISHED, by=city.manager)
+
+    response = client.get(f"/feeds/cap/{outage.pk}.xml")
+    root = cap_document(client, outage)
+
+    assert response["Content-Type"] == "application/cap+xml; charset=utf-8"
+    assert text(root, "cap:msgType") == "Alert"
+    assert text(root, "cap:status") == "Actual"
+    assert text(root, "cap:scope") == "Public"
+    assert root.find("cap:references", CAP) is None
+    assert text(root, "cap:sent").endswith("+08:00")
+    assert text(root, "cap:info/cap:language") == "zh-CN"
+    assert text(root, "cap:info/cap:category") == "Infra"
+    assert text(root, "cap:info/cap:urgency") == "Future"
+    assert text(root, "cap:info/cap:certainty") == "Likely"
+    assert text(root, "cap:info/cap:headline") == "北苑小区线路检修"
+    assert "更换10kV涂山线老旧开关" in text(root, "cap:info/cap:description")
+    assert text(root, "cap:info/cap:onset") == timezone.localtime(outage.start).isoformat()
+    assert "北苑小区" in text(root, "cap:info/cap:area/cap:areaDesc")
+    assert text(root, "cap:info/cap:area/cap:geocode/cap:value") == "NORTH"
+    assert text(root, "cap:info/cap:web") == "http://testserver/c/NORTH/"
+
+
+def test_changed_outage_is_a_cap_update_that_references_the_alert(
+    city: City, client: Client
+) -> None:
+    outage = make_outage(city, kind=Outage.Kind.FAULT, start=timezone.now().replace(microsecond=0))
+    outage.compounds.add(city.north, city.south)
+    alert = cap_document(client, outage)
+
+    revise(
+        outage,
+        kind=OutageEvent.Kind.ESTIMATE_UPDATED,
+        by=city.manager,
+        estimated_restoration=outage.end + datetime.timedelta(hours=2),
+    )
+    update = cap_document(client, outage)
+
+    assert text(update, "cap:msgType") == "Update"
+    assert text(update, "cap:identifier") != text(alert, "cap:identifier")
+    assert text(update, "cap:references") == ",".join(
+        [text(alert, "cap:sender"), text(alert, "cap:identifier"), text(alert, "cap:sent")]
+    )
+    assert text(update, "cap:info/cap:urgency") == "Immediate"
+    assert text(update, "cap:info/cap:certainty") == "Observed"
+    assert len(update.findall("cap:info/cap:area", CAP)) == 2
+    assert (
+        text(update, "cap:info/cap:expires")
+        == timezone.localtime(outage.estimated_restoration).isoformat()
+    )
+
+
+def test_cancelled_outage_is_a_cap_cancel_referencing_every_earlier_message(
+    city: City, client: Client
+) -> None:
+    outage = make_outage(city, kind=Outage.Kind.TEMPORARY)
+    outage.station_areas.add(city.station_area)
+    sent = [cap_document(client, outage)]
+    revise(outage, kind=OutageEvent.Kind.CHANGED, by=city.manager, state=Outage.State.CHANGED)
+    sent.append(cap_document(client, outage))
+    revise(
+        outage,
+        kind=OutageEvent.Kind.CANCELLED,
+        by=city.manager,
+        state=Outage.State.CANCELLED,
+        cancelled_at=timezone.now(),
+    )
+
+    cancel = cap_document(client, outage)
+
+    assert text(cancel, "cap:msgType") == "Cancel"
+    references = text(cancel, "cap:references").split(" ")
+    assert references == [
+        ",".join([text(m, "cap:sender"), text(m, "cap:identifier"), text(m, "cap:sent")])
+        for m in sent
+    ]
+    assert text(cancel, "cap:info/cap:urgency") == "Past"
+    assert text(cancel, "cap:info/cap:responseType") == "AllClear"
+
+
+def test_cap_sent_time_of_a_revision_does_not_move(city: City, client: Client) -> None:
+    outage = make_outage(city)
+    outage.compounds.add(city.north)
+    first = text(cap_document(client, outage), "cap:sent")
+
+    # A save that is not a published change (e.g. an acknowledgement count) keeps revision 0.
+    Outage.objects.filter(pk=outage.pk).update(updated_at=timezone.now())
+
+    assert text(cap_document(client, outage), "cap:sent") == first
+
+
+# Atom --------------------------------------------------------------------------------------
+
+
+def test_atom_index_lists_the_cap_alerts(city: City, client: Client) -> None:
+    live = make_outage(city, title="正在进行")
+    live.compounds.add(city.north)
+    cancelled = make_outage(city, title="已取消的", state=Outage.State.CANCELLED, sequence=1)
+    cancelled.compounds.add(city.south)
+    make_outage(city, state=Outage.State.DRAFT, published_at=None, title="草稿")
+
+    response = client.get("/feeds/cap.atom")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/atom+xml; charset=utf-8"
+    root = etree.fromstring(response.content)
+    assert root.tag == f"{{{feeds.ATOM_NAMESPACE}}}feed"
+    assert root.findtext("a:id", namespaces=ATOM) == "http://testserver/feeds/cap.atom"
+    assert root.findtext("a:updated", namespaces=ATOM)
+    assert root.find("a:author/a:name", ATOM) is not None
+    entries = root.findall("a:entry", ATOM)
+    links = {entry.find("a:link[@rel='alternate']", ATOM).get("href"): entry for entry in entries}
+    assert set(links) == {
+        f"http://testserver/feeds/cap/{live.pk}.xml",
+        f"http://testserver/feeds/cap/{cancelled.pk}.xml",
+    }
+    for href, entry in links.items():
+        assert entry.findtext("a:id", namespaces=ATOM) == href
+        assert re.fullmatch(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.findtext("a:updated", namespaces=ATOM) or ""
+        )
+        assert client.get(href.removeprefix("http://testserver")).status_code == 200
+    cancelled_entry = links[f"http://testserver/feeds/cap/{cancelled.pk}.xml"]
+    assert cancelled_entry.find("a:category", ATOM).get("term") == "Cancel"
+
+
+def test_atom_leaves_out_outages_long_over(city: City, client: Client) -> None:
+    old_start = timezone.now() - datetime.timedelta(days=60)
+    old = make_outage(
+        city,
+        state=Outage.State.RESTORED,
+        start=old_start,
+        end=old_start + datetime.timedelta(hours=2),
+        restored_at=old_start + datetime.timedelta(hours=2),
+    )
+    Outage.objects.filter(pk=old.pk).update(updated_at=old_start)
+
+    root = etree.fromstring(client.get("/feeds/cap.atom").content)
+
+    assert root.findall("a:entry", ATOM) == []
+
+
+@pytest.mark.parametrize("kind", list(Outage.Kind))
+def test_every_kind_and_state_validates_as_cap(city: City, client: Client, kind: str) -> None:
+    outage = make_outage(city, kind=kind, estimated_restoration=None)
+    outage.compounds.add(city.north)
+    for state in (Outage.State.POSTPONED, Outage.State.RESTORED, Outage.State.CANCELLED):
+        revise(
+            outage,
+            kind=OutageEvent.Kind.CHANGED,
+            by=city.manager,
+            state=state,
+            restored_at=timezone.now() if state == Outage.State.RESTORED else None,
+        )
+        cap_document(client, outage)

@@ -1,0 +1,105 @@
+"""Browser journey in a real Chromium: a manager publishes an outage on a desktop, a resident
+reads it on a phone and acknowledges it (已知悉)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from wudian.conftest import PASSWORD, City
+from wudian.core.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from wudian.outages.models import AffectedHousehold, Outage
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1366, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: browser journeys must run in CI")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    # As in core's browser tests: Playwright keeps an event loop in this thread.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def world(transactional_db: None, city: City) -> City:
+    return city
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main button[type=submit]").click()
+
+
+def test_manager_publishes_and_resident_acknowledges_on_a_phone(
+    live_server: Any, world: City, browser: Any
+) -> None:
+    start = (timezone.localtime() + datetime.timedelta(days=10)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = desk.new_page()
+    log_in(page, live_server.url, world.manager.username)
+    page.wait_for_url("**/desk/")
+    page.locator('a[href="/desk/outages/"]').first.click()
+    page.wait_for_url("**/desk/outages/")
+    page.locator('a[href="/desk/outages/new/"]').click()
+    page.wait_for_url("**/desk/outages/new/")
+    page.select_option("#id_kind", "planned")
+    page.fill("#id_title", "北苑小区计划检修")
+    page.fill("#id_reason", "更换10kV涂山线开关")
+    page.fill("#id_start", start.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_end", (start + datetime.timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"))
+    assert page.locator("#preview [data-households]").count() == 0
+    page.locator(f'input[name=compounds][value="{world.north.pk}"]').check()
+    # htmx shows the reach before anything is published.
+    page.locator('#preview [data-households="2"]').wait_for()
+    assert not Outage.objects.exists()
+    page.locator('button[name=action][value="publish"]').click()
+    page.wait_for_url("**/desk/outages/*/")
+    outage = Outage.objects.get()
+    assert outage.state == Outage.State.PUBLISHED
+    assert page.locator("h1").inner_text() == "北苑小区计划检修"
+    assert page.locator("#timeline li").count() >= 2
+    desk.close()
+
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = phone.new_page()
+    log_in(page, live_server.url, world.resident.username)
+    page.wait_for_url("**/me/")
+    card = page.locator(f"#outage-{outage.pk}")
+    assert "北苑小区计划检修" in card.inner_text()
+    card.locator("button.ack-button").click()
+    page.wait_for_url("**/me/*")
+    page.locator(f"#outage-{outage.pk} .ack-done").wait_for()
+    assert page.locator(f"#outage-{outage.pk} button.ack-button").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    row = AffectedHousehold.objects.get(outage=outage, household=world.north_home)
+    assert row.acknowledged_by == world.resident
+    phone.close()
