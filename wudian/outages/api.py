@@ -249,7 +249,7 @@ def outage_postpone(request: HttpRequest, outage_id: int, payload: PostponeIn) -
     summary="Change an outage",
 )
 def outage_change(request: HttpRequest, outage_id: int, payload: ChangeIn) -> Any:
-    fields = payload.dict(exclude_none=True)
+    fields = payload.model_dump(exclude_none=True)
     note = fields.pop("note", "")
     return _act(request, outage_id, services.outage_change, note=note, **fields)
 

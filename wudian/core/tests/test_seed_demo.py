@@ -39,9 +39,14 @@ from wudian.grid.models import (
     phone_validator,
 )
 from wudian.grid.selectors import compounds_served_by, households_of_resident
+from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.selectors import outages_for_resident
 
 SMALL = 2  # households per building in the fast tests
+
 MODELS: list[type[Model]] = [
+    Outage,
+    AffectedHousehold,
     District,
     Street,
     Community,
@@ -326,3 +331,16 @@ def test_seeded_certificates_follow_today(small_city: str) -> None:
     expired = Certificate.objects.get(holder__username="electrician3")
     assert expired.expires_on < timezone.localdate()
     assert expired.expires_on > timezone.localdate() - datetime.timedelta(days=365)
+
+
+def test_demo_outages_reach_the_residents_of_their_compounds(small_city: str) -> None:
+    resident1 = User.objects.get(username="resident1")
+    resident2 = User.objects.get(username="resident2")
+
+    mine = [outage.title for outage in outages_for_resident(resident1)]
+    theirs = [outage.title for outage in outages_for_resident(resident2)]
+
+    assert mine == ["锦绣华庭1号台区计划检修停电"]
+    assert theirs == ["华府名苑1号台区计划检修停电"]
+    restored = Outage.objects.get(kind=Outage.Kind.FAULT)
+    assert restored.state == Outage.State.RESTORED
