@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wudian.core.models import ServiceRule
 from wudian.core.rules import RULES
@@ -27,7 +28,7 @@ class ServiceRuleAdmin(admin.ModelAdmin):
         rule = RULES.get(obj.key)
         return str(rule.label) if rule else obj.key
 
-    @admin.display(description=_("unit"))
+    @admin.display(description=pgettext_lazy("measurement", "unit"))
     def unit(self, obj: ServiceRule) -> str:
         rule = RULES.get(obj.key)
         return str(rule.unit) if rule else ""

@@ -322,7 +322,7 @@ def _rule_message(kind: str, key: str, left: datetime.timedelta) -> str:
         detail = _("this outage has already started")
     else:
         detail = _("this outage starts in %(hours)d hours") % {"hours": hours}
-    return f"{text % params}: {detail}."
+    return _("%(rule)s: %(detail)s.") % {"rule": text % params, "detail": detail}
 
 
 def _check_notice(
