@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -299,6 +300,8 @@ def _render_detail(
         "refusal": refusal,
         "may_act": services.user_may_manage_outages(user),
         "is_live": outage.state in Outage.LIVE_STATES,
+        # Power can only be restored once it has gone off.
+        "has_started": outage.start <= timezone.now(),
         "pdf_url": _feed_url("notice_pdf", outage.pk),
         "cap_url": _feed_url("cap_alert", outage.pk),
         "ics_links": [

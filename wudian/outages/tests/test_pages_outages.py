@@ -587,3 +587,15 @@ def test_desk_links_to_outages(login: Any, city: City) -> None:
     publish_north(city)
     body = login(city.manager).get("/desk/").content.decode()
     assert 'href="/desk/outages/"' in body
+
+
+def test_power_restored_is_offered_only_once_the_outage_has_started(login: Any, city: City) -> None:
+    ahead = publish_north(city, days=10)
+    under_way = publish_north(city, kind="fault", estimated_restoration=in_days(1))
+    client = login(city.manager)
+
+    page = client.get(f"/desk/outages/{ahead.pk}/").content.decode()
+    assert f"/desk/outages/{ahead.pk}/postpone/" in page
+    assert f"/desk/outages/{ahead.pk}/restore/" not in page
+    page = client.get(f"/desk/outages/{under_way.pk}/").content.decode()
+    assert f"/desk/outages/{under_way.pk}/restore/" in page
