@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from wudian.grid.models import Building, Compound, Household, StationArea
-from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
+from wudian.grid.models import Building, Compound
+from wudian.outages.models import Outage, OutageEvent
+from wudian.outages.selectors import outage_compounds, reaching
 
 FEED_LANGUAGE = "zh-hans"
 CAP_LANGUAGE = "zh-CN"
@@ -49,52 +50,13 @@ def public_outages() -> QuerySet[Outage]:
 
 
 def outages_reaching(compound: Compound) -> QuerySet[Outage]:
-    """Published outages whose scope reaches the compound through any of its supply terms
-    (compound, building, station area, feeder) or through a resolved household. Each branch
-    is a subquery so no join multiplies rows."""
-    areas = StationArea.objects.filter(
-        Q(compounds=compound) | Q(households__building__compound=compound)
-    ).values("pk")
-    reach = (
-        Q(pk__in=Outage.compounds.through.objects.filter(compound=compound).values("outage_id"))
-        | Q(
-            pk__in=Outage.buildings.through.objects.filter(building__compound=compound).values(
-                "outage_id"
-            )
-        )
-        | Q(
-            pk__in=Outage.station_areas.through.objects.filter(stationarea__in=areas).values(
-                "outage_id"
-            )
-        )
-        | Q(
-            pk__in=Outage.feeders.through.objects.filter(feeder__station_areas__in=areas).values(
-                "outage_id"
-            )
-        )
-        | Q(
-            pk__in=AffectedHousehold.objects.filter(household__building__compound=compound).values(
-                "outage_id"
-            )
-        )
-    )
-    return public_outages().filter(reach)
+    """Published outages whose scope reaches the compound."""
+    return public_outages().filter(reaching(Compound.objects.filter(pk=compound.pk)))
 
 
 def compounds_reached_by(outage: Outage) -> QuerySet[Compound]:
     """The compounds an outage reaches, the inverse of :func:`outages_reaching`."""
-    areas = StationArea.objects.filter(Q(outages=outage) | Q(feeder__outages=outage)).values("pk")
-    return Compound.objects.filter(
-        Q(pk__in=outage.compounds.values("pk"))
-        | Q(pk__in=outage.buildings.values("compound_id"))
-        | Q(
-            pk__in=StationArea.compounds.through.objects.filter(stationarea__in=areas).values(
-                "compound_id"
-            )
-        )
-        | Q(pk__in=Household.objects.filter(station_area__in=areas).values("building__compound_id"))
-        | Q(pk__in=outage.affected.values("household__building__compound_id"))
-    ).order_by("code")
+    return outage_compounds(outage).order_by("code")
 
 
 def affected_buildings(outage: Outage, compounds: Sequence[Compound]) -> dict[int, list[Building]]:

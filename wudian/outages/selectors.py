@@ -117,8 +117,9 @@ def outage_compounds(outage: Outage) -> QuerySet[Compound]:
     )
 
 
-def _reaching(compounds: QuerySet[Compound]) -> Q:
-    """Q on Outage: the outage reaches one of the compounds. Subqueries rather than joins,
+def reaching(compounds: QuerySet[Compound]) -> Q:
+    """Q on Outage: the outage reaches one of the compounds (the one definition of "reaches",
+    used by lists, the window and the feeds). Subqueries rather than joins,
     since an outage may have tens of thousands of affected households."""
     ids = compounds.values("pk")
     return (
@@ -160,7 +161,7 @@ def outages_visible_to(user: User) -> QuerySet[Outage]:
     staff_compounds = compounds_in_staff_scope(user)
     home_compounds = Compound.objects.filter(buildings__households__memberships__user=user)
     return Outage.objects.filter(
-        _reaching(staff_compounds) | (_reaching(home_compounds) & ~Q(state=Outage.State.DRAFT))
+        reaching(staff_compounds) | (reaching(home_compounds) & ~Q(state=Outage.State.DRAFT))
     )
 
 
@@ -199,7 +200,7 @@ def outages_for_staff(user: User) -> QuerySet[Outage]:
     if user.is_superuser:
         outages = Outage.objects.all()
     else:
-        outages = Outage.objects.filter(_reaching(compounds_in_staff_scope(user)))
+        outages = Outage.objects.filter(reaching(compounds_in_staff_scope(user)))
     return outages.filter(_upcoming_or_current(timezone.now()))
 
 
@@ -208,7 +209,7 @@ def outages_for_compound(compound: Compound) -> QuerySet[Outage]:
     cancelled within the last week (calendar feeds show cancellations in place)."""
     now = timezone.now()
     return outage_rows(
-        Outage.objects.filter(_reaching(Compound.objects.filter(pk=compound.pk)))
+        Outage.objects.filter(reaching(Compound.objects.filter(pk=compound.pk)))
         .exclude(state=Outage.State.DRAFT)
         .filter(
             Q(state__in=Outage.LIVE_STATES)

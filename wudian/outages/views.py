@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -48,6 +47,7 @@ from wudian.outages.selectors import (
     outage_scope_households,
     outages_for_resident,
     outages_visible_to,
+    reaching,
 )
 
 OUTAGE_PAGE_SIZE = 30
@@ -103,23 +103,6 @@ def _unless_same_minute(
 # The staff list --------------------------------------------------------------------------
 
 
-def _reaches_compound(compound: Compound) -> Q:
-    """List filter on top of the user's scope: the outage names the compound, or one of its
-    buildings or station areas, or has affected households in it."""
-    return Q(
-        pk__in=Outage.objects.filter(
-            Q(compounds=compound)
-            | Q(buildings__compound=compound)
-            | Q(station_areas__compounds=compound)
-            | Q(feeders__station_areas__compounds=compound)
-        ).values("pk")
-    ) | Q(
-        pk__in=AffectedHousehold.objects.filter(household__building__compound=compound).values(
-            "outage_id"
-        )
-    )
-
-
 @login_required
 @require_GET
 @never_cache
@@ -136,7 +119,7 @@ def outage_list(request: HttpRequest) -> HttpResponse:
             if data["kind"]:
                 outages = outages.filter(kind=data["kind"])
             if data["compound"]:
-                outages = outages.filter(_reaches_compound(data["compound"]))
+                outages = outages.filter(reaching(Compound.objects.filter(pk=data["compound"].pk)))
         else:
             outages = outages.none()
             status = 400

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from wudian.conftest import City
 from wudian.grid.models import Building, Compound
-from wudian.outages.models import Outage
+from wudian.outages.models import AffectedHousehold, Outage
 
 A4_POINTS = (595, 842)
 
@@ -98,6 +98,8 @@ def test_fault_notice_shows_the_estimated_restoration(city: City, client: Client
 def test_notice_for_a_named_compound_links_to_its_window(city: City, client: Client) -> None:
     outage = make_outage(city)
     outage.station_areas.add(city.station_area)
+    # Publishing resolves the station area to its households, the south one among them.
+    AffectedHousehold.objects.create(outage=outage, household=city.south_home)
 
     _reader, text = pdf_text(client, f"/feeds/outages/{outage.pk}/notice/SOUTH.pdf")
 
