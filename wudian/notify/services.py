@@ -560,6 +560,7 @@ class DeliveryResult:
     retrying: int = 0
     failed: int = 0
     failed_ids: list[int] = field(default_factory=list)
+    last_error: str = ""
 
 
 def outbox_deliver(
@@ -610,7 +611,8 @@ def outbox_deliver(
                 mine.update(state=Message.State.FAILED, last_error=text, claim_token="")
                 result.failed += 1
                 result.failed_ids.append(message.pk)
-                logger.warning("Notification %s failed for good: %s", message.pk, text)
+                logger.info("Notification %s failed for good: %s", message.pk, text)
+                result.last_error = text
             else:
                 delay = settings.NOTIFY_RETRY_SECONDS * 2 ** (message.attempts - 1)
                 mine.update(
@@ -624,6 +626,12 @@ def outbox_deliver(
         sent.append(message.pk)
     flush()
     if result.failed_ids:
+        # One line per batch: a missing gateway fails thousands of messages at once.
+        logger.warning(
+            "%d notifications failed for good (last error: %s)",
+            len(result.failed_ids),
+            result.last_error,
+        )
         _alert_staff(result.failed_ids)
     return result
 
