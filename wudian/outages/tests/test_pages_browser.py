@@ -4,50 +4,15 @@ reads it on a phone and acknowledges it (已知悉)."""
 from __future__ import annotations
 
 import datetime
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from wudian.conftest import PASSWORD, City
-from wudian.core.tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from wudian.conftest import DESKTOP, PASSWORD, PHONE, City
 from wudian.outages.models import AffectedHousehold, Outage
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"width": 1366, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing: browser journeys must run in CI")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    # As in core's browser tests: Playwright keeps an event loop in this thread.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def world(transactional_db: None, city: City) -> City:
-    return city
 
 
 def log_in(page: Any, base: str, username: str) -> None:
