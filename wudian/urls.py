@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.accounts.urls")),
     path("", include("wudian.outages.urls")),
     path("", include("wudian.notify.urls")),
+    path("", include("wudian.analytics.urls")),
     path("feeds/", include("wudian.outages.feed_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

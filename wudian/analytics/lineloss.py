@@ -7,8 +7,9 @@ core, and writes one RESULT row per station area and day. It uses no Django mode
 Arithmetic. Registers and multipliers are read as DECIMAL(18,6) (a value with more decimals is
 rounded to 6); a meter's energy (register(D+1) - register(D)) x multiplier and the area sums
 are exact DECIMAL(38,12). Every published figure is rounded once, from the exact value, half
-away from zero (四舍五入): kWh to 3 decimals, rates to 6. The status is judged on the figures
-as published, so a reader can re-derive it from the RESULT row itself.
+away from zero (四舍五入): kWh to 3 decimals, rates to 6. A negative loss is judged on the exact
+loss (so a loss of -0.0004 kWh is negative_loss although it prints as 0.000, and its rate shows
+the sign); a high loss on the published rate against --max-loss.
 
 Memory. One pass reads the readings, attaches each row to its meter (a hash table of the
 meters) and pairs every register with the meter's next one through a window (LEAD over the
@@ -555,7 +556,7 @@ class _Engine:
                 millionths(collection_millionths) AS collection_rate,
                 CASE
                     WHEN NOT complete THEN 'incomplete'
-                    WHEN loss_kwh < 0 THEN 'negative_loss'
+                    WHEN loss_num < 0 THEN 'negative_loss'
                     WHEN loss_millionths > $max_millionths THEN 'high_loss'
                     ELSE 'qualified'
                 END AS status

@@ -219,6 +219,25 @@ def test_user_above_supply_is_negative_loss(tmp_path):
     assert first["loss_rate"] == "-0.561927"
 
 
+def test_a_loss_too_small_to_print_is_still_negative_when_users_exceed_supply(tmp_path):
+    meters = [("S1", "台区B", "supply", "1", "0001"), ("U1", "台区B", "user", "1", "1001")]
+    readings = [
+        ("S1", "2024-06-01", "0"),
+        ("S1", "2024-06-02", "0.01"),
+        ("U1", "2024-06-01", "0"),
+        ("U1", "2024-06-02", "0.0104"),
+    ]
+
+    rows, _, _ = run(tmp_path, meters=meters, readings=readings)
+
+    # -0.0004 kWh prints as 0.000, but the rate (-0.04) and the status keep the sign.
+    assert (rows[0]["loss_kwh"], rows[0]["loss_rate"], rows[0]["status"]) == (
+        "0.000",
+        "-0.040000",
+        "negative_loss",
+    )
+
+
 def test_high_loss_follows_max_loss(tmp_path):
     # 06-01 loses 0.080275, 06-02 loses 0.047297
     rows, _, _ = run(tmp_path, args=["--max-loss", "0.05"])
@@ -609,11 +628,12 @@ def reference(
                     user += energy
             supply_kwh = supply.quantize(THREE, ROUND_HALF_UP)
             complete = collected == len(members) and supply_kwh > 0
-            loss_kwh = (supply - user).quantize(THREE, ROUND_HALF_UP)
-            rate = ((supply - user) / supply).quantize(SIX, ROUND_HALF_UP) if complete else None
+            # "+ 0" turns a rounded negative zero into the 0.000 the engine prints.
+            loss_kwh = (supply - user).quantize(THREE, ROUND_HALF_UP) + 0
+            rate = ((supply - user) / supply).quantize(SIX, ROUND_HALF_UP) + 0 if complete else None
             if not complete:
                 status = "incomplete"
-            elif loss_kwh < 0:
+            elif supply - user < 0:
                 status = "negative_loss"
             elif rate is not None and rate > max_loss:
                 status = "high_loss"

@@ -1,0 +1,114 @@
+"""Scoped reads of the stored line loss: a user sees the station areas of the compounds in
+their staff scope (served, of their communities, or of the districts they supervise)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+
+from wudian.accounts.models import User
+from wudian.analytics.models import LossStatus, MeterAnomaly, StationAreaDay
+from wudian.grid.models import StationArea
+from wudian.grid.selectors import compounds_in_staff_scope
+
+TREND_DAYS = 30
+
+# Worst first: the areas a manager must act on, then those whose figures cannot be trusted.
+_STATUS_RANK = {
+    LossStatus.HIGH_LOSS: 0,
+    LossStatus.NEGATIVE_LOSS: 1,
+    LossStatus.INCOMPLETE: 2,
+    LossStatus.QUALIFIED: 3,
+}
+
+
+def station_areas_visible_to(user: User) -> QuerySet[StationArea]:
+    if not user.is_authenticated or not user.is_active:
+        return StationArea.objects.none()
+    if user.is_superuser:
+        return StationArea.objects.all()
+    compounds = compounds_in_staff_scope(user).values("pk")
+    return StationArea.objects.filter(
+        pk__in=StationArea.objects.filter(compounds__in=compounds).values("pk")
+    )
+
+
+def station_area_loss_rows(areas: QuerySet[StationArea]) -> QuerySet[StationArea]:
+    """The areas with their latest stored day (latest_date, latest_loss_rate,
+    latest_collection_rate, latest_status), worst first; areas never imported come last."""
+    latest = StationAreaDay.objects.filter(station_area=OuterRef("pk")).order_by("-date")
+    return (
+        areas.select_related("feeder")
+        .annotate(
+            latest_date=Subquery(latest.values("date")[:1]),
+            latest_loss_rate=Subquery(latest.values("loss_rate")[:1]),
+            latest_collection_rate=Subquery(latest.values("collection_rate")[:1]),
+            latest_status=Subquery(latest.values("status")[:1]),
+        )
+        .annotate(
+            status_rank=Case(
+                *(
+                    When(latest_status=status, then=Value(rank))
+                    for status, rank in _STATUS_RANK.items()
+                ),
+                default=Value(len(_STATUS_RANK)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by(
+            "status_rank",
+            F("latest_loss_rate").desc(nulls_last=True),
+            F("latest_collection_rate").asc(nulls_last=True),
+            "code",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    date: date
+    loss_rate: Decimal | None
+    collection_rate: Decimal
+
+
+def loss_trends(areas: list[StationArea], *, days: int = TREND_DAYS) -> dict[int, list[TrendPoint]]:
+    """Each area's stored days over the `days` days up to its latest one, oldest first, in
+    one query. `areas` come from station_area_loss_rows (they carry latest_date)."""
+    latest = [area.latest_date for area in areas if getattr(area, "latest_date", None)]  # type: ignore[attr-defined]
+    trends: dict[int, list[TrendPoint]] = defaultdict(list)
+    if not latest:
+        return trends
+    since = min(latest) - timedelta(days=days - 1)
+    starts = {
+        area.pk: area.latest_date - timedelta(days=days - 1)  # type: ignore[attr-defined]
+        for area in areas
+        if getattr(area, "latest_date", None)
+    }
+    rows = (
+        StationAreaDay.objects.filter(station_area__in=list(starts), date__gte=since)
+        .order_by("station_area_id", "date")
+        .values_list("station_area_id", "date", "loss_rate", "collection_rate")
+    )
+    for area_id, day, loss_rate, collection_rate in rows:
+        if day >= starts[area_id]:
+            trends[area_id].append(TrendPoint(day, loss_rate, collection_rate))
+    return trends
+
+
+def station_area_days(area: StationArea, *, days: int = TREND_DAYS) -> list[StationAreaDay]:
+    """The area's latest `days` stored days, newest first."""
+    return list(StationAreaDay.objects.filter(station_area=area).order_by("-date")[:days])
+
+
+def station_area_anomalies(area: StationArea, *, since: date | None) -> QuerySet[MeterAnomaly]:
+    """Meters of the area that went backwards or failed to report, newest first."""
+    anomalies = MeterAnomaly.objects.filter(meter__station_area=area).select_related(
+        "meter__household"
+    )
+    if since is not None:
+        anomalies = anomalies.filter(date__gte=since)
+    return anomalies.order_by("-date", "meter__meter_no", "kind")

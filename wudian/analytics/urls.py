@@ -1,0 +1,13 @@
+from django.urls import path
+
+from wudian.analytics import views
+
+app_name = "analytics"
+urlpatterns = [
+    path("desk/lineloss/", views.lineloss_overview, name="lineloss"),
+    path(
+        "desk/lineloss/<slug:code>/",
+        views.lineloss_station_area,
+        name="lineloss_station_area",
+    ),
+]
