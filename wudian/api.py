@@ -10,6 +10,7 @@ from wudian.accounts.auth import BearerTokenAuth
 from wudian.grid.api import router as grid_router
 from wudian.notify.api import router as notify_router
 from wudian.outages.api import router as outages_router
+from wudian.workorders.api import router as workorders_router
 
 api = NinjaAPI(
     title="Wudian API",
@@ -52,3 +53,4 @@ api.add_router("", accounts_router)
 api.add_router("", grid_router)
 api.add_router("", outages_router)
 api.add_router("", notify_router)
+api.add_router("", workorders_router)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "wudian.notify",
     "wudian.outages",
     "wudian.analytics",
+    "wudian.workorders",
 ]
 
 MIDDLEWARE = [

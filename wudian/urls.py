@@ -15,6 +15,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.outages.urls")),
     path("", include("wudian.notify.urls")),
     path("", include("wudian.analytics.urls")),
+    path("", include("wudian.workorders.urls")),
+    path("open311/", include("wudian.workorders.open311_urls")),
     path("feeds/", include("wudian.outages.feed_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -58,6 +58,27 @@ RULES: dict[str, Rule] = {
             "国家电网供电服务承诺",
         ),
         Rule(
+            "workorder.priority_percent",
+            Decimal(50),
+            _("percent"),
+            _("Special-group requests: clocks shortened to"),
+            "",
+        ),
+        Rule(
+            "workorder.warn_remaining_percent",
+            Decimal(20),
+            _("percent"),
+            _("Warn the owner when this share of a deadline remains"),
+            "",
+        ),
+        Rule(
+            "workorder.autoclose_days",
+            Decimal(7),
+            _("days"),
+            _("Resolved requests the resident has not confirmed close after"),
+            "",
+        ),
+        Rule(
             "notify.quiet_start_hour",
             Decimal(22),
             _("o'clock"),
