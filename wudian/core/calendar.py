@@ -1,18 +1,30 @@
 """The business calendar: deadlines in wall time or in working days on China's official
 calendar, adjusted working days (调休) included. A working-day deadline in a year the
-calendar has no data for is refused, never guessed."""
+calendar has no data for is refused, never guessed.
+
+Working days are counted on Beijing time whatever the server's or the user's time zone: the
+State Council's calendar is a list of Chinese dates."""
 
 from __future__ import annotations
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from django.utils import timezone
 from django.utils.translation import gettext as _
+
+CHINA = ZoneInfo("Asia/Shanghai")
+MINUTES = "minutes"
+WORKING_DAYS = "working_days"
 
 
 class CalendarUnavailable(ValueError):
     """The official calendar of that year is not known (yet)."""
+
+
+def china_date(at: datetime.datetime) -> datetime.date:
+    """The date in China at that moment."""
+    return at.astimezone(CHINA).date()
 
 
 def is_working_day(day: datetime.date) -> bool:
@@ -28,17 +40,21 @@ def is_working_day(day: datetime.date) -> bool:
         ) from None
 
 
+def _end_of(day: datetime.date) -> datetime.datetime:
+    """Midnight in China after that day, as an aware datetime."""
+    return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, CHINA)
+
+
 def add_working_days(start: datetime.datetime, days: int) -> datetime.datetime:
-    """The end (local midnight) of the `days`-th working day after the local date of `start`;
+    """The end (midnight in China) of the `days`-th working day after the date of `start`;
     the day the clock starts does not count. Zero days: the end of that day."""
-    day = timezone.localtime(start).date()
+    day = china_date(start)
     remaining = days
     while remaining > 0:
         day += datetime.timedelta(days=1)
         if is_working_day(day):
             remaining -= 1
-    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
-    return timezone.make_aware(end)
+    return _end_of(day)
 
 
 def working_days_between(first: datetime.date, last: datetime.date) -> int:
@@ -54,8 +70,10 @@ def working_days_between(first: datetime.date, last: datetime.date) -> int:
 
 def deadline(start: datetime.datetime, target: int, unit: str) -> datetime.datetime:
     """`target` minutes or working days after `start` (unit "minutes" or "working_days")."""
-    if unit == "working_days":
+    if unit == WORKING_DAYS:
         return add_working_days(start, target)
+    if unit != MINUTES:
+        raise ValueError(f"Unknown clock unit {unit!r}.")
     return start + datetime.timedelta(minutes=target)
 
 
@@ -67,11 +85,9 @@ def extend_deadline(
     resumed_at: datetime.datetime,
 ) -> datetime.datetime:
     """A deadline moved on by a pause: by the pause's length in wall time, or by the working
-    days the pause covered."""
-    if unit == "working_days":
-        covered = working_days_between(
-            timezone.localtime(paused_at).date(), timezone.localtime(resumed_at).date()
-        )
+    days the pause covered (a pause within one day moves a working-day deadline not at all)."""
+    if unit == WORKING_DAYS:
+        covered = working_days_between(china_date(paused_at), china_date(resumed_at))
         if not covered:
             return due
         return add_working_days(due - datetime.timedelta(microseconds=1), covered)

@@ -1,3 +1,504 @@
-from ninja import Router
+"""Resident requests over the API: the categories, filing a request (with photos), the
+caller's requests, one request with its timeline, and every step of its life as an action.
+
+Handlers parse input and call one service; scope comes from the selectors: a request the
+caller may not see answers 404 before anything else is looked at."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
+from pydantic import Field
+
+from wudian.accounts.models import Department, User
+from wudian.grid.models import Household
+from wudian.grid.selectors import (
+    compounds_served_by,
+    household_views_for,
+    households_of_resident,
+    user_serves_household,
+)
+from wudian.workorders import selectors, services
+from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from wudian.workorders.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
+from wudian.workorders.schemas import (
+    CancelIn,
+    CategoryOut,
+    ErrorOut,
+    EscalateIn,
+    NoteIn,
+    OptionalNoteIn,
+    PhotoOut,
+    RateIn,
+    ReasonIn,
+    StatusCode,
+    TransferIn,
+    WorkOrderDetailOut,
+    WorkOrderIn,
+    WorkOrderOut,
+    WorkOrderRowOut,
+)
 
 router = Router(tags=["requests"])
+
+ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+# Deadline alarms are for staff; a resident's timeline shows the steps taken on the request.
+STAFF_ONLY_EVENTS = frozenset({WorkOrderEvent.Kind.WARNED, WorkOrderEvent.Kind.OVERDUE})
+
+ACTIONS = (
+    "accept",
+    "arrive",
+    "resolve",
+    "escalate",
+    "transfer",
+    "reopen",
+    "cancel",
+    "rate",
+    "confirm",
+    "wait",
+    "resume",
+    "comment",
+)
+
+
+def _caller(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _refusal(exc: PermissionDenied | ValidationError) -> Status:
+    """The body of a refused request: `detail` says why in the user's language; a field
+    the service names is also given in `errors`. Not allowed in the request's state: 409."""
+    if isinstance(exc, PermissionDenied):
+        return Status(403, {"detail": str(exc) or _("You may not do this.")})
+    body: dict[str, Any] = {"detail": " ".join(exc.messages)}
+    if hasattr(exc, "error_dict"):
+        body["errors"] = [
+            {"loc": ["body", name], "msg": message, "type": "value_error"}
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    if isinstance(exc, services.WorkOrderStateError):
+        return Status(409, body)
+    return Status(422, body)
+
+
+def _field_error(field: str, message: str) -> Status:
+    return Status(
+        422,
+        {
+            "detail": message,
+            "errors": [{"loc": ["body", field], "msg": message, "type": "value_error"}],
+        },
+    )
+
+
+def _visible(user: User, workorder_id: int) -> WorkOrder:
+    try:
+        return selectors.workorder_for(user, workorder_id)
+    except Http404:
+        raise HttpError(404, _("No such request, or it is outside your scope.")) from None
+
+
+def _detail(user: User, workorder: WorkOrder) -> WorkOrder:
+    """The request with what the detail schema reads set on it."""
+    wo = WorkOrder.objects.select_related(
+        "category", "compound", "household__building__compound", "assignee", "owner", "department"
+    ).get(pk=workorder.pk)
+    staff = not user.is_resident_only
+    events = selectors.timeline_of(wo)
+    if not staff:
+        events = events.exclude(kind__in=STAFF_ONLY_EVENTS)
+    photos = list(wo.photos.all())
+    for photo in photos:
+        photo.url = reverse(  # type: ignore[attr-defined]
+            "api:workorder_photo", kwargs={"workorder_id": wo.pk, "photo_id": photo.pk}
+        )
+    view = household_views_for(user, [wo.household])[0] if wo.household else None
+    if view is not None:
+        serves = not view.masked
+    else:
+        serves = user.is_superuser or compounds_served_by(user).filter(pk=wo.compound_id).exists()
+    wo.staff_view = staff  # type: ignore[attr-defined]
+    wo.household_view = view  # type: ignore[attr-defined]
+    wo.serves = serves  # type: ignore[attr-defined]
+    wo.timeline_rows = list(events)  # type: ignore[attr-defined]
+    wo.photo_rows = photos  # type: ignore[attr-defined]
+    return wo
+
+
+def _act(
+    request: HttpRequest, workorder_id: int, action: Callable[..., WorkOrder], **kwargs: Any
+) -> Any:
+    user = _caller(request)
+    workorder = _visible(user, workorder_id)
+    try:
+        workorder = action(workorder=workorder, by=user, **kwargs)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refusal(exc)
+    return _detail(user, workorder)
+
+
+# Categories and filing -------------------------------------------------------------------
+
+
+@router.get(
+    "/workorders/categories",
+    response=list[CategoryOut],
+    summary="Request categories I may file",
+)
+def category_list(request: HttpRequest) -> QuerySet[Category]:
+    """Each category with its routing and its service clocks (in minutes or working days
+    on China's official calendar); a business application lists the documents it needs."""
+    return selectors.categories_open_to(_caller(request))
+
+
+@router.post(
+    "/workorders",
+    response={201: WorkOrderOut, **ERRORS},
+    summary="File a request",
+)
+def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
+    """A resident files about one of their households; staff file for a household they
+    serve (with the channel the resident used). The request is routed at once: the answer
+    says whose hands it is in and when each clock is due. Photos are added afterwards with
+    POST /workorders/{id}/photos."""
+    user = _caller(request)
+    try:
+        category = services.category_for_intake(payload.category, by=user)
+    except ValidationError as exc:
+        return _refusal(exc)
+    household = (
+        Household.objects.select_related("building__compound", "station_area")
+        .filter(pk=payload.household_id)
+        .first()
+    )
+    if household is None:
+        return Status(404, {"detail": _("No such household.")})
+    staff = not user.is_resident_only
+    if staff:
+        if not user_serves_household(user, household):
+            return Status(403, {"detail": _("You do not serve this household.")})
+        channel = payload.channel or Channel.API
+    else:
+        if not households_of_resident(user).filter(pk=household.pk).exists():
+            return Status(403, {"detail": _("This household is not one of yours.")})
+        channel = Channel.API
+    try:
+        workorder = services.workorder_create(
+            category=category,
+            description=payload.description,
+            channel=channel,
+            by=user,
+            household=household,
+            contact_name=payload.contact_name if staff else "",
+            contact_phone=payload.contact_phone if staff else "",
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return _refusal(exc)
+    return Status(201, workorder)
+
+
+# Photos ----------------------------------------------------------------------------------
+
+
+def _photo_too_large(upload: UploadedFile) -> ValidationError:
+    # The same words photo_from_bytes uses, without reading an oversize upload into memory.
+    return ValidationError(
+        {
+            "photos": _("“%(name)s” is %(size)s MB; a photo may be at most %(max)s MB.")
+            % {
+                "name": upload.name,
+                "size": f"{(upload.size or 0) / 1024 / 1024:.1f}",
+                "max": MAX_PHOTO_BYTES // 1024 // 1024,
+            }
+        },
+        code="too_large",
+    )
+
+
+@router.post(
+    "/workorders/{workorder_id}/photos",
+    response={201: list[PhotoOut], **ERRORS},
+    summary="Add photos to a request",
+)
+def workorder_photos_add(
+    request: HttpRequest,
+    workorder_id: int,
+    photo: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+) -> Any:
+    """multipart/form-data with one or more files in the field `photo`: JPEG, PNG or WebP,
+    at most 5 MB each and 6 per request in all. The resident who filed it or the member of
+    staff holding it may add photos while the request is open. Photos are re-encoded, so
+    no metadata (such as a phone's GPS position) is kept. One bad file: none is saved."""
+    user = _caller(request)
+    workorder = _visible(user, workorder_id)
+    uploads = list(photo or [])
+    if not uploads:
+        return _field_error("photo", _("Attach at least one photo in the field “photo”."))
+    if len(uploads) > services.MAX_PHOTOS:
+        return _field_error(
+            "photo", _("At most %(n)s photos may be attached.") % {"n": services.MAX_PHOTOS}
+        )
+    cleaned: list[PhotoUpload] = []
+    problems: list[str] = []
+    for upload in uploads:
+        try:
+            if (upload.size or 0) > MAX_PHOTO_BYTES:
+                raise _photo_too_large(upload)
+            cleaned.append(photo_from_bytes(upload.read(), name=upload.name or "photo"))
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    if problems:
+        return Status(
+            422,
+            {
+                "detail": " ".join(problems),
+                "errors": [
+                    {"loc": ["body", "photo"], "msg": message, "type": "value_error"}
+                    for message in problems
+                ],
+            },
+        )
+    try:
+        services.workorder_add_photos(workorder=workorder, by=user, photos=cleaned)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refusal(exc)
+    return Status(201, _detail(user, workorder).photo_rows)  # type: ignore[attr-defined]
+
+
+@router.get(
+    "/workorders/{workorder_id}/photos/{photo_id}",
+    response={404: ErrorOut},
+    summary="One photo of a request",
+    url_name="workorder_photo",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The image",
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in ("image/jpeg", "image/png", "image/webp")
+                },
+            }
+        }
+    },
+)
+def workorder_photo(request: HttpRequest, workorder_id: int, photo_id: int) -> FileResponse:
+    """The image bytes, for those who may see the request."""
+    workorder = _visible(_caller(request), workorder_id)
+    item = WorkOrderPhoto.objects.filter(workorder=workorder, pk=photo_id).first()
+    if item is None:
+        raise HttpError(404, _("No such photo."))
+    try:
+        handle = item.image.open("rb")
+    except OSError:
+        raise HttpError(404, _("No such photo.")) from None
+    response = FileResponse(handle, content_type=item.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = f'inline; filename="{item.digest[:16]}"'
+    return response
+
+
+# Lists and detail ------------------------------------------------------------------------
+
+
+class WorkOrderFilters(Schema):
+    status: StatusCode | None = None
+    category: str | None = Field(None, max_length=40, description="Code of a category")
+    compound: str | None = Field(None, max_length=32, description="Code of a compound")
+    mine: bool = Field(False, description="Only what is in my hands (or my department's)")
+    overdue: bool = Field(False, description="Only open requests with a missed deadline")
+    due_soon: bool = Field(False, description="Only requests due within the next 4 hours")
+
+
+@router.get("/workorders", response=list[WorkOrderRowOut], summary="Requests I may see")
+@paginate(PageNumberPagination)
+def workorder_list(request: HttpRequest, filters: Query[WorkOrderFilters]) -> QuerySet[WorkOrder]:
+    """Newest first: a resident's own requests and their households'; for staff, the
+    requests of the compounds they work in and whatever was put in their hands."""
+    user = _caller(request)
+    workorders = selectors.workorders_visible_to(user)
+    if filters.status:
+        workorders = workorders.filter(status=filters.status)
+    if filters.category:
+        workorders = workorders.filter(category__code=filters.category)
+    if filters.compound:
+        workorders = workorders.filter(compound__code=filters.compound)
+    if filters.mine:
+        workorders = selectors.workorder_queue_of(user, workorders)
+    if filters.overdue:
+        workorders = selectors.overdue(workorders)
+    if filters.due_soon:
+        workorders = selectors.due_soon(workorders)
+    return selectors.workorder_rows(workorders).order_by("-created_at", "-pk")
+
+
+@router.get(
+    "/workorders/{workorder_id}",
+    response={200: WorkOrderDetailOut, 404: ErrorOut},
+    summary="One request with its timeline",
+)
+def workorder_detail(request: HttpRequest, workorder_id: int) -> Any:
+    user = _caller(request)
+    return _detail(user, _visible(user, workorder_id))
+
+
+# Actions ---------------------------------------------------------------------------------
+
+
+def _action(name: str, summary: str) -> Any:
+    return router.post(
+        f"/workorders/{{workorder_id}}/actions/{name}",
+        response={200: WorkOrderDetailOut, **ERRORS},
+        summary=summary,
+    )
+
+
+@_action("accept", "Accept a request")
+def workorder_accept(request: HttpRequest, workorder_id: int) -> Any:
+    """The member of staff holding it (or a member of the department holding it, or the
+    compound's customer manager) accepts; the first to accept stays first responsible.
+    Fault repairs need a valid electrician certificate."""
+    return _act(request, workorder_id, services.workorder_accept)
+
+
+@_action("arrive", "Arrived on site")
+def workorder_arrive(request: HttpRequest, workorder_id: int, payload: OptionalNoteIn) -> Any:
+    return _act(request, workorder_id, services.workorder_arrive, note=payload.note)
+
+
+@_action("resolve", "Resolve a request")
+def workorder_resolve(request: HttpRequest, workorder_id: int, payload: NoteIn) -> Any:
+    """`note` says what was done; the resident then confirms, reopens or rates."""
+    return _act(request, workorder_id, services.workorder_resolve, note=payload.note)
+
+
+@_action("escalate", "Escalate a request")
+def workorder_escalate(request: HttpRequest, workorder_id: int, payload: EscalateIn) -> Any:
+    """An electrician passes a fault they cannot fix up to the customer manager; the
+    customer manager passes a request to a department (`department`: its code)."""
+    department = None
+    if payload.department:
+        department = Department.objects.filter(code=payload.department).first()
+        if department is None:
+            _visible(_caller(request), workorder_id)
+            return _field_error(
+                "department", _("No department “%(code)s”.") % {"code": payload.department}
+            )
+    return _act(
+        request,
+        workorder_id,
+        services.workorder_escalate,
+        reason=payload.reason,
+        department=department,
+    )
+
+
+@_action("transfer", "Transfer a request")
+def workorder_transfer(request: HttpRequest, workorder_id: int, payload: TransferIn) -> Any:
+    """Pass it sideways: `to` is the username of a member of staff serving the compound
+    (an electrician only for behind-the-meter work and with a valid certificate) or the
+    code of a department of the district."""
+    user = _caller(request)
+    workorder = _visible(user, workorder_id)
+    to_user = User.objects.filter(username=payload.to, is_active=True).first()
+    department = None if to_user else Department.objects.filter(code=payload.to).first()
+    try:
+        workorder = services.workorder_transfer(
+            workorder=workorder,
+            by=user,
+            reason=payload.reason,
+            to_user=to_user,
+            department=department,
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        unknown = to_user is None and department is None
+        if unknown and isinstance(exc, ValidationError) and _names_target(exc):
+            # Said only to those allowed to pass it on: the service checks that first.
+            return _field_error(
+                "to",
+                _("“%(name)s” is neither a member of staff nor a department.")
+                % {"name": payload.to},
+            )
+        return _refusal(exc)
+    return _detail(user, workorder)
+
+
+def _names_target(exc: ValidationError) -> bool:
+    # With neither a person nor a department, the only complaint about `to` is that it
+    # names no one.
+    return hasattr(exc, "error_dict") and "to" in exc.error_dict
+
+
+@_action("reopen", "Reopen a resolved request")
+def workorder_reopen(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
+    return _act(request, workorder_id, services.workorder_reopen, reason=payload.reason)
+
+
+@_action("cancel", "Cancel a request")
+def workorder_cancel(request: HttpRequest, workorder_id: int, payload: CancelIn) -> Any:
+    """The resident who filed it withdraws it, or the customer manager cancels it with a
+    reason."""
+    return _act(request, workorder_id, services.workorder_cancel, reason=payload.reason)
+
+
+@_action("rate", "Rate a request")
+def workorder_rate(request: HttpRequest, workorder_id: int, payload: RateIn) -> Any:
+    """1 to 5, a comment, and whether you had to go to the service hall; rating a resolved
+    request also confirms it."""
+    return _act(
+        request,
+        workorder_id,
+        services.workorder_rate,
+        rating=payload.rating,
+        comment=payload.comment,
+        visited_hall=payload.visited_hall,
+    )
+
+
+@_action("confirm", "Confirm a resolved request")
+def workorder_confirm(request: HttpRequest, workorder_id: int) -> Any:
+    return _act(request, workorder_id, services.workorder_confirm)
+
+
+@_action("wait", "Wait for the resident")
+def workorder_wait(request: HttpRequest, workorder_id: int, payload: NoteIn) -> Any:
+    """Ask the resident for something (`note`); the clocks pause until it is resumed."""
+    return _act(request, workorder_id, services.workorder_wait, note=payload.note)
+
+
+@_action("resume", "Resume after waiting")
+def workorder_resume(request: HttpRequest, workorder_id: int, payload: OptionalNoteIn) -> Any:
+    return _act(request, workorder_id, services.workorder_resume, note=payload.note)
+
+
+@_action("comment", "Comment on a request")
+def workorder_comment(request: HttpRequest, workorder_id: int, payload: NoteIn) -> Any:
+    return _act(request, workorder_id, services.workorder_comment, note=payload.note)
+
+
+@router.post(
+    "/workorders/{workorder_id}/actions/{action}",
+    response={404: ErrorOut},
+    summary="Unknown action",
+    include_in_schema=False,
+)
+def workorder_unknown_action(request: HttpRequest, workorder_id: int, action: str) -> Any:
+    _visible(_caller(request), workorder_id)
+    return Status(
+        404,
+        {
+            "detail": _("Unknown action “%(action)s”. The actions are: %(actions)s.")
+            % {"action": action[:40], "actions": ", ".join(ACTIONS)}
+        },
+    )

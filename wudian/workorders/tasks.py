@@ -9,5 +9,12 @@ from wudian.workorders import services
 
 
 @db_periodic_task(crontab(minute="*"))
-def check_clocks() -> None:
-    services.workorders_check_clocks()
+def check_clocks() -> dict[str, int]:
+    """Deadline warnings, missed deadlines and their escalation, auto-closing: every minute."""
+    return services.workorders_check_clocks()
+
+
+@db_periodic_task(crontab(minute="17"))
+def retry_clocks() -> int:
+    """Deadlines the calendar could not give yet: hourly, as calendar updates are rare."""
+    return services.workorders_retry_clocks()

@@ -1,0 +1,162 @@
+"""Browser journey in a real Chromium: a resident on a phone reports a fault with a photo,
+the electrician on a desktop accepts and resolves it, and the resident confirms and rates it.
+
+With WUDIAN_SHOTS=<directory> set, every page of the journey is also saved as a screenshot
+at phone and desktop size, to be looked at."""
+
+from __future__ import annotations
+
+import io
+import os
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from wudian.conftest import DESKTOP, PASSWORD, PHONE, City
+from wudian.workorders.models import WorkOrder
+
+pytestmark = pytest.mark.browser
+
+SHOTS = os.environ.get("WUDIAN_SHOTS", "")
+
+
+@pytest.fixture(autouse=True)
+def _media(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def categories(world: City) -> None:
+    """The categories of the data migration, again: the flush after an earlier transactional
+    test removes them (seeding is idempotent)."""
+    from django.apps import apps
+
+    migration = import_module("wudian.workorders.migrations.0002_categories")
+    migration.seed(apps, None)
+    migration.seed_rules(apps, None)
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main button[type=submit]").click()
+
+
+def shot(page: Any, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"pages-{name}.png"), full_page=True)
+
+
+def fits(page: Any, width: int) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth") <= width)
+
+
+def photo_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (180, 40, 40)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_resident_reports_electrician_resolves_resident_rates(
+    live_server: Any, world: City, categories: None, browser: Any
+) -> None:
+    base = live_server.url
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = phone.new_page()
+    log_in(page, base, world.resident.username)
+    page.wait_for_url("**/me/")
+    shot(page, "me-phone")
+    page.locator('a[href="/me/requests/new/"]').first.click()
+    page.wait_for_url("**/me/requests/new/")
+    # The required documents of business categories are shown before choosing.
+    assert "不动产权证书或购房合同" in page.locator("#category").inner_text()
+    page.locator('input[name=category][value="fault_behind_meter"]').check()
+    page.fill("#id_description", "卫生间插座没有电，空开跳了合不上")
+    assert page.locator("#description-count").inner_text().startswith("16 /")
+    page.set_input_files(
+        "#id_photos",
+        files=[{"name": "socket.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}],
+    )
+    assert page.locator("#photo-names li").inner_text() == "socket.jpg"
+    assert fits(page, PHONE["width"])
+    shot(page, "my-new-phone")
+    page.locator("#report-form button[type=submit]").click()
+    page.wait_for_url("**/me/requests/*/")
+    workorder = WorkOrder.objects.get()
+    assert workorder.assignee == world.electrician
+    assert workorder.photos.count() == 1
+    image = page.locator(".photo-grid img").first
+    image.wait_for()
+    page.wait_for_function("document.querySelector('.photo-grid img').naturalWidth > 0")
+    assert "张电工" in page.locator("#holder").inner_text()
+    assert fits(page, PHONE["width"])
+    shot(page, "my-detail-phone")
+
+    desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    office = desk.new_page()
+    log_in(office, base, world.electrician.username)
+    office.wait_for_url("**/desk/")
+    # The desk loads the workbench counts with htmx.
+    office.locator('#request-counts [data-count="mine"]').wait_for()
+    assert office.locator('#request-counts [data-count="mine"]').inner_text() == "1"
+    office.locator('#requests a[href="/desk/requests/"]').click()
+    office.wait_for_url("**/desk/requests/")
+    row = office.locator(f'tr[data-request="{workorder.pk}"]')
+    assert "表后故障报修" in row.inner_text()
+    shot(office, "desk-list-desktop")
+    # Filters answer through htmx without leaving the page, and the address follows them.
+    office.evaluate("window.keptAcrossSwaps = true")
+    office.select_option("select[name=status]", "closed")
+    office.wait_for_url("**status=closed**")
+    office.locator(f'tr[data-request="{workorder.pk}"]').wait_for(state="detached")
+    office.select_option("select[name=status]", "submitted")
+    row.wait_for()
+    assert office.evaluate("window.keptAcrossSwaps") is True
+    row.locator(f'a[href="/desk/requests/{workorder.pk}/"]').click()
+    office.wait_for_url(f"**/desk/requests/{workorder.pk}/")
+    office.locator("#accept-button").click()
+    office.wait_for_url(f"**/desk/requests/{workorder.pk}/")
+    office.locator("#action-resolve textarea").wait_for()
+    office.fill("#action-resolve textarea", "更换了漏电保护开关，已恢复供电")
+    shot(office, "desk-detail-desktop")
+    office.locator("#action-resolve button[type=submit]").click()
+    office.wait_for_url(f"**/desk/requests/{workorder.pk}/")
+    office.locator('.wo-status[data-status="resolved"]').first.wait_for()
+    workorder.refresh_from_db()
+    assert workorder.status == WorkOrder.Status.RESOLVED
+    assert workorder.owner == world.electrician
+    desk.close()
+
+    page.goto(f"{base}/me/requests/{workorder.pk}/")
+    assert "更换了漏电保护开关" in page.locator("#close-loop").inner_text()
+    shot(page, "my-resolved-phone")
+    page.locator("#confirm-button").click()
+    page.wait_for_url(f"**/me/requests/{workorder.pk}/")
+    page.locator('input[name="rate-rating"][value="5"]').check()
+    page.locator('input[name="rate-visited_hall"][value="no"]').check()
+    page.fill("#id_rate-comment", "师傅来得很快")
+    page.locator("#rate-form button[type=submit]").click()
+    page.wait_for_url(f"**/me/requests/{workorder.pk}/")
+    page.locator("#my-rating").wait_for()
+    assert fits(page, PHONE["width"])
+    shot(page, "my-closed-phone")
+    workorder.refresh_from_db()
+    assert workorder.status == WorkOrder.Status.CLOSED
+    assert workorder.rating == 5
+    assert workorder.visited_hall is False
+    assert list(workorder.events.values_list("kind", flat=True)) == [
+        "submitted",
+        "accepted",
+        "resolved",
+        "confirmed",
+        "rated",
+    ]
+    page.goto(f"{base}/me/requests/")
+    assert page.locator(f'[data-request="{workorder.pk}"]').count() == 1
+    shot(page, "my-list-phone")
+    phone.close()

@@ -1,0 +1,238 @@
+"""Photos attached to requests: real JPEG, PNG and WebP are accepted and re-encoded without
+their metadata; anything else is refused with a message that says why."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from PIL import Image, PngImagePlugin
+
+from wudian.conftest import City
+from wudian.workorders.models import WorkOrder, WorkOrderPhoto
+from wudian.workorders.photos import MAX_PHOTO_BYTES, MAX_SIDE, photo_from_bytes
+from wudian.workorders.services import workorder_add_photos
+
+GPS_IFD = 0x8825
+MAKE = 0x010F
+ORIENTATION = 0x0112
+
+
+@pytest.fixture(autouse=True)
+def _media(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+
+
+def exif_with_gps() -> Image.Exif:
+    exif = Image.Exif()
+    exif[MAKE] = "PhoneMaker"
+    gps = exif.get_ifd(GPS_IFD)
+    gps[1] = "N"
+    gps[2] = (32.0, 56.0, 30.0)
+    gps[3] = "E"
+    gps[4] = (117.0, 23.0, 15.0)
+    return exif
+
+
+def photo(fmt: str, size: tuple[int, int] = (64, 48), **save: Any) -> bytes:
+    image = Image.new("RGB", size, (200, 80, 40))
+    out = io.BytesIO()
+    image.save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+def reopened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def refusal(data: bytes, name: str = "x.jpg") -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        photo_from_bytes(data, name=name)
+    return caught.value
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims the given size: only the header is needed to be refused."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "suffix"),
+    [("JPEG", "image/jpeg", "jpg"), ("PNG", "image/png", "png"), ("WEBP", "image/webp", "webp")],
+)
+def test_a_real_photo_is_accepted_and_re_encoded_without_its_gps_position(
+    fmt: str, content_type: str, suffix: str
+) -> None:
+    original = photo(fmt, exif=exif_with_gps())
+    assert reopened(original).getexif().get_ifd(GPS_IFD)  # the phone's position is there
+
+    cleaned = photo_from_bytes(original, name=f"IMG_0001.{suffix}")
+
+    data = cleaned.content.read()
+    image = reopened(data)
+    assert image.format == fmt
+    assert image.size == (64, 48)
+    assert not image.getexif()
+    assert "exif" not in image.info
+    assert b"PhoneMaker" not in data
+    assert (cleaned.content_type, cleaned.size) == (content_type, len(data))
+    assert cleaned.filename == f"{cleaned.digest[:16]}.{suffix}"
+
+
+def test_other_metadata_is_dropped_too() -> None:
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "张三 13800000001")
+    png = photo("PNG", pnginfo=text)
+    jpeg = photo("JPEG", comment=b"owner: zhang san", xmp=b"<x:xmpmeta>secret</x:xmpmeta>")
+
+    for original in (png, jpeg):
+        data = photo_from_bytes(original).content.read()
+        image = reopened(data)
+        assert not {"Comment", "comment", "xmp", "XML:com.adobe.xmp"} & set(image.info)
+        assert b"13800000001" not in data
+        assert b"zhang san" not in data
+        assert b"secret" not in data
+
+
+def test_a_photo_taken_sideways_is_turned_upright() -> None:
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6  # rotate 90° clockwise to view
+    original = photo("JPEG", size=(80, 40), exif=exif)
+
+    image = reopened(photo_from_bytes(original).content.read())
+
+    assert image.size == (40, 80)
+    assert not image.getexif()
+
+
+def test_a_large_photo_is_shrunk() -> None:
+    original = photo("JPEG", size=(MAX_SIDE * 2, MAX_SIDE))
+
+    image = reopened(photo_from_bytes(original).content.read())
+
+    assert image.size == (MAX_SIDE, MAX_SIDE // 2)
+
+
+def test_a_transparent_png_keeps_its_transparency() -> None:
+    image = Image.new("RGBA", (10, 10), (0, 0, 0, 0))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+
+    cleaned = reopened(photo_from_bytes(out.getvalue()).content.read())
+
+    assert cleaned.mode == "RGBA"
+    assert cleaned.getpixel((0, 0))[3] == 0  # type: ignore[index]
+
+
+NOT_A_PHOTO = "“%(name)s” is not a JPEG, PNG or WebP photo."
+DAMAGED = "“%(name)s” is damaged or incomplete: please send the photo again."
+TOO_MANY_PIXELS = "“%(name)s” has too many pixels; a photo may have at most %(max)s million."
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"just some text, not a picture", "notes.txt"),
+        (b"%PDF-1.4\n1 0 obj<<>>endobj\n", "bill.pdf"),
+        (photo("GIF"), "anim.gif"),
+        (photo("BMP"), "scan.bmp"),
+        (b"", "empty.jpg"),
+    ],
+)
+def test_what_is_not_a_photo_is_refused(data: bytes, name: str) -> None:
+    error = refusal(data, name)
+
+    assert error.error_dict["photos"][0].code == "not_image"
+    assert error.message_dict["photos"] == [_(NOT_A_PHOTO) % {"name": name}]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_truncated_photo_is_refused_as_damaged(fmt: str) -> None:
+    whole = photo(fmt, size=(400, 300), **({"quality": 95} if fmt != "PNG" else {}))
+    cut = whole[: len(whole) // 2]
+
+    error = refusal(cut, f"half.{fmt.lower()}")
+
+    assert error.error_dict["photos"][0].code in {"damaged", "not_image"}
+    assert "half." in error.message_dict["photos"][0]
+
+
+def test_a_truncated_jpeg_says_it_is_damaged() -> None:
+    whole = photo("JPEG", size=(400, 300), quality=95)
+
+    error = refusal(whole[: len(whole) // 2], "half.jpg")
+
+    assert error.error_dict["photos"][0].code == "damaged"
+    assert error.message_dict["photos"] == [_(DAMAGED) % {"name": "half.jpg"}]
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (8000, 8000),  # 64 megapixels: Pillow would decode it, we do not
+        (20000, 20000),  # 400 megapixels: Pillow's own bomb limit
+    ],
+)
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(width: int, height: int) -> None:
+    error = refusal(png_header(width, height), "bomb.png")
+
+    assert error.error_dict["photos"][0].code == "too_many_pixels"
+    assert error.message_dict["photos"] == [_(TOO_MANY_PIXELS) % {"name": "bomb.png", "max": 50}]
+
+
+def test_a_file_over_five_megabytes_is_refused() -> None:
+    error = refusal(b"\xff\xd8" + b"\0" * MAX_PHOTO_BYTES, "huge.jpg")
+
+    assert error.error_dict["photos"][0].code == "too_large"
+    assert "huge.jpg" in error.message_dict["photos"][0]
+    assert "5 MB" in error.message_dict["photos"][0]
+
+
+def test_photos_are_stored_cleaned_with_the_request(city: City, file_request: Any) -> None:
+    upload = photo_from_bytes(photo("JPEG", exif=exif_with_gps()), name="IMG_0001.jpg")
+
+    wo = file_request(photos=[upload])
+
+    item = WorkOrderPhoto.objects.get(workorder=wo)
+    stored = item.image.read()
+    upload.content.seek(0)
+    assert stored == upload.content.read()
+    assert not reopened(stored).getexif()
+    assert (item.content_type, item.size, item.uploaded_by) == (
+        "image/jpeg",
+        len(stored),
+        city.resident,
+    )
+
+
+def test_a_seventh_photo_is_refused_and_none_is_added(city: City, file_request: Any) -> None:
+    uploads = [photo_from_bytes(photo("PNG", size=(8 + n, 8))) for n in range(7)]
+    wo = file_request(photos=uploads[:5])
+
+    with pytest.raises(ValidationError) as caught:
+        workorder_add_photos(workorder=wo, by=city.resident, photos=uploads[5:])
+
+    assert caught.value.error_dict["photos"][0].code == "too_many"
+    assert WorkOrderPhoto.objects.filter(workorder=wo).count() == 5
+    assert WorkOrder.objects.get(pk=wo.pk).updated_at == wo.updated_at
+    workorder_add_photos(workorder=wo, by=city.electrician, photos=uploads[5:6])
+    assert WorkOrderPhoto.objects.filter(workorder=wo).count() == 6

@@ -1,0 +1,207 @@
+"""Filing a request (services.workorder_create): what it records, what it refuses, and how
+few queries it takes (it is benchmarked at 150 submissions per second)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from wudian.conftest import City
+from wudian.grid.models import Household
+from wudian.notify.models import Message
+from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
+from wudian.workorders.services import (
+    MAX_DESCRIPTION,
+    MAX_PHOTOS,
+    Location,
+    category_for_intake,
+    workorder_create,
+)
+from wudian.workorders.tests.conftest import FRIDAY
+
+# Queries of one filing inside a transaction (2 of them the savepoint): routing (2 for an
+# electrician: candidates with roster and load, certificates; 1 for the manager), the
+# warning rule, the request, its event, the supervisors when they must be told, and the
+# notification outbox's 5 (quiet-hour rules, recipients, idempotency keys, the insert).
+FAULT_QUERIES = 12
+COMPLAINT_QUERIES = 12
+
+
+def nothing_filed() -> tuple[int, int, int]:
+    return WorkOrder.objects.count(), WorkOrderEvent.objects.count(), Message.objects.count()
+
+
+def loaded(household: Household) -> Household:
+    """The household as the API loads it."""
+    return Household.objects.select_related("building__compound", "station_area").get(
+        pk=household.pk
+    )
+
+
+def test_a_filed_request_records_where_who_and_through_which_channel(
+    city: City, file_request: Any
+) -> None:
+    wo = file_request(now=FRIDAY, channel=Channel.API)
+
+    stored = WorkOrder.objects.get(pk=wo.pk)
+    assert (stored.compound, stored.household, stored.station_area) == (
+        city.north,
+        city.north_home,
+        city.station_area,
+    )
+    assert stored.address_text == city.north_home.address
+    assert (stored.channel, stored.created_by, stored.created_at) == (
+        Channel.API,
+        city.resident,
+        FRIDAY,
+    )
+    assert stored.events.get().data == {"channel": "api"}
+    assert stored.open311_token is None
+
+
+def test_a_request_without_a_household_is_filed_at_a_location(city: City, category: Any) -> None:
+    wo = workorder_create(
+        category=category("fault_before_meter"),
+        description="小区路灯杆倾斜",
+        channel=Channel.OPEN311,
+        by=None,
+        location=Location(
+            compound=city.north,
+            station_area=city.station_area,
+            address_text="北苑小区东门",
+            lat=Decimal("32.916"),
+            long=Decimal("117.389"),
+        ),
+        open311=True,
+        now=FRIDAY,
+    )
+
+    assert (wo.compound, wo.household, wo.assignee) == (city.north, None, city.manager)
+    assert wo.address_text == "北苑小区东门"
+    assert wo.station_area_id == city.station_area.pk
+    assert wo.open311_token
+    assert len(wo.open311_token) == 16
+
+
+def test_a_call_typed_in_by_staff_tells_the_household_by_sms(city: City, file_request: Any) -> None:
+    wo = file_request(
+        "outage_enquiry",
+        by=city.manager,
+        channel=Channel.PHONE,
+        description="问计划检修什么时候结束",
+        contact_name="王先生",
+        contact_phone="13800000001",
+    )
+
+    assert (wo.contact_name, wo.contact_phone) == ("王先生", "13800000001")
+    sms = Message.objects.get(channel="sms", template="workorder_resident")
+    assert (sms.household, sms.address) == (city.north_home, city.north_home.phone)
+    # The manager filed it and holds it: nobody on staff needs telling.
+    assert not Message.objects.filter(template="workorder_staff").exists()
+
+
+def test_a_resident_filing_is_not_echoed_back_to_them(city: City, file_request: Any) -> None:
+    file_request()
+
+    assert not Message.objects.filter(user=city.resident).exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"description": ""}, "description", "required"),
+        ({"description": "   \n "}, "description", "required"),
+        ({"description": "电" * (MAX_DESCRIPTION + 1)}, "description", "max_length"),
+        ({"channel": "carrier_pigeon"}, "channel", "channel"),
+        ({"household": None}, "household_id", "required"),
+        ({"photos": ["x"] * (MAX_PHOTOS + 1)}, "photos", "too_many"),
+    ],
+)
+def test_bad_filings_are_refused_and_save_nothing(
+    city: City, category: Any, change: dict[str, Any], field: str, code: str
+) -> None:
+    arguments: dict[str, Any] = {
+        "category": category("fault_behind_meter"),
+        "description": "插座没电",
+        "channel": Channel.WEB,
+        "by": city.resident,
+        "household": city.north_home,
+        **change,
+    }
+
+    with pytest.raises(ValidationError) as caught:
+        workorder_create(**arguments)
+
+    assert caught.value.error_dict[field][0].code == code
+    assert nothing_filed() == (0, 0, 0)
+
+
+def test_a_description_of_exactly_the_limit_is_accepted(city: City, file_request: Any) -> None:
+    wo = file_request(description="电" * MAX_DESCRIPTION)
+
+    assert len(wo.description) == MAX_DESCRIPTION
+
+
+def test_category_for_intake_refuses_unknown_inactive_and_staff_only_categories(
+    city: City,
+) -> None:
+    Category.objects.filter(code="suggestion").update(active=False)
+
+    for code, by in [
+        ("no_such_thing", city.resident),
+        ("suggestion", city.resident),
+        ("meter_data_check", city.resident),
+        ("meter_data_check", None),
+    ]:
+        with pytest.raises(ValidationError):
+            category_for_intake(code, by=by)
+
+    assert category_for_intake("meter_data_check", by=city.manager).code == "meter_data_check"
+    assert category_for_intake("complaint", by=city.resident).code == "complaint"
+
+
+def test_filing_a_fault_takes_a_fixed_small_number_of_queries(
+    city: City, category: Any, django_assert_max_num_queries: Any
+) -> None:
+    fault = category("fault_behind_meter")
+    household = loaded(city.north_home)
+    city.resident.role_codes  # noqa: B018 - the API has read them to authorise the caller
+    workorder_create(
+        category=fault,
+        description="第一单",
+        channel=Channel.API,
+        by=city.resident,
+        household=household,
+    )
+
+    with django_assert_max_num_queries(FAULT_QUERIES):
+        workorder_create(
+            category=fault,
+            description="卫生间插座没电",
+            channel=Channel.API,
+            by=city.resident,
+            household=household,
+        )
+
+
+def test_filing_a_complaint_for_the_supervisors_takes_a_fixed_small_number_of_queries(
+    city: City, category: Any, django_assert_max_num_queries: Any
+) -> None:
+    complaint = category("complaint")
+    household = loaded(city.north_home)
+    city.resident.role_codes  # noqa: B018
+
+    with django_assert_max_num_queries(COMPLAINT_QUERIES):
+        wo = workorder_create(
+            category=complaint,
+            description="抄表员态度不好",
+            channel=Channel.API,
+            by=city.resident,
+            household=household,
+        )
+
+    assert wo.opinion_risk
+    assert Message.objects.filter(user=city.supervisor).exists()
