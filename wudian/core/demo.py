@@ -990,7 +990,7 @@ DEMO_REQUESTS: list[tuple[int, str, str, str, str, str, list[tuple[int, str, str
         "neighbour",
         "fault_before_meter",
         "phone",
-        "电话报修：3号楼2单元楼道总闸冒烟，整个单元没电。",
+        "电话报修：1号楼1单元楼道总闸冒烟，整个单元没电。",
         [(110, "manager1", "accept", "")],
     ),
     (
@@ -1035,7 +1035,7 @@ def _requests(summary: DemoSummary) -> None:
     from wudian.workorders.models import Category, WorkOrder
 
     services.open311_key_issue(name="演示客户端", key="demo-open311-key")
-    if WorkOrder.objects.filter(compound__code__in=COMPOUND_INDEX).exists():
+    if WorkOrder.objects.filter(description=DEMO_REQUESTS[0][5]).exists():
         return
     users = {
         user.username: user
