@@ -347,6 +347,8 @@ def public_rows(workorders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
         .only(
             "pk",
             "status",
+            "channel",
+            "priority",
             "description",
             "address_text",
             "lat",
@@ -447,7 +449,11 @@ def request_out(wo: WorkOrder, buildings: dict[int, list[str]]) -> dict[str, Any
         building = household.building.name
     else:
         building = building_named_in(wo.address_text, buildings.get(wo.compound_id, []))
-    note = redact(getattr(wo, "public_note", None) or "", names)
+    # What a resident wrote through our own pages, or staff wrote back, can describe a home and
+    # the people in it (an ill or elderly resident, a bill): it is public only when the reporter
+    # chose the public Open311 channel, and never for a special-group household.
+    public = wo.channel == Channel.OPEN311 and not wo.priority
+    note = redact(getattr(wo, "public_note", None) or "", names) if public else ""
     label = str(wo.get_status_display())
     if wo.status == WorkOrder.Status.CLOSED:
         updated = wo.closed_at or wo.updated_at
@@ -463,7 +469,7 @@ def request_out(wo: WorkOrder, buildings: dict[int, list[str]]) -> dict[str, Any
         else label,
         "service_name": service_name(wo.category),
         "service_code": wo.category.code,
-        "description": redact(wo.description, names),
+        "description": redact(wo.description, names) if public else None,
         "agency_responsible": _agency(wo),
         "service_notice": None,
         "requested_datetime": w3c(wo.created_at),

@@ -403,15 +403,22 @@ def filed(city: City, file_request: Any) -> dict[str, WorkOrder]:
     now = timezone.now()
     fault = file_request(
         description="卫生间插座没电，我是王建国，电话13800000001，户号3400000001",
+        channel=Channel.OPEN311,
         now=now - datetime.timedelta(hours=3),
     )
     resolved = file_request(
-        "hazard", description="楼道电缆外皮破损", now=now - datetime.timedelta(hours=2)
+        "hazard",
+        description="楼道电缆外皮破损",
+        channel=Channel.OPEN311,
+        now=now - datetime.timedelta(hours=2),
     )
     resolved = workorder_accept(workorder=resolved, by=city.manager)
     resolved = workorder_resolve(workorder=resolved, by=city.manager, note="已包扎破损电缆")
     cancelled = file_request(
-        "outage_enquiry", description="明天停电吗", now=now - datetime.timedelta(hours=1)
+        "outage_enquiry",
+        description="明天停电吗",
+        channel=Channel.OPEN311,
+        now=now - datetime.timedelta(hours=1),
     )
     cancelled = workorder_cancel(workorder=cancelled, by=city.resident, reason="已看到通知")
     old = file_request(
@@ -484,6 +491,29 @@ def test_public_lists_carry_no_personal_data(
     [fault] = body(client.get(f"/open311/v2/requests/{filed['fault'].pk}.json"))
     assert "卫生间插座没电" in fault["description"]
     assert "138******01" in fault["description"]
+
+
+def test_what_residents_wrote_elsewhere_stays_private(
+    client: Client, city: City, filed: dict[str, WorkOrder], file_request: Any
+) -> None:
+    """Only requests filed through Open311 show their text; a request from the resident's
+    page, or from a special-group household, shows neither its text nor staff's notes."""
+    web = file_request("hazard", description="配电箱门坏了，我家老人行动不便")
+    web = workorder_accept(workorder=web, by=city.manager)
+    web = workorder_resolve(workorder=web, by=city.manager, note="已更换箱门，张大爷家已告知")
+    city.north_home.special_group = True
+    city.north_home.save(update_fields=["special_group"])
+    private = file_request(
+        description="家里有卧床老人，需要上门", channel=Channel.OPEN311, household=city.north_home
+    )
+    rows = {row["service_request_id"]: row for row in body(client.get("/open311/v2/requests.json"))}
+    assert rows[web.pk]["description"] is None
+    assert rows[web.pk]["status_notes"] == "已处理，待确认"
+    assert rows[private.pk]["description"] is None
+    assert rows[filed["resolved"].pk]["description"] == "楼道电缆外皮破损"
+    text = client.get("/open311/v2/requests.xml").content.decode("utf-8")
+    for secret in ("卧床老人", "行动不便", "张大爷"):
+        assert secret not in text
 
 
 def test_requests_list_in_xml(client: Client, city: City, filed: dict[str, WorkOrder]) -> None:
