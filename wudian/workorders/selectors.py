@@ -54,7 +54,34 @@ def workorders_visible_to(user: User) -> QuerySet[WorkOrder]:
     households = HouseholdMembership.objects.filter(user=user).values("household_id")
     scope = Q(created_by=user) | Q(household_id__in=households) | Q(assignee=user) | Q(owner=user)
     if not user.is_resident_only:
-        scope |= Q(compound_id__in=workorder_compounds_of(user).values("pk"))
+        # The property side (electricians, property office) sees its compounds' behind-the-meter
+        # work, not residents' bills, complaints or business applications.
+        property_side = CompoundAssignment.objects.filter(
+            user=user, role__in=(RoleCode.ELECTRICIAN, RoleCode.PROPERTY_STAFF)
+        ).values("compound_id")
+        utility_side = Compound.objects.filter(
+            Q(
+                pk__in=CompoundAssignment.objects.filter(
+                    user=user, role=RoleCode.CUSTOMER_MANAGER
+                ).values("compound_id")
+            )
+            | Q(
+                community_id__in=CommunityAssignment.objects.filter(user=user).values(
+                    "community_id"
+                )
+            )
+            | Q(
+                community__street__district_id__in=DistrictAssignment.objects.filter(
+                    user=user
+                ).values("district_id")
+            )
+        )
+        scope |= Q(compound_id__in=utility_side.values("pk")) | Q(
+            compound_id__in=property_side,
+            category_id__in=Category.objects.filter(routing=Category.Routing.ELECTRICIAN).values(
+                "pk"
+            ),
+        )
     if user.department_id is not None and user.has_role(RoleCode.DEPARTMENT):
         handed = WorkOrderEvent.objects.filter(to_department_id=user.department_id)
         scope |= Q(department_id=user.department_id) | Q(pk__in=handed.values("workorder_id"))
