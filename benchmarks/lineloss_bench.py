@@ -7,8 +7,9 @@ docs/benchmarks.md.
 
 Each run is a fresh process measured by /usr/bin/time (wall clock, CPU, peak RSS). The two
 contenders alternate so that a busy neighbour slows both alike. The hand-written query gives the
-same figures with none of the engine's checks, row numbers or anomaly list; it reads with the
-same DuckDB settings (2 threads, the same memory limit).
+same figures with none of the engine's checks, row numbers, anomaly list or meter report; it
+reads with the same DuckDB settings (2 threads, the same memory limit). `uptime` is printed
+before and after every run, since other work on the machine slows both contenders.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"wall": float(wall), "cpu": float(user) + float(system), "rss_mb": int(rss_kb) / 1024}
 
 
+def load_average() -> str:
+    """The 1-minute load average (what `uptime` shows first)."""
+    return Path("/proc/loadavg").read_text(encoding="ascii").split()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=HERE / "data")
@@ -120,6 +126,8 @@ def main() -> None:
         str(out_dir / "result.csv"),
         "--anomalies",
         str(out_dir / "anomalies.csv"),
+        "--meter-report",
+        str(out_dir / "meter-report.csv"),
         "--memory-limit",
         args.memory_limit,
         "--threads",
@@ -139,11 +147,13 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {"wudian lineloss": [], "hand-written": []}
     for run in range(args.runs):
         for name, command in (("wudian lineloss", engine), ("hand-written", hand)):
+            before = load_average()
             figures = measure(command, env)
             results[name].append(figures)
             print(
                 f"run {run + 1} {name:16} wall {figures['wall']:6.2f} s  "
-                f"cpu {figures['cpu']:6.2f} s  peak RSS {figures['rss_mb']:7.0f} MB",
+                f"cpu {figures['cpu']:6.2f} s  peak RSS {figures['rss_mb']:7.0f} MB  "
+                f"load {before} -> {load_average()}",
                 flush=True,
             )
     print()

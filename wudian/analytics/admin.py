@@ -37,11 +37,20 @@ class StationAreaDayAdmin(ReadOnlyAdmin):
 
 @admin.register(MeterAnomaly)
 class MeterAnomalyAdmin(ReadOnlyAdmin):
-    list_display = ["meter", "date", "kind", "register_kwh", "next_register_kwh"]
+    list_display = [
+        "meter",
+        "date",
+        "date_to",
+        "kind",
+        "register_kwh",
+        "next_register_kwh",
+        "workorder",
+    ]
     list_filter = ["kind", "date"]
     search_fields = ["meter__meter_no"]
     date_hierarchy = "date"
-    list_select_related = ["meter"]
+    list_select_related = ["meter", "workorder__category"]
+    raw_id_fields = ["workorder"]
 
 
 @admin.register(ImportRun)
@@ -52,6 +61,8 @@ class ImportRunAdmin(ReadOnlyAdmin):
         "date_to",
         "rows",
         "anomalies",
+        "meters_not_collected",
+        "requests_opened",
         "imported_by",
         "imported_at",
     ]

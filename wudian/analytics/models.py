@@ -56,6 +56,12 @@ class StationAreaDay(models.Model):
 
 
 class MeterAnomaly(models.Model):
+    """What went wrong with one meter: a register that went backwards on `date`, or a
+    stretch of consecutive days from `date` to `date_to` on which the meter was not collected
+    (one row per stretch, not per day: a meter silent for a month is one row). Stretches of
+    one meter never overlap; an import merges a stretch with the one that ends the day before
+    or starts the day after, so a stretch spans imports."""
+
     class Kind(models.TextChoices):
         BACKWARDS = "backwards", _("Register went backwards")
         NOT_COLLECTED = "not_collected", _("Not collected")
@@ -64,7 +70,18 @@ class MeterAnomaly(models.Model):
         Meter, on_delete=models.CASCADE, related_name="anomalies", verbose_name=_("meter")
     )
     date = models.DateField(_("date"))
+    # The last day of a not_collected stretch; empty for a backwards register.
+    date_to = models.DateField(_("last day"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # The check request opened for (or found open for) a stretch that grew long enough.
+    workorder = models.ForeignKey(
+        "workorders.WorkOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("check request"),
+    )
     register_kwh = models.DecimalField(
         _("register (kWh)"), max_digits=18, decimal_places=6, null=True, blank=True
     )
@@ -77,11 +94,20 @@ class MeterAnomaly(models.Model):
         verbose_name = _("meter anomaly")
         verbose_name_plural = _("meter anomalies")
         constraints = [
-            models.UniqueConstraint(fields=["meter", "date", "kind"], name="meter_anomaly_unique")
+            models.UniqueConstraint(fields=["meter", "date", "kind"], name="meter_anomaly_unique"),
+            models.CheckConstraint(
+                condition=models.Q(date_to__isnull=True) | models.Q(date_to__gte=models.F("date")),
+                name="meter_anomaly_stretch_order",
+            ),
         ]
+        indexes = [models.Index(fields=["kind", "date_to"], name="meter_anomaly_kind_to")]
 
     def __str__(self) -> str:
         return f"{self.meter} · {self.date} · {self.get_kind_display()}"
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date).days + 1 if self.date_to else 1
 
 
 class ImportRun(models.Model):
@@ -93,6 +119,10 @@ class ImportRun(models.Model):
     readings = models.PositiveIntegerField(_("readings"))
     rows = models.PositiveIntegerField(_("station-area days"))
     anomalies = models.PositiveIntegerField(_("anomalies"))
+    meters_not_collected = models.PositiveIntegerField(
+        _("meters not collected on some day"), default=0
+    )
+    requests_opened = models.PositiveIntegerField(_("check requests opened"), default=0)
     max_loss = models.DecimalField(_("maximum loss rate"), max_digits=7, decimal_places=6)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

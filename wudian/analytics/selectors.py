@@ -14,8 +14,10 @@ from wudian.accounts.models import User
 from wudian.analytics.models import LossStatus, MeterAnomaly, StationAreaDay
 from wudian.grid.models import StationArea
 from wudian.grid.selectors import compounds_in_staff_scope
+from wudian.workorders.models import WorkOrder
 
 TREND_DAYS = 30
+CHECK_CATEGORY = "meter_data_check"
 
 # Worst first: the areas a manager must act on, then those whose figures cannot be trusted.
 _STATUS_RANK = {
@@ -105,10 +107,52 @@ def station_area_days(area: StationArea, *, days: int = TREND_DAYS) -> list[Stat
 
 
 def station_area_anomalies(area: StationArea, *, since: date | None) -> QuerySet[MeterAnomaly]:
-    """Meters of the area that went backwards or failed to report, newest first."""
-    anomalies = MeterAnomaly.objects.filter(meter__station_area=area).select_related(
-        "meter__household"
-    )
+    """Registers of the area's meters that went backwards, newest first."""
+    anomalies = MeterAnomaly.objects.filter(
+        meter__station_area=area, kind=MeterAnomaly.Kind.BACKWARDS
+    ).select_related("meter__household")
     if since is not None:
         anomalies = anomalies.filter(date__gte=since)
-    return anomalies.order_by("-date", "meter__meter_no", "kind")
+    return anomalies.order_by("-date", "meter__meter_no")
+
+
+def station_area_failures(area: StationArea, *, since: date | None) -> QuerySet[MeterAnomaly]:
+    """The stretches of days on which the area's meters were not collected, ending on or
+    after `since`, latest first, with the check request opened for them."""
+    failures = MeterAnomaly.objects.filter(
+        meter__station_area=area, kind=MeterAnomaly.Kind.NOT_COLLECTED
+    ).select_related("meter__household", "workorder")
+    if since is not None:
+        failures = failures.filter(date_to__gte=since)
+    return failures.order_by("-date_to", "meter__meter_no")
+
+
+def open_checks() -> QuerySet[WorkOrder]:
+    return WorkOrder.objects.filter(
+        category__code=CHECK_CATEGORY, status__in=WorkOrder.OPEN_STATUSES
+    )
+
+
+def open_area_check(area: StationArea) -> WorkOrder | None:
+    """The open check request of the station area as a whole (not of one of its meters)."""
+    return (
+        open_checks()
+        .filter(station_area=area, meter__isnull=True)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def open_meter_checks(meter_ids: list[int]) -> dict[int, int]:
+    """meter id → the id of an open check request for that meter."""
+    found: dict[int, int] = {}
+    for start in range(0, len(meter_ids), 500):
+        rows = (
+            open_checks()
+            .filter(meter_id__in=meter_ids[start : start + 500])
+            .order_by("meter_id", "-created_at", "-pk")
+            .values_list("meter_id", "pk")
+        )
+        for meter_id, pk in rows:
+            found.setdefault(meter_id, pk)
+    return found

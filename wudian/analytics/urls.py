@@ -10,4 +10,5 @@ urlpatterns = [
         views.lineloss_station_area,
         name="lineloss_station_area",
     ),
+    path("desk/lineloss/<slug:code>/check/", views.lineloss_check, name="lineloss_check"),
 ]

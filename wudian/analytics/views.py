@@ -4,12 +4,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from wudian.accounts.models import User
 from wudian.analytics.models import LossStatus
@@ -17,11 +20,15 @@ from wudian.analytics.selectors import (
     TREND_DAYS,
     TrendPoint,
     loss_trends,
+    open_area_check,
     station_area_anomalies,
     station_area_days,
+    station_area_failures,
     station_area_loss_rows,
     station_areas_visible_to,
 )
+from wudian.analytics.services import CHECK_STATUSES, lineloss_open_check, user_may_open_check
+from wudian.grid.models import StationArea
 
 AREA_PAGE_SIZE = 50
 SPARK_WIDTH = 120
@@ -103,19 +110,24 @@ def lineloss_overview(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/lineloss_overview.html", context)
 
 
-@login_required
-@require_GET
-@never_cache
-def lineloss_station_area(request: HttpRequest, code: str) -> HttpResponse:
-    """One station area's daily line loss and its meters that went backwards or failed to
-    report. Outside the user's scope: 404."""
-    user: User = request.user  # type: ignore[assignment]
-    area = get_object_or_404(
+ANOMALY_LIMIT = 200
+
+
+def _visible_area(user: User, code: str) -> StationArea:
+    return get_object_or_404(
         station_areas_visible_to(user).select_related("feeder").prefetch_related("compounds"),
         code=code,
     )
+
+
+def _render_area(
+    request: HttpRequest, area: StationArea, *, refusal: str = "", status: int = 200
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
     days = station_area_days(area)
     since = days[-1].date if days else None
+    open_check = open_area_check(area)
+    latest = days[0] if days else None
     context = {
         "area": area,
         "days": [
@@ -126,7 +138,50 @@ def lineloss_station_area(request: HttpRequest, code: str) -> HttpResponse:
             }
             for day in days
         ],
-        "anomalies": list(station_area_anomalies(area, since=since)[:200]),
+        "latest": latest,
+        "anomalies": list(station_area_anomalies(area, since=since)[:ANOMALY_LIMIT]),
+        "failures": list(station_area_failures(area, since=since)[:ANOMALY_LIMIT]),
+        "open_check": open_check,
+        # The button: only for a high or negative loss, only when no check is open, and
+        # only for those who may open one.
+        "may_open_check": (
+            open_check is None
+            and latest is not None
+            and latest.status in CHECK_STATUSES
+            and user_may_open_check(user)
+        ),
+        "refusal": refusal,
         "trend_days": TREND_DAYS,
     }
-    return render(request, "analytics/lineloss_station_area.html", context)
+    return render(request, "analytics/lineloss_station_area.html", context, status=status)
+
+
+@login_required
+@require_GET
+@never_cache
+def lineloss_station_area(request: HttpRequest, code: str) -> HttpResponse:
+    """One station area's daily line loss, its meters that failed to report (with the days)
+    or went backwards, and its open check request. Outside the user's scope: 404."""
+    user: User = request.user  # type: ignore[assignment]
+    return _render_area(request, _visible_area(user, code))
+
+
+@login_required
+@require_POST
+def lineloss_check(request: HttpRequest, code: str) -> HttpResponse:
+    """Open a check request for a high-loss or negative-loss station area in one action."""
+    user: User = request.user  # type: ignore[assignment]
+    area = _visible_area(user, code)
+    try:
+        workorder = lineloss_open_check(station_area=area, by=user)
+    except PermissionDenied as error:
+        return _render_area(
+            request, area, refusal=str(error) or _("You may not do this."), status=403
+        )
+    except ValidationError as error:
+        status = 409 if error.code == "already_open" else 400
+        return _render_area(request, area, refusal=" ".join(error.messages), status=status)
+    messages.success(
+        request, _("Check request #%(id)s is open for this station area.") % {"id": workorder.pk}
+    )
+    return redirect("analytics:lineloss_station_area", code=area.code)

@@ -86,6 +86,13 @@ RULES: dict[str, Rule] = {
             "",
         ),
         Rule("notify.quiet_end_hour", Decimal(7), _("o'clock"), _("Quiet hours end"), ""),
+        Rule(
+            "lineloss.meter_failure_days",
+            Decimal(3),
+            _("days"),
+            _("A meter not collected on this many days in a row opens a check request (0: never)"),
+            "",
+        ),
     ]
 }
 

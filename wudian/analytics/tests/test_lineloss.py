@@ -21,7 +21,7 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wudian.analytics.lineloss import RESULT_COLUMNS, compute_line_loss
+from wudian.analytics.lineloss import METER_REPORT_COLUMNS, RESULT_COLUMNS, compute_line_loss
 
 METERS_HEADER = ("meter_id", "station_area_id", "role", "multiplier", "account_no")
 READINGS_HEADER = ("meter_id", "read_date", "register_kwh")
@@ -391,6 +391,183 @@ def test_single_reading_day_gives_an_empty_result(tmp_path):
     assert "0 rows" in stdout
 
 
+# -- meters not collected -------------------------------------------------------------------
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == METER_REPORT_COLUMNS
+        return list(reader)
+
+
+def report_of(rows: list[dict[str, str]]) -> dict[str, tuple[str, str, str, str]]:
+    return {
+        row["meter_id"]: (
+            row["days_collected"],
+            row["days_not_collected"],
+            row["longest_run_days"],
+            row["not_collected_dates"],
+        )
+        for row in rows
+    }
+
+
+# Area 台区C over 2024-06-01..06-06 (RESULT days 06-01..06-05):
+# S9 reads every day; U7 has an empty register on 06-02 and no reading on 06-05 (so not
+# collected on 06-01, 06-02, 06-04, 06-05); U8 starts on 06-03 and goes backwards on 06-04
+# (06-01..06-03 and 06-05); U9 never reports (every day).
+REPORT_METERS = [
+    ("S9", "台区C", "supply", "10", ""),
+    ("U7", "台区C", "user", "1", "7"),
+    ("U8", "台区C", "user", "1", "8"),
+    ("U9", "台区C", "user", "1", "9"),
+]
+REPORT_READINGS = [
+    *[("S9", f"2024-06-0{day}", str(day)) for day in range(1, 7)],
+    ("U7", "2024-06-01", "1"),
+    ("U7", "2024-06-02", ""),
+    ("U7", "2024-06-03", "3"),
+    ("U7", "2024-06-04", "4"),
+    ("U7", "2024-06-06", "6"),
+    ("U8", "2024-06-03", "3"),
+    ("U8", "2024-06-04", "2"),
+    ("U8", "2024-06-05", "7"),
+]
+
+
+@pytest.mark.parametrize("parquet", [False, True], ids=["csv", "parquet"])
+def test_meter_report_lists_each_meter_s_days_not_collected(tmp_path, parquet):
+    report = tmp_path / "meters-not-collected.csv"
+
+    rows, _, stderr = run(
+        tmp_path,
+        meters=REPORT_METERS,
+        readings=REPORT_READINGS,
+        parquet=parquet,
+        args=["--meter-report", str(report)],
+    )
+
+    assert report_of(read_report(report)) == {
+        "U7": ("1", "4", "2", "2024-06-01/2024-06-02;2024-06-04/2024-06-05"),
+        "U8": ("1", "4", "3", "2024-06-01/2024-06-03;2024-06-05"),
+        "U9": ("0", "5", "5", "2024-06-01/2024-06-05"),
+    }
+    assert [row["role"] for row in read_report(report)] == ["user"] * 3
+    # the per meter days agree with RESULT's meters_collected (S9 collected all 5 days)
+    assert sum(int(row["meters_collected"]) for row in rows) == 5 + 1 + 1 + 0
+    assert "3 meters not collected on some day, listed in" in stderr
+
+
+def test_result_format_is_unchanged_by_the_meter_report(tmp_path):
+    plain, _, stderr = run(tmp_path, meters=REPORT_METERS, readings=REPORT_READINGS)
+    report = tmp_path / "report.csv"
+    with_report, _, _ = run(
+        tmp_path,
+        meters=REPORT_METERS,
+        readings=REPORT_READINGS,
+        args=["--meter-report", str(report)],
+    )
+
+    assert with_report == plain
+    assert "3 meters not collected on some day; --meter-report FILE.csv lists them." in stderr
+
+
+def test_meter_report_is_clipped_to_the_days_asked_for(tmp_path):
+    report = tmp_path / "report.csv"
+
+    # 06-03..06-08: S9 has no register for 06-07 and later, so it misses 06-06..06-08 too.
+    run(
+        tmp_path,
+        meters=REPORT_METERS,
+        readings=REPORT_READINGS,
+        args=["--from", "2024-06-03", "--to", "2024-06-08", "--meter-report", str(report)],
+    )
+
+    assert report_of(read_report(report)) == {
+        "S9": ("3", "3", "3", "2024-06-06/2024-06-08"),
+        "U7": ("1", "5", "5", "2024-06-04/2024-06-08"),
+        "U8": ("1", "5", "4", "2024-06-03;2024-06-05/2024-06-08"),
+        "U9": ("0", "6", "6", "2024-06-03/2024-06-08"),
+    }
+
+
+def test_wrong_parquet_statistics_do_not_change_the_report(tmp_path, monkeypatch):
+    # X starts reading on 06-03 and Y stops after 06-04, both collected on every day they
+    # can be. Hints claiming the data spans 06-04..06-02 would keep neither X's first nor
+    # Y's last reading out of the pass's sums: the engine notices and runs the pass again.
+    from wudian.analytics import lineloss
+
+    meters = [("S9", "台区C", "supply", "1", ""), ("X", "台区C", "user", "1", "")]
+    meters.append(("Y", "台区C", "user", "1", ""))
+    readings = [("S9", f"2024-06-0{day}", str(day)) for day in range(1, 7)]
+    readings += [("X", f"2024-06-0{day}", str(day)) for day in range(3, 7)]
+    readings += [("Y", f"2024-06-0{day}", str(day)) for day in range(1, 5)]
+
+    def wrong(self, readings, *, date_from, date_to):
+        return date(2024, 6, 4), date(2024, 6, 2)
+
+    report = tmp_path / "report.csv"
+    monkeypatch.setattr(lineloss._Engine, "date_hints", wrong)
+
+    run(
+        tmp_path,
+        meters=meters,
+        readings=readings,
+        parquet=True,
+        args=["--meter-report", str(report)],
+    )
+
+    assert report_of(read_report(report)) == {
+        "X": ("3", "2", "2", "2024-06-01/2024-06-02"),
+        "Y": ("3", "2", "2", "2024-06-04/2024-06-05"),
+    }
+
+
+def test_parquet_statistics_bound_the_days_before_the_pass(tmp_path):
+    from wudian.analytics.lineloss import _Engine
+
+    path = write_parquet(tmp_path / "readings.parquet", REPORT_READINGS)
+    write_csv(tmp_path / "meters.csv", METERS_HEADER, REPORT_METERS)
+    engine = _Engine(
+        meters_path=tmp_path / "meters.csv",
+        readings_path=path,
+        memory_limit="256MB",
+        threads=1,
+        progress=False,
+        temp_dir=tmp_path,
+    )
+    try:
+        readings = engine.describe_readings()
+        assert engine.date_hints(readings, date_from=None, date_to=None) == (
+            date(2024, 6, 1),
+            date(2024, 6, 5),
+        )
+        assert engine.date_hints(readings, date_from=date(2024, 6, 3), date_to=None) == (
+            date(2024, 6, 3),
+            date(2024, 6, 5),
+        )
+    finally:
+        engine.close()
+
+
+def test_meter_collected_every_day_is_not_in_the_report(tmp_path):
+    report = tmp_path / "report.csv"
+
+    run(tmp_path, args=["--meter-report", str(report)])
+
+    assert read_report(report) == []
+
+
+def test_single_reading_day_gives_an_empty_meter_report(tmp_path):
+    report = tmp_path / "report.csv"
+    readings = [row for row in READINGS if row[1] == "2024-06-01"]
+
+    run(tmp_path, readings=readings, args=["--meter-report", str(report)])
+
+    assert read_report(report) == []
+
+
 # -- bad files ----------------------------------------------------------------------------
 
 
@@ -423,6 +600,8 @@ def bad_run(
             str(out),
             "--anomalies",
             str(tmp_path / "anomalies.csv"),
+            "--meter-report",
+            str(tmp_path / "meter-report.csv"),
             *args,
             stdout=io.StringIO(),
             stderr=io.StringIO(),
@@ -659,6 +838,46 @@ def reference(
     return rows
 
 
+def reference_report(
+    meters: Sequence[tuple[str, str, str, str, str]],
+    readings: Sequence[tuple[str, str, str]],
+) -> dict[str, tuple[str, str, str, str]]:
+    """Per meter, the days of the default range it was not collected, day by day."""
+    registers: dict[tuple[str, date], Decimal | None] = {}
+    for meter_id, read_date, value in readings:
+        registers[(meter_id, date.fromisoformat(read_date))] = Decimal(value) if value else None
+    first = min(day for _, day in registers)
+    last = max(day for _, day in registers) - timedelta(days=1)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    report = {}
+    for meter_id, *_ in meters:
+        missed = []
+        for day in days:
+            now = registers.get((meter_id, day))
+            then = registers.get((meter_id, day + timedelta(days=1)))
+            if now is None or then is None or then < now:
+                missed.append(day)
+        if not missed:
+            continue
+        stretches: list[list[date]] = []
+        for day in missed:
+            if stretches and stretches[-1][-1] + timedelta(days=1) == day:
+                stretches[-1].append(day)
+            else:
+                stretches.append([day])
+        text = ";".join(
+            s[0].isoformat() if len(s) == 1 else f"{s[0].isoformat()}/{s[-1].isoformat()}"
+            for s in stretches
+        )
+        report[meter_id] = (
+            str(len(days) - len(missed)),
+            str(len(missed)),
+            str(max(len(s) for s in stretches)),
+            text,
+        )
+    return report
+
+
 @st.composite
 def exports(draw):
     areas = draw(st.lists(st.sampled_from("ABCD"), min_size=1, max_size=3, unique=True))
@@ -695,19 +914,31 @@ def exports(draw):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(export=exports(), max_loss=st.sampled_from(["0.10", "0.05", "0"]))
-def test_engine_matches_the_reference_on_random_exports(export, max_loss):
+@given(
+    export=exports(),
+    max_loss=st.sampled_from(["0.10", "0.05", "0"]),
+    parquet=st.booleans(),
+)
+def test_engine_matches_the_reference_on_random_exports(export, max_loss, parquet):
     meters, readings = export
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         meters_path = write_csv(base / "meters.csv", METERS_HEADER, meters)
-        readings_path = write_csv(base / "readings.csv", READINGS_HEADER, readings)
+        if parquet:  # typed: the read_date statistics bound the days before the pass
+            readings_path = write_parquet(base / "readings.parquet", readings)
+        else:
+            readings_path = write_csv(base / "readings.csv", READINGS_HEADER, readings)
         out = base / "result.csv"
-        compute_line_loss(
+        report = base / "report.csv"
+        summary = compute_line_loss(
             meters_path=meters_path,
             readings_path=readings_path,
             out_path=out,
+            meter_report_path=report,
             max_loss=Decimal(max_loss),
             threads=1,
         )
         assert read_result(out) == reference(meters, readings, Decimal(max_loss))
+        expected = reference_report(meters, readings) if summary.days else {}
+        assert report_of(read_report(report)) == expected
+        assert summary.meters_not_collected == len(expected)

@@ -116,7 +116,8 @@ def test_detail_lists_days_and_failed_meters(city: City, login: Any) -> None:
     assert [anomaly.date for anomaly in response.context["anomalies"]] == [LAST]
     body = response.content.decode()
     assert "M3400000003" in body
-    assert "Register went backwards" in body
+    assert "Registers that went backwards" in body
+    assert "Every meter reported on these days." in body
     assert "3 / 4" in body
 
 

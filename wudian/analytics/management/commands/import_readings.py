@@ -13,7 +13,8 @@ from django.utils.translation import gettext_noop
 from wudian.accounts.models import User
 from wudian.analytics.lineloss import DEFAULT_MAX_LOSS, LineLossError
 from wudian.analytics.management.commands.lineloss import _day, _rate
-from wudian.analytics.services import readings_import
+from wudian.analytics.services import FAILURE_RULE, readings_import
+from wudian.core.rules import rule_value
 
 
 class Command(BaseCommand):
@@ -21,8 +22,10 @@ class Command(BaseCommand):
         "Load a day's or a month's meter readings export (Parquet or CSV with meter_id, "
         "read_date, register_kwh) into the application: the line loss and collection of every "
         "station area and day are computed from the registered meters and stored, replacing "
-        "those days; registers that went backwards are stored as meter anomalies. A bad file "
-        "stops the import with a message naming the file, row and column; nothing is written."
+        "those days; registers that went backwards and the days each meter was not collected are "
+        "stored as meter anomalies, and a meter not collected on several days in a row opens "
+        "a check request. A bad file stops the import with a message naming the file, row and "
+        "column; nothing is written."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -97,4 +100,15 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             ", ".join(f"{status}: {count}" for status, count in result.statuses.items())
+        )
+        self.stdout.write(
+            _(
+                "%(meters)s meters not collected on some day; %(opened)s check requests opened "
+                "for meters not collected on %(days)s days in a row."
+            )
+            % {
+                "meters": run.meters_not_collected,
+                "opened": run.requests_opened,
+                "days": int(rule_value(FAILURE_RULE)),
+            }
         )

@@ -50,9 +50,10 @@ class Command(BaseCommand):
         "multiplier. Figures are exact decimals rounded once, half away from zero: kWh to 3 "
         "decimals, rates to 6; the status is judged on the rounded figures. A register that "
         "went backwards is an anomaly: their number is reported on standard error and "
-        "--anomalies writes them to a CSV file. A bad file stops the run with a message that "
-        "names the file, the data row (counted from 1, header excluded) and the column; "
-        "RESULT is then left untouched."
+        "--anomalies writes them to a CSV file; so is the number of meters not collected on "
+        "some day, which --meter-report lists with their days. A bad file stops the run with "
+        "a message that names the file, the data row (counted from 1, header excluded) and "
+        "the column; RESULT is then left untouched."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -113,6 +114,17 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--meter-report",
+            metavar="FILE.csv",
+            type=Path,
+            help=_(
+                "Also write the meters not collected on some day of the range to this CSV "
+                "(station_area_id, meter_id, role, days_collected, days_not_collected, "
+                "longest_run_days, not_collected_dates: stretches such as "
+                "2024-06-03;2024-06-05/2024-06-07)."
+            ),
+        )
+        parser.add_argument(
             "--memory-limit",
             default=DEFAULT_MEMORY_LIMIT,
             help=_("DuckDB memory limit; beyond it work spills to disk (default: 1GB)."),
@@ -142,6 +154,7 @@ class Command(BaseCommand):
                 date_to=options["date_to"],
                 max_loss=options["max_loss"],
                 anomalies_path=options["anomalies"],
+                meter_report_path=options["meter_report"],
                 memory_limit=options["memory_limit"],
                 threads=options["threads"],
                 progress=progress,
@@ -178,3 +191,15 @@ class Command(BaseCommand):
                 "%(count)s backwards registers (anomalies); --anomalies FILE.csv lists them."
             ) % {"count": summary.anomalies}
         self.stderr.write(note, style_func=self.style.WARNING if summary.anomalies else None)
+        if options["meter_report"]:
+            note = _("%(count)s meters not collected on some day, listed in %(file)s.") % {
+                "count": summary.meters_not_collected,
+                "file": options["meter_report"],
+            }
+        else:
+            note = _(
+                "%(count)s meters not collected on some day; --meter-report FILE.csv lists them."
+            ) % {"count": summary.meters_not_collected}
+        self.stderr.write(
+            note, style_func=self.style.WARNING if summary.meters_not_collected else None
+        )
