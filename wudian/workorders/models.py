@@ -267,6 +267,8 @@ class WorkOrder(models.Model):
         verbose_name_plural = _("resident requests")
         indexes = [
             models.Index(fields=["compound", "-created_at"], name="workorder_compound_recent"),
+            # The newest-first lists of everyone whose scope spans many compounds.
+            models.Index(fields=["-created_at", "-id"], name="workorder_recent"),
             models.Index(fields=["assignee", "status"], name="workorder_assignee_status"),
             models.Index(fields=["status", "next_due"], name="workorder_status_due"),
             models.Index(fields=["status", "warn_at"], name="workorder_status_warn"),
