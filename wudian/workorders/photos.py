@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 # A phone photo is 12–50 megapixels; more, in a file under 5 MB, is a decompression bomb.
@@ -59,7 +59,13 @@ def _decode(data: bytes, *, name: str) -> Image.Image:
     try:
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as probe:
             probe.verify()
-        image.load()
+        # WeasyPrint switches Pillow to accepting truncated images when it is imported; a
+        # photo that stops half way must still be refused here.
+        truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
     except (OSError, ValueError, SyntaxError):
         raise _refusal(
             _("“%(name)s” is damaged or incomplete: please send the photo again.") % {"name": name},

@@ -4,11 +4,13 @@ refused against the state the winner left."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test import Client
 
@@ -20,9 +22,15 @@ from wudian.workorders.services import workorder_escalate
 
 URL = "/api/v1/workorders"
 
-# Committed data, so each thread's own connection sees it; the categories come from a data
-# migration, which the flush between transactional tests would otherwise remove.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed data, so each thread's own connection sees it.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _categories(db: None) -> None:
+    """The data migration's categories: an earlier transactional test may have flushed them."""
+    migration = importlib.import_module("wudian.workorders.migrations.0002_categories")
+    migration.seed(apps, None)
 
 
 def api(user: User) -> Client:
