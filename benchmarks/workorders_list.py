@@ -5,7 +5,8 @@ number of queries).
 Not a test: run it by hand and copy the figures into docs/benchmarks.md ("Resident requests").
 
     .venv/bin/python benchmarks/workorders_list.py [--rows 100000] [--requests 200]
-        [--concurrency 1] [--runs 3] [--workers 4] [--worker-class sync|gthread]
+        [--concurrency 1] [--runs 3] [--workers 2] [--worker-class gthread|sync] [--threads 4]
+        [--profile 30] [--recent-index] [--keep-db]
 
 Each invocation drops and creates its own database (default wudian_bench_list), migrates it,
 loads the demo city with `WUDIAN_DEBUG=1 wudian seed_demo` and collects the static files
@@ -24,8 +25,16 @@ gunicorn (debug off) then serves the lists; manager1 calls each --requests times
 --concurrency client threads: GET /api/v1/workorders (first page, a later page, status filter,
 `mine`, `overdue`) with a bearer token from accounts.services.api_token_issue, and the staff
 workbench GET /desk/requests/ (its tabs and a later page) with a session cookie. Anything but
-200 is an error. Finally EXPLAIN (ANALYZE, BUFFERS) of every query of the slowest list.
-Exits non-zero on an error or if a query count changes with the data or the page size.
+200 is an error. Each list reports the CPU gunicorn and the database's PostgreSQL backends
+used per call (PostgreSQL's parallel workers are not counted: their titles do not name the
+database). --profile N: cProfile N calls of the API's first page and of the desk in process.
+
+Finally EXPLAIN (ANALYZE, BUFFERS) of every query of the slowest list, and the costly queries
+three ways: as the selector builds them, with the scope's ids resolved first, and with an
+index on (created_at DESC, id DESC), created in the bench database for the comparison and
+dropped again. --recent-index creates that index before the timed runs (a what-if).
+Exits non-zero on an error or if a query count changes with the data or the page size. The
+database is dropped at the end (--keep-db keeps it).
 """
 
 from __future__ import annotations
@@ -458,8 +467,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="per list and run")
     parser.add_argument("--concurrency", type=int, default=1, help="client threads")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument(
         "--recent-index",

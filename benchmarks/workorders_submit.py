@@ -4,7 +4,8 @@ gunicorn on PostgreSQL + Redis (issue 3: ≥ 150 submissions/s, p95 < 150 ms).
 Not a test: run it by hand and copy the figures into docs/benchmarks.md ("Resident requests").
 
     .venv/bin/python benchmarks/workorders_submit.py [--submissions 3000] [--concurrency 8]
-        [--runs 3] [--workers 4] [--worker-class sync|gthread] [--threads 4] [--profile 200]
+        [--runs 3] [--workers 2] [--worker-class gthread|sync] [--threads 4] [--profile 200]
+        [--keep-db]
 
 Each invocation drops and creates its own database (default wudian_bench), migrates it and
 loads the demo city with `WUDIAN_DEBUG=1 wudian seed_demo`; then it creates --residents
@@ -16,11 +17,15 @@ Huey and the cache on Redis under their own names). After a warm-up, each run se
 --submissions POST /api/v1/workorders from --concurrency client threads, each on a keep-alive
 connection, every call from a random resident about their own household, with the categories
 mixed roughly as residents file them. Anything but 201 is an error. No task consumer runs:
-the notifications stay in the outbox and the queued tasks are flushed at the end.
+the notifications stay in the outbox and the queued tasks are flushed at the end. Each run
+reports the CPU that gunicorn's processes, the database's PostgreSQL backends and this client
+used per submission (from /proc), which says what the machine could carry if nothing else
+ran on it; the same for a light authenticated GET gives the scale.
 
 Afterwards, in this process (same settings, Django's test client, no HTTP): the SQL queries
 of each submission (CaptureQueriesContext), and with --profile N a cProfile of N submissions.
-Exits non-zero if any submission failed.
+Exits non-zero if any submission failed. The database is dropped at the end (--keep-db keeps
+it).
 """
 
 from __future__ import annotations
@@ -287,8 +292,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--profile", type=int, default=0, help="cProfile this many in process")
     parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
