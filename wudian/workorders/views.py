@@ -384,23 +384,9 @@ def my_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in MY_ACTIONS:
         raise Http404
     workorder = _resident_workorder(user, pk)
-    step = MY_ACTIONS[action]
-    form = step.form(request.POST, workorder=workorder, user=user, prefix=action)
-    if not form.is_valid():
-        return _render_my_detail(request, workorder, bound={action: form}, status=422)
-    try:
-        step.call(workorder, user, form.cleaned_data)
-    except (PermissionDenied, ValidationError) as error:
-        refusal = _refusal(error, form, aliases=form.aliases)
-        return _render_my_detail(
-            request,
-            workorder,
-            bound={action: form},
-            refusal=refusal,
-            status=_refusal_status(error),
-        )
-    messages.success(request, step.done)
-    return redirect("workorders:my_detail", pk=workorder.pk)
+    return _take_step(
+        request, workorder, MY_ACTIONS[action], action, _render_my_detail, "workorders:my_detail"
+    )
 
 
 @login_required
@@ -824,20 +810,39 @@ def desk_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     workorder = workorder_for(user, pk)
     if user.is_resident_only:
         raise PermissionDenied(_("This page is for staff."))
-    step = DESK_ACTIONS[action]
+    return _take_step(
+        request,
+        workorder,
+        DESK_ACTIONS[action],
+        action,
+        _render_desk_detail,
+        "workorders:desk_detail",
+    )
+
+
+def _take_step(
+    request: HttpRequest,
+    workorder: WorkOrder,
+    step: Action,
+    action: str,
+    render: Callable[..., HttpResponse],
+    detail: str,
+) -> HttpResponse:
+    """One step from a request page, for residents and staff alike: validate the form, call
+    the service, and re-render with the refusal or go back to the page."""
+    user = _user(request)
     form = step.form(request.POST, workorder=workorder, user=user, prefix=action)
     if not form.is_valid():
-        return _render_desk_detail(request, workorder, bound={action: form}, status=422)
+        return render(request, workorder, bound={action: form}, status=422)
     try:
         step.call(workorder, user, form.cleaned_data)
     except (PermissionDenied, ValidationError) as error:
-        refusal = _refusal(error, form, aliases=form.aliases)
-        return _render_desk_detail(
+        return render(
             request,
             workorder,
             bound={action: form},
-            refusal=refusal,
+            refusal=_refusal(error, form, aliases=form.aliases),
             status=_refusal_status(error),
         )
     messages.success(request, step.done)
-    return redirect("workorders:desk_detail", pk=workorder.pk)
+    return redirect(detail, pk=workorder.pk)
