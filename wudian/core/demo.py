@@ -941,8 +941,8 @@ def _readings(summary: DemoSummary) -> None:
 
 # Requests in every state a desk shows: a fault waiting for electrician1, one resolved and
 # awaiting resident1's confirmation, one closed and rated, a phone call whose arrival is
-# already overdue, a priority complaint (a special-group household) waiting for the resident,
-# a fault escalated to the repair crew, and resident2's enquiry with manager2.
+# already overdue, a priority complaint phoned in for a special-group household and waiting for
+# the caller, a fault escalated to the repair crew, and resident2's enquiry with manager2.
 # (minutes ago filed, username filing, home, category, channel, description, steps)
 DEMO_REQUESTS: list[tuple[int, str, str, str, str, str, list[tuple[int, str, str, str]]]] = [
     (
@@ -995,11 +995,11 @@ DEMO_REQUESTS: list[tuple[int, str, str, str, str, str, list[tuple[int, str, str
     ),
     (
         60 * 5,
-        "resident1",
+        "manager1",
         "special",
         "complaint",
-        "web",
-        "家里有卧床老人，上周停电没有提前通知，电费也不知道怎么交，希望有人上门说明。",
+        "phone",
+        "来电：家里有卧床老人，上周停电没有提前通知，电费也不知道怎么交，希望有人上门说明。",
         [
             (60 * 4, "manager1", "accept", ""),
             (60 * 3, "manager1", "wait", "已约上门，请告知方便的时间。"),
