@@ -127,6 +127,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound on the server let psycopg prepare the statements a connection repeats
+    # (after 5 runs), so PostgreSQL stops planning the same small queries on every request.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = envbool(
+        "WUDIAN_DB_SERVER_SIDE_BINDING", True
+    )
 if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the notify tests run a real task consumer in another process.
     # One file per test run, so concurrent runs in one checkout do not share it.

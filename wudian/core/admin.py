@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wudian.core.models import ServiceRule
-from wudian.core.rules import RULES
+from wudian.core.rules import RULES, rules_changed
 
 
 class ServiceRuleForm(forms.ModelForm):
@@ -22,6 +24,11 @@ class ServiceRuleAdmin(admin.ModelAdmin):
     form = ServiceRuleForm
     list_display = ["label", "value", "unit", "source", "updated_at"]
     search_fields = ["key"]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ServiceRule]) -> None:
+        # The bulk action deletes in SQL, past ServiceRule.delete(): forget the kept rules here.
+        super().delete_queryset(request, queryset)
+        rules_changed()
 
     @admin.display(description=_("rule"))
     def label(self, obj: ServiceRule) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,20 @@ class ServiceRule(models.Model):
 
         rule = RULES.get(self.key)
         return f"{rule.label if rule else self.key} = {self.value.normalize()}"
+
+    # Each process keeps the rules for a while (wudian.core.rules): tell it of a change.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from wudian.core.rules import rules_changed
+
+        super().save(*args, **kwargs)
+        rules_changed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        from wudian.core.rules import rules_changed
+
+        deleted = super().delete(*args, **kwargs)
+        rules_changed()
+        return deleted
 
     @property
     def as_decimal(self) -> Decimal:

@@ -3,9 +3,11 @@ an administrator (core.ServiceRule); code reads them through rule_value()."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -97,10 +99,38 @@ RULES: dict[str, Rule] = {
 }
 
 
-def rule_value(key: str) -> Decimal:
-    """The rule's current value: the administrator's if set, else the default."""
+# Rules are read on every filing, notification and sweep, and change rarely. Each process
+# keeps the administrator's values for CACHE_SECONDS; saving or deleting a rule makes the
+# process that did it forget them at once (and again when the transaction commits), so other
+# processes follow within CACHE_SECONDS.
+CACHE_SECONDS = 30.0
+_stored: tuple[float, dict[str, Decimal]] | None = None
+
+
+def _stored_values() -> dict[str, Decimal]:
+    global _stored
     from wudian.core.models import ServiceRule
 
+    now = time.monotonic()
+    if _stored is None or now - _stored[0] > CACHE_SECONDS:
+        _stored = (now, dict(ServiceRule.objects.values_list("key", "value")))
+    return _stored[1]
+
+
+def rules_forget() -> None:
+    """Drop this process's copy of the administrator's values: the next read loads them."""
+    global _stored
+    _stored = None
+
+
+def rules_changed() -> None:
+    """Called by whatever writes ServiceRule rows: forget now, and again at commit, in case
+    another thread read the old values in between."""
+    rules_forget()
+    transaction.on_commit(rules_forget)
+
+
+def rule_value(key: str) -> Decimal:
+    """The rule's current value: the administrator's if set, else the default."""
     rule = RULES[key]
-    stored = ServiceRule.objects.filter(key=key).values_list("value", flat=True).first()
-    return stored if stored is not None else rule.default
+    return _stored_values().get(key, rule.default)

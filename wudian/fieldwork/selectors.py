@@ -6,8 +6,18 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from wudian.accounts.models import User
 from wudian.fieldwork.models import Certificate
+
+
+def valid_certificates(*, on: datetime.date) -> QuerySet[Certificate]:
+    """The low-voltage certificates valid on that day: what lets an electrician take fault
+    repairs."""
+    return Certificate.objects.filter(
+        kind=Certificate.Kind.LOW_VOLTAGE, issued_on__lte=on, expires_on__gte=on
+    )
 
 
 def valid_certificate_holders(users: Iterable[User | int], *, on: datetime.date) -> set[int]:
@@ -16,12 +26,7 @@ def valid_certificate_holders(users: Iterable[User | int], *, on: datetime.date)
     if not ids:
         return set()
     return set(
-        Certificate.objects.filter(
-            holder_id__in=ids,
-            kind=Certificate.Kind.LOW_VOLTAGE,
-            issued_on__lte=on,
-            expires_on__gte=on,
-        ).values_list("holder_id", flat=True)
+        valid_certificates(on=on).filter(holder_id__in=ids).values_list("holder_id", flat=True)
     )
 
 

@@ -147,10 +147,13 @@ def notify_publish(
     urgent: bool = False,
     source: str = "",
     now: datetime.datetime | None = None,
+    new_event: bool = False,
 ) -> int:
     """Write one outbox row per recipient × channel in the caller's transaction and schedule
     their delivery after commit. Calling it again for one event writes nothing more.
-    Returns the number of rows written."""
+    `new_event` says the caller created what event_key names in this very transaction, so
+    nothing can have been written for it: the lookup for earlier rows is skipped and the new
+    rows are queued by id. Returns the number of rows written."""
     now = now or timezone.now()
     _template_for(template)
     try:
@@ -203,10 +206,18 @@ def notify_publish(
                 )
             )
 
-    written = _write_rows(rows, template, context, event_key, urgent, source, now)
+    messages = _write_rows(rows, template, context, event_key, urgent, source, now, new_event)
+    written = len(messages)
     if special:
         written += _call_tasks(special, template, context, event_key, source, now, default)
-    transaction.on_commit(lambda: enqueue_due(event_key=event_key, urgent=urgent))
+    if new_event and all(m.pk is not None for m in messages):
+        due = [
+            m.pk for m in messages if m.state == Message.State.PENDING and m.next_attempt_at <= now
+        ]
+        if due:
+            transaction.on_commit(lambda: _enqueue(due, urgent=urgent))
+    else:
+        transaction.on_commit(lambda: enqueue_due(event_key=event_key, urgent=urgent))
     return written
 
 
@@ -228,9 +239,15 @@ def _write_rows(
     urgent: bool,
     source: str,
     now: datetime.datetime,
-) -> int:
-    existing = set(
-        Message.objects.filter(event_key=event_key).values_list("idempotency_key", flat=True)
+    new_event: bool = False,
+) -> list[Message]:
+    """The outbox rows written (on the bulk path with their ids when the key is new)."""
+    existing = (
+        set()
+        if new_event
+        else set(
+            Message.objects.filter(event_key=event_key).values_list("idempotency_key", flat=True)
+        )
     )
     messages = []
     for key, row in rows.items():
@@ -261,8 +278,11 @@ def _write_rows(
     if connection.vendor == "postgresql" and len(messages) > COPY_THRESHOLD:
         _copy_messages(messages)
     else:
-        Message.objects.bulk_create(messages, batch_size=INSERT_BATCH, ignore_conflicts=True)
-    return len(messages)
+        # A new event's keys cannot be taken: insert plainly, which gives the rows their ids.
+        Message.objects.bulk_create(
+            messages, batch_size=INSERT_BATCH, ignore_conflicts=not new_event
+        )
+    return messages
 
 
 COPY_THRESHOLD = 500
@@ -372,9 +392,10 @@ def _call_tasks(
         row = _Row(Channel.INAPP, str(user_id), default, user_id=user_id)
         reminders[f"{event_key}:calls:{row.channel}:{row.address}"] = row
     call_context = {"reason": title, "count": len(tasks)}
-    return _write_rows(
+    reminded = _write_rows(
         reminders, "call_tasks", call_context, f"{event_key}:calls", False, source, now
     )
+    return len(reminded)
 
 
 def notify_cancel(*, event_key: str) -> int:
@@ -388,13 +409,17 @@ def notify_cancel(*, event_key: str) -> int:
 def enqueue_due(*, event_key: str = "", urgent: bool = False, limit: int = 100_000) -> int:
     """Put the due pending messages (of one event, or all) on the task queue in batches.
     An unreachable queue is logged, not raised: the sweep will find the rows again."""
-    from wudian.notify import tasks
-
     due = Message.objects.filter(state=Message.State.PENDING, next_attempt_at__lte=timezone.now())
     if event_key:
         due = due.filter(event_key=event_key)
     due = due.order_by("-urgent", "next_attempt_at", "pk")
-    ids = list(due.values_list("pk", flat=True)[:limit])
+    return _enqueue(list(due.values_list("pk", flat=True)[:limit]), urgent=urgent)
+
+
+def _enqueue(ids: list[int], *, urgent: bool) -> int:
+    """Queue delivery of these messages in batches; returns the number of batches queued."""
+    from wudian.notify import tasks
+
     size = max(1, settings.NOTIFY_BATCH_SIZE)
     enqueued = 0
     try:

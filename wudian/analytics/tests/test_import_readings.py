@@ -327,7 +327,9 @@ def test_the_rule_sets_the_number_of_days(city: City, tmp_path: Path) -> None:
     run(readings(tmp_path / "june.csv", export(6, missing={U1: {2}})))
     assert checks().get().meter.meter_no == U1
 
-    ServiceRule.objects.filter(key="lineloss.meter_failure_days").update(value=Decimal(0))
+    ServiceRule.objects.update_or_create(
+        key="lineloss.meter_failure_days", defaults={"value": Decimal(0)}
+    )
     run(readings(tmp_path / "july.csv", export(6, missing={U2: {2, 3, 4}}, start=JULY)))
     assert checks().count() == 1  # 0: the rule is off
 

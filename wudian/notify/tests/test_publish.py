@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from wudian.conftest import City
+from wudian.core.rules import rule_value
 from wudian.notify.models import CallTask, Channel, Message
 from wudian.notify.selectors import delivery_stats, inbox_for
 from wudian.notify.services import Audience, NotifyError, notify_publish
@@ -58,6 +59,27 @@ def test_publishing_an_event_twice_writes_and_sends_nothing_more(
     assert Message.objects.count() == 3
     assert endpoint.wait_for(2)
     assert len(endpoint.requests) == 2
+
+
+def test_a_new_event_is_written_and_queued_without_looking_for_earlier_rows(
+    city: City,
+    endpoint: Endpoint,
+    django_capture_on_commit_callbacks: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    rule_value("notify.quiet_start_hour")  # the process reads the rules once, here
+    # Households, their members, the insert: no lookup of earlier rows, and after commit the
+    # new rows are queued by id, without reading them back.
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(3):
+        written = publish(city, new_event=True)
+
+    assert written == 3
+    assert endpoint.wait_for(2)
+    assert sorted(endpoint.keys()) == [
+        "outage:1:published:sms:13800000001",
+        "outage:1:published:sms:13800000002",
+    ]
+    assert not Message.objects.exclude(state=Message.State.SENT).exists()
 
 
 def test_users_and_household_members_get_one_inbox_message(city: City) -> None:
