@@ -192,7 +192,7 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
             return Status(403, {"detail": _("You do not serve this household.")})
         channel = payload.channel or Channel.API
     else:
-        if not household.is_mine:  # type: ignore[attr-defined]
+        if not household.is_mine:
             return Status(403, {"detail": _("This household is not one of yours.")})
         channel = Channel.API
     try:
@@ -323,11 +323,22 @@ class WorkOrderFilters(Schema):
     due_soon: bool = Field(False, description="Only requests due within the next 4 hours")
 
 
+API_COUNT_CAP = 10_000
+
+
+class RequestPages(PageNumberPagination):
+    """Page numbers, with `count` counted no further than API_COUNT_CAP + 1."""
+
+    def _items_count(self, queryset: QuerySet[WorkOrder]) -> int:
+        return selectors.count_up_to(queryset, API_COUNT_CAP)
+
+
 @router.get("/workorders", response=list[WorkOrderRowOut], summary="Requests I may see")
-@paginate(PageNumberPagination)
+@paginate(RequestPages)
 def workorder_list(request: HttpRequest, filters: Query[WorkOrderFilters]) -> QuerySet[WorkOrder]:
     """Newest first: a resident's own requests and their households'; for staff, the
-    requests of the compounds they work in and whatever was put in their hands."""
+    requests of the compounds they work in and whatever was put in their hands. `count` is
+    exact up to 10,000; 10,001 means more (the pages go on all the same)."""
     user = _caller(request)
     workorders = selectors.workorders_visible_to(user)
     if filters.status:

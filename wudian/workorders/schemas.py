@@ -194,7 +194,8 @@ class WorkOrderRowOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj: WorkOrder) -> str:
-        return str(obj.get_status_display())
+        # The enum's label, not get_status_display(), which hashes every choice per call.
+        return str(WorkOrder.Status(obj.status).label)
 
     @staticmethod
     def resolve_assignee(obj: WorkOrder) -> dict[str, Any] | None:
@@ -314,7 +315,8 @@ class WorkOrderDetailOut(WorkOrderOut):
     # `timeline_rows` on the request (see api._detail).
     @staticmethod
     def resolve_status_label(obj: WorkOrder) -> str:
-        return str(obj.get_status_display())
+        # The enum's label, not get_status_display(), which hashes every choice per call.
+        return str(WorkOrder.Status(obj.status).label)
 
     @staticmethod
     def resolve_category_name(obj: WorkOrder) -> str:

@@ -109,6 +109,13 @@ def workorder_for(user: User, pk: int) -> WorkOrder:
     return workorder
 
 
+def count_up_to(workorders: QuerySet[WorkOrder], cap: int) -> int:
+    """How many requests there are, counted no further than cap + 1, which means "more than
+    cap". A manager's scope can hold tens of thousands: counting them all took longer than
+    reading the page itself."""
+    return workorders.order_by()[: cap + 1].count()
+
+
 def workorder_rows(workorders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     """Requests for a list: what a row shows, in a fixed number of queries."""
     return workorders.select_related("category", "compound", "assignee", "department").only(

@@ -60,6 +60,7 @@ from wudian.workorders.forms import (
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.selectors import (
     categories_open_to,
+    count_up_to,
     due_soon,
     overdue,
     timeline_of,
@@ -73,6 +74,9 @@ from wudian.workorders.services import WorkOrderStateError
 
 MY_PAGE_SIZE = 20
 DESK_PAGE_SIZE = 25
+# The workbench counts and pages through at most this many requests per list; past it, the
+# count reads "1000+" and the filters narrow the list.
+DESK_COUNT_CAP = 1000
 
 Status = WorkOrder.Status
 
@@ -479,13 +483,13 @@ def _render_workbench(
             bad_filter = True
             status = 400
     lists = workbench_tabs(user, workorders, now=timezone.now())
-    counts = {name: lists[name].count() for name in lists}
+    counts = {name: count_up_to(lists[name], DESK_COUNT_CAP) for name in lists}
     # Without a chosen list, the user's own queue, or everything when nothing waits on them
     # (a supervisor, a grid administrator).
     tab = tab or ("mine" if counts["mine"] else "all")
     paginator = Paginator(workorder_rows(lists[tab]), DESK_PAGE_SIZE)
     # The tab's count is already known: the paginator need not ask again.
-    paginator.__dict__["count"] = counts[tab]
+    paginator.__dict__["count"] = min(counts[tab], DESK_COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET
     context = {
@@ -496,13 +500,15 @@ def _render_workbench(
             {
                 "name": name,
                 "label": label,
-                "count": counts[name],
+                "count": _shown(counts[name]),
                 "query": _query_with(query, tab=name),
                 "active": name == tab,
             }
             for name, label in TAB_LABELS.items()
         ],
         "page": page,
+        "capped": counts[tab] > DESK_COUNT_CAP,
+        "cap": DESK_COUNT_CAP,
         "filter_query": _query_with(query),
         "list_query": request.GET.urlencode(),
         "bulk": bulk or BulkTransferForm(compounds=compounds, user=user),
@@ -581,8 +587,13 @@ def desk_counts(request: HttpRequest) -> HttpResponse:
     """The workbench's counts for the desk page (loaded by htmx)."""
     user = _staff(request)
     lists = workbench_tabs(user, workorders_visible_to(user), now=timezone.now())
-    counts = {name: lists[name].count() for name in ("mine", "due", "overdue")}
-    return render(request, "workorders/_desk_counts.html", {"counts": counts})
+    counts = {name: count_up_to(lists[name], DESK_COUNT_CAP) for name in ("mine", "due", "overdue")}
+    shown = {name: _shown(count) for name, count in counts.items()}
+    return render(request, "workorders/_desk_counts.html", {"counts": counts, "shown": shown})
+
+
+def _shown(count: int) -> str:
+    return f"{DESK_COUNT_CAP}+" if count > DESK_COUNT_CAP else str(count)
 
 
 def _render_desk_new(

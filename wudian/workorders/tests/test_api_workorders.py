@@ -23,6 +23,7 @@ from wudian.conftest import City, make_user
 from wudian.fieldwork.models import Certificate
 from wudian.grid.models import CompoundAssignment, HouseholdMembership
 from wudian.notify.models import Message
+from wudian.workorders import api as workorders_api
 from wudian.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.photos import MAX_PHOTO_BYTES
 from wudian.workorders.services import MAX_PHOTOS, workorder_accept, workorder_resolve
@@ -362,6 +363,20 @@ def test_list_is_paginated_newest_first_in_constant_queries(city: City) -> None:
     third = client.get(f"{URL}?page_size=4&page=3").json()
     assert [row["id"] for row in first["items"]] == [row["id"] for row in page["items"][:4]]
     assert [row["id"] for row in third["items"]] == [row["id"] for row in page["items"][8:]]
+
+
+def test_the_count_stops_past_the_cap_and_the_pages_go_on(
+    city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workorders_api, "API_COUNT_CAP", 3)
+    for n in range(5):
+        file(city, description=f"第{n}次报修")
+    client = api(city.manager)
+
+    assert client.get(URL).json()["count"] == 4  # cap + 1: more than 3
+    assert client.get(f"{URL}?category=complaint").json()["count"] == 0
+    last = client.get(f"{URL}?page_size=2&page=3").json()
+    assert len(last["items"]) == 1
 
 
 def test_detail_is_404_outside_scope(city: City) -> None:

@@ -21,6 +21,7 @@ from PIL import Image
 
 from wudian.accounts.models import Department
 from wudian.conftest import City
+from wudian.workorders import views
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderPhoto
 from wudian.workorders.services import (
     workorder_accept,
@@ -218,6 +219,26 @@ def test_paging_keeps_the_tab_and_filters(login: Any, city: City, file_request: 
     assert len(rows(body)) == 2
     # The tab links keep the filters too.
     assert 'href="/desk/requests/?tab=overdue&amp;category=complaint"' in body
+
+
+def test_past_the_cap_the_counts_read_more_and_the_filters_are_suggested(
+    login: Any, city: City, file_request: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "DESK_COUNT_CAP", 3)
+    monkeypatch.setattr(views, "DESK_PAGE_SIZE", 2)
+    for n in range(5):
+        file_request("complaint", description=f"投诉{n}")
+    client = login(city.manager)
+
+    body = client.get(f"{LIST}?tab=all").content.decode()
+    assert '<span class="count">3+</span>' in body
+    assert zh("Page %(number)s of %(total)s") % {"number": 1, "total": 2} in body
+    assert 'id="capped"' in body
+    assert len(rows(client.get(f"{LIST}?tab=all&page=2").content.decode())) == 1
+    body = client.get(f"{LIST}?tab=all&category=fault_behind_meter").content.decode()
+    assert 'id="capped"' not in body
+    counts = client.get("/desk/requests/counts/").content.decode()
+    assert 'data-count="mine">3+</span>' in counts
 
 
 def test_an_htmx_request_gets_only_the_results(login: Any, city: City, file_request: Any) -> None:
