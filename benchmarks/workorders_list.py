@@ -287,8 +287,9 @@ class InProcess:
         self.desk.force_login(User.objects.get(username=MANAGER))
 
     def queries(self, path: str) -> tuple[int, list[dict[str, Any]], int]:
-        """(status, the captured queries, rows in the page) of one call, the second of two:
-        the first may touch the token's last use (at most once a minute)."""
+        """(status, the captured queries, rows in the page) of one call, the second of two.
+        The token's last use is touched at most once a minute, on whichever call comes
+        then, so that UPDATE is left out of the count."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -299,7 +300,12 @@ class InProcess:
         rows = -1
         if path.startswith("/api/") and response.status_code == 200:
             rows = len(response.json()["items"])
-        return response.status_code, list(captured.captured_queries), rows
+        counted = [
+            query
+            for query in captured.captured_queries
+            if not query["sql"].startswith('UPDATE "accounts_apitoken"')
+        ]
+        return response.status_code, counted, rows
 
 
 def count_queries(probe: InProcess) -> dict[tuple[str, int], tuple[int, int]]:
@@ -431,10 +437,11 @@ def compare_scopes(user: Any) -> None:
     def queries(scope: Any) -> list[tuple[str, str]]:
         rows = workorder_rows(scope).order_by("-created_at", "-pk")
         return [
-            ("count (every API page)", sql_of(scope.count)),
+            # The pages no longer run these two exact counts (they count up to a cap).
+            ("exact count of the scope", sql_of(scope.count)),
             ("first page of 50", sql_of(lambda: list(rows[:50]))),
             ("page 100 of 50", sql_of(lambda: list(rows[4950:5000]))),
-            ("overdue count", sql_of(overdue(scope).count)),
+            ("exact overdue count", sql_of(overdue(scope).count)),
         ]
 
     existing = recent_index()

@@ -128,6 +128,8 @@ class WorkOrder(models.Model):
     )
     # Statuses in which someone on staff still owes work, so the clocks run.
     ACTIVE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ARRIVED)
+    # What a holder's queue shows: open and not yet resolved.
+    QUEUE_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.ARRIVED, Status.WAITING)
 
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="workorders", verbose_name=_("category")
@@ -273,6 +275,19 @@ class WorkOrder(models.Model):
             models.Index(fields=["status", "next_due"], name="workorder_status_due"),
             models.Index(fields=["status", "warn_at"], name="workorder_status_warn"),
             models.Index(fields=["department", "status"], name="workorder_department_status"),
+            # The workbench's own queue and overdue list, read in the order they are worked
+            # through, so a long list costs no sort. The conditions spell out QUEUE_STATUSES
+            # and ACTIVE_STATUSES (Meta cannot see them).
+            models.Index(
+                fields=["assignee", "-priority", "next_due", "-created_at", "-id"],
+                condition=models.Q(status__in=["submitted", "accepted", "arrived", "waiting"]),
+                name="workorder_queue",
+            ),
+            models.Index(
+                fields=["-priority", "-escalation_level", "next_due", "id"],
+                condition=models.Q(status__in=["submitted", "accepted", "arrived"]),
+                name="workorder_active_urgent",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -287,6 +302,12 @@ class WorkOrder(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        # The enum's label: get_status_display() hashes every choice on each call, which
+        # shows in a list of fifty.
+        return str(self.Status(self.status).label)
 
 
 def photo_path(instance: WorkOrderPhoto, filename: str) -> str:

@@ -194,8 +194,7 @@ class WorkOrderRowOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj: WorkOrder) -> str:
-        # The enum's label, not get_status_display(), which hashes every choice per call.
-        return str(WorkOrder.Status(obj.status).label)
+        return obj.status_label
 
     @staticmethod
     def resolve_assignee(obj: WorkOrder) -> dict[str, Any] | None:
@@ -315,8 +314,7 @@ class WorkOrderDetailOut(WorkOrderOut):
     # `timeline_rows` on the request (see api._detail).
     @staticmethod
     def resolve_status_label(obj: WorkOrder) -> str:
-        # The enum's label, not get_status_display(), which hashes every choice per call.
-        return str(WorkOrder.Status(obj.status).label)
+        return obj.status_label
 
     @staticmethod
     def resolve_category_name(obj: WorkOrder) -> str:

@@ -152,9 +152,7 @@ def workorder_queue_of(user: User, workorders: QuerySet[WorkOrder]) -> QuerySet[
     q = Q(assignee=user)
     if user.department_id is not None:
         q |= Q(assignee__isnull=True, department_id=user.department_id)
-    return workorders.filter(q, status__in=WorkOrder.OPEN_STATUSES).exclude(
-        status=WorkOrder.Status.RESOLVED
-    )
+    return workorders.filter(q, status__in=WorkOrder.QUEUE_STATUSES)
 
 
 def due_soon(

@@ -208,6 +208,16 @@ def test_workbench_takes_the_same_number_of_queries_for_a_full_page(
     assert len(many) <= 16
 
 
+def test_the_list_indexes_cover_the_statuses_the_lists_ask_for() -> None:
+    conditions = {
+        index.name: dict(index.condition.children)["status__in"]
+        for index in WorkOrder._meta.indexes
+        if index.condition is not None
+    }
+    assert conditions["workorder_queue"] == list(WorkOrder.QUEUE_STATUSES)
+    assert conditions["workorder_active_urgent"] == list(WorkOrder.ACTIVE_STATUSES)
+
+
 def test_paging_keeps_the_tab_and_filters(login: Any, city: City, file_request: Any) -> None:
     for n in range(27):
         file_request("complaint", description=f"投诉{n}")
