@@ -288,9 +288,18 @@ def transfer_targets(
     return choices
 
 
+class PlainSelect(forms.Select):
+    """A select rendered by one template. Django's own renders a template per option, which
+    showed in the workbench's CPU time: four selects on every page."""
+
+    template_name = "workorders/widgets/select.html"
+
+
 class TargetField(forms.ChoiceField):
     """Turns "user:<id>" or "dept:<id>", among the offered choices, into the user or the
     department."""
+
+    widget = PlainSelect
 
     default_error_messages = {"required": _("Choose whom to pass it to.")}
 
@@ -421,11 +430,15 @@ class RateForm(ActionForm):
 
 
 class CompoundChoiceField(forms.ModelChoiceField):
+    widget = PlainSelect
+
     def label_from_instance(self, obj: Compound) -> str:
         return obj.name
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
+    widget = PlainSelect
+
     def label_from_instance(self, obj: Category) -> str:
         return category_label(obj)
 
@@ -455,6 +468,7 @@ class WorkbenchFilterForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses")), *WorkOrder.Status.choices],
+        widget=PlainSelect,
     )
 
     def __init__(self, *args: Any, compounds: QuerySet[Compound], **kwargs: Any) -> None:
