@@ -8,6 +8,7 @@ them; their figures go to docs/benchmarks.md.
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import http.client
 import itertools
@@ -102,6 +103,49 @@ def django_setup(env: dict[str, str]) -> None:
 def new_data_dir(prefix: str) -> Path:
     """WUDIAN_DATA_DIR of the run: collected static files, media; not the checkout's var/."""
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def server_options(parser: argparse.ArgumentParser, *, name: str, concurrency: int) -> None:
+    """The options of a benchmark that serves the demo city through gunicorn: its own
+    database (dropped and created again), Redis, the server's shape, runs, a profile. The
+    server's defaults are what docs/benchmarks.md measured with (gthread did worse)."""
+    parser.add_argument(
+        "--database",
+        default=f"postgres://postgres@127.0.0.1:5432/{name.replace('-', '_')}",
+        help="dropped!",
+    )
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--name", default=name, help="Huey queue and cache prefix")
+    parser.add_argument("--concurrency", type=int, default=concurrency, help="client threads")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--profile", type=int, default=0, help="cProfile this many in process")
+    parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
+
+
+def demo_server(args: argparse.Namespace, *, static: bool = False) -> Gunicorn:
+    """A new database with the demo city (and the collected static files when pages are
+    measured), Django set up on it in this process, and gunicorn ready to start on it."""
+    data_dir = new_data_dir(f"{args.name}-")
+    env = bench_environment(
+        database=args.database, redis=args.redis, name=args.name, data_dir=data_dir
+    )
+    print(machine_description(), flush=True)
+    recreate_database(args.database)
+    wudian(env, "migrate", "-v0")
+    wudian(env, "seed_demo", debug=True)
+    if static:
+        wudian(env, "collectstatic", "--noinput", "-v0")
+    django_setup(env)
+    return Gunicorn(
+        env=env,
+        workers=args.workers,
+        threads=args.threads,
+        worker_class=args.worker_class,
+        log=data_dir / "gunicorn.log",
+    )
 
 
 # gunicorn -------------------------------------------------------------------------------------

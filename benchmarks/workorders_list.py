@@ -5,7 +5,7 @@ number of queries).
 Not a test: run it by hand and copy the figures into docs/benchmarks.md ("Resident requests").
 
     .venv/bin/python benchmarks/workorders_list.py [--rows 100000] [--requests 200]
-        [--concurrency 1] [--runs 3] [--workers 2] [--worker-class gthread|sync] [--threads 4]
+        [--concurrency 1] [--runs 3] [--workers 4] [--worker-class sync|gthread] [--threads 4]
         [--profile 30] [--keep-db]
 
 Each invocation drops and creates its own database (default wudian_bench_list), migrates it,
@@ -54,19 +54,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.httpbench import (
     Call,
     CpuMeter,
-    Gunicorn,
-    bench_environment,
-    django_setup,
+    demo_server,
     drop_database,
     fire,
     machine_description,
-    new_data_dir,
     percentiles,
     print_profile,
-    recreate_database,
+    server_options,
     spread,
     table,
-    wudian,
 )
 
 TARGET_P95_MS = 100.0
@@ -483,36 +479,14 @@ def compare_scopes(user: Any) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--database",
-        default="postgres://postgres@127.0.0.1:5432/wudian_bench_list",
-        help="dropped!",
-    )
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--name", default="wudian-bench-list", help="Huey queue and cache prefix")
+    server_options(parser, name="wudian-bench-list", concurrency=1)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=1_000, help="rows of the first count")
     parser.add_argument("--requests", type=int, default=200, help="per list and run")
-    parser.add_argument("--concurrency", type=int, default=1, help="client threads")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--profile", type=int, default=0, help="cProfile this many calls")
-    parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    data_dir = new_data_dir("wudian-bench-list-")
-    env = bench_environment(
-        database=args.database, redis=args.redis, name=args.name, data_dir=data_dir
-    )
-    print(machine_description(), flush=True)
     began = time.perf_counter()
-    recreate_database(args.database)
-    wudian(env, "migrate", "-v0")
-    wudian(env, "seed_demo", debug=True)
-    wudian(env, "collectstatic", "--noinput", "-v0")
-    django_setup(env)
+    server = demo_server(args, static=True)
 
     from django.db import connections
 
@@ -581,13 +555,6 @@ def main() -> int:
         )
         for name, path in lists
     }
-    server = Gunicorn(
-        env=env,
-        workers=args.workers,
-        threads=args.threads,
-        worker_class=args.worker_class,
-        log=data_dir / "gunicorn.log",
-    )
     connections.close_all()
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in lists}
     loads: list[str] = []

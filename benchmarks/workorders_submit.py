@@ -4,7 +4,7 @@ gunicorn on PostgreSQL + Redis (issue 3: ≥ 150 submissions/s, p95 < 150 ms).
 Not a test: run it by hand and copy the figures into docs/benchmarks.md ("Resident requests").
 
     .venv/bin/python benchmarks/workorders_submit.py [--submissions 3000] [--concurrency 8]
-        [--runs 3] [--workers 2] [--worker-class gthread|sync] [--threads 4] [--profile 200]
+        [--runs 3] [--workers 4] [--worker-class sync|gthread] [--threads 4] [--profile 200]
         [--keep-db]
 
 Each invocation drops and creates its own database (default wudian_bench), migrates it and
@@ -47,20 +47,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.httpbench import (
     Call,
     CpuMeter,
-    Gunicorn,
     Outcome,
-    bench_environment,
-    django_setup,
+    demo_server,
     drop_database,
     fire,
     machine_description,
-    new_data_dir,
     percentiles,
     print_profile,
-    recreate_database,
+    server_options,
     spread,
     table,
-    wudian,
 )
 
 TARGET_RATE = 150.0
@@ -282,33 +278,14 @@ def row(run: str, outcome: Outcome, cpu_ms: tuple[float, float, float]) -> list[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--database", default="postgres://postgres@127.0.0.1:5432/wudian_bench", help="dropped!"
-    )
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--name", default="wudian-bench", help="Huey queue and cache prefix")
+    server_options(parser, name="wudian-bench", concurrency=8)
     parser.add_argument("--residents", type=int, default=300)
     parser.add_argument("--submissions", type=int, default=3000, help="per run")
     parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--profile", type=int, default=0, help="cProfile this many in process")
-    parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    data_dir = new_data_dir("wudian-bench-submit-")
-    env = bench_environment(
-        database=args.database, redis=args.redis, name=args.name, data_dir=data_dir
-    )
-    print(machine_description(), flush=True)
     began = time.perf_counter()
-    recreate_database(args.database)
-    wudian(env, "migrate", "-v0")
-    wudian(env, "seed_demo", debug=True)
-    django_setup(env)
+    server = demo_server(args)
     residents = create_residents(args.residents)
     print(
         f"database ready in {time.perf_counter() - began:.0f} s: demo city, "
@@ -320,13 +297,6 @@ def main() -> int:
 
     from wudian.workorders.models import WorkOrder
 
-    server = Gunicorn(
-        env=env,
-        workers=args.workers,
-        threads=args.threads,
-        worker_class=args.worker_class,
-        log=data_dir / "gunicorn.log",
-    )
     rows: list[list[str]] = []
     outcomes: list[Outcome] = []
     cpu_per_call: list[float] = []

@@ -104,20 +104,25 @@ class DueOut(Schema):
     next: datetime.datetime | None = Field(description="The earliest deadline still running")
 
 
-def _assignee(obj: WorkOrder) -> dict[str, Any] | None:
-    if obj.assignee_id is None:
-        return None
-    return {"id": obj.assignee_id, "name": person_name(obj.assignee)}
+class HeldOut(Schema):
+    """Resolves `assignee` and `department`, whose hands a request is in, for the request
+    schemas that declare them."""
+
+    @staticmethod
+    def resolve_assignee(obj: WorkOrder) -> dict[str, Any] | None:
+        if obj.assignee_id is None:
+            return None
+        return {"id": obj.assignee_id, "name": person_name(obj.assignee)}
+
+    @staticmethod
+    def resolve_department(obj: WorkOrder) -> dict[str, Any] | None:
+        department = obj.department if obj.department_id is not None else None
+        if department is None:
+            return None
+        return {"code": department.code, "name": department.name}
 
 
-def _department(obj: WorkOrder) -> dict[str, Any] | None:
-    department = obj.department if obj.department_id is not None else None
-    if department is None:
-        return None
-    return {"code": department.code, "name": department.name}
-
-
-class WorkOrderOut(Schema):
+class WorkOrderOut(HeldOut):
     """A request as filed: who holds it and when each clock is due."""
 
     id: int
@@ -133,14 +138,6 @@ class WorkOrderOut(Schema):
     @staticmethod
     def resolve_category(obj: WorkOrder) -> str:
         return obj.category.code
-
-    @staticmethod
-    def resolve_assignee(obj: WorkOrder) -> dict[str, Any] | None:
-        return _assignee(obj)
-
-    @staticmethod
-    def resolve_department(obj: WorkOrder) -> dict[str, Any] | None:
-        return _department(obj)
 
     @staticmethod
     def resolve_due(obj: WorkOrder) -> dict[str, Any]:
@@ -170,7 +167,7 @@ class LateOut(Schema):
     resolve: bool | None
 
 
-class WorkOrderRowOut(Schema):
+class WorkOrderRowOut(HeldOut):
     """A request in a list (only what selectors.workorder_rows loads)."""
 
     id: int
@@ -195,14 +192,6 @@ class WorkOrderRowOut(Schema):
     @staticmethod
     def resolve_status_label(obj: WorkOrder) -> str:
         return obj.status_label
-
-    @staticmethod
-    def resolve_assignee(obj: WorkOrder) -> dict[str, Any] | None:
-        return _assignee(obj)
-
-    @staticmethod
-    def resolve_department(obj: WorkOrder) -> dict[str, Any] | None:
-        return _department(obj)
 
     @staticmethod
     def resolve_late(obj: WorkOrder) -> dict[str, Any]:
