@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 
 from wudian.accounts.models import Department, Role, RoleCode, User
-from wudian.core.rules import rules_forget
+from wudian.core.kept import Kept
 from wudian.fieldwork.models import Certificate
 from wudian.grid.models import (
     Building,
@@ -218,10 +218,10 @@ def login(client: Client) -> Any:
 def _clean_cache(settings: Any) -> Any:
     """Login-failure counters live in the cache; every test starts with none. The database
     cache is rolled back with each test's transaction; with Redis, this worker's keys are
-    removed, so parallel workers do not disturb each other. The service rules this process
-    keeps are forgotten, since a test's rule changes are rolled back with it."""
+    removed, so parallel workers do not disturb each other. The rules and categories this
+    process keeps are forgotten, since a test's changes to them are rolled back with it."""
     yield
-    rules_forget()
+    Kept.forget_all()
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
         from django.core.cache import cache
 

@@ -127,11 +127,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters bound on the server let psycopg prepare the statements a connection repeats
-    # (after 5 runs), so PostgreSQL stops planning the same small queries on every request.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = envbool(
-        "WUDIAN_DB_SERVER_SIDE_BINDING", True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
+    "WUDIAN_DB_SERVER_SIDE_BINDING", True
+):
+    # Parameters bound on the server, and each statement a connection has run 5 times
+    # prepared, so PostgreSQL stops planning the same small queries on every request (the
+    # planning cost more than the running). Django leaves both off for the sake of
+    # transaction-pooling proxies; turn them off for one with WUDIAN_DB_SERVER_SIDE_BINDING=0.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
     )
 if TESTING and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the notify tests run a real task consumer in another process.

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wudian.core.models import ServiceRule
-from wudian.core.rules import RULES, rules_changed
+from wudian.core.rules import RULES, stored_rules
 
 
 class ServiceRuleForm(forms.ModelForm):
@@ -28,7 +28,7 @@ class ServiceRuleAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ServiceRule]) -> None:
         # The bulk action deletes in SQL, past ServiceRule.delete(): forget the kept rules here.
         super().delete_queryset(request, queryset)
-        rules_changed()
+        stored_rules.changed()
 
     @admin.display(description=_("rule"))
     def label(self, obj: ServiceRule) -> str:

@@ -28,16 +28,16 @@ class ServiceRule(models.Model):
 
     # Each process keeps the rules for a while (wudian.core.rules): tell it of a change.
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from wudian.core.rules import rules_changed
+        from wudian.core.rules import stored_rules
 
         super().save(*args, **kwargs)
-        rules_changed()
+        stored_rules.changed()
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        from wudian.core.rules import rules_changed
+        from wudian.core.rules import stored_rules
 
         deleted = super().delete(*args, **kwargs)
-        rules_changed()
+        stored_rules.changed()
         return deleted
 
     @property

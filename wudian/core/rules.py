@@ -3,13 +3,13 @@ an administrator (core.ServiceRule); code reads them through rule_value()."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from wudian.core.kept import Kept
 
 
 @dataclass(frozen=True)
@@ -99,38 +99,18 @@ RULES: dict[str, Rule] = {
 }
 
 
-# Rules are read on every filing, notification and sweep, and change rarely. Each process
-# keeps the administrator's values for CACHE_SECONDS; saving or deleting a rule makes the
-# process that did it forget them at once (and again when the transaction commits), so other
-# processes follow within CACHE_SECONDS.
-CACHE_SECONDS = 30.0
-_stored: tuple[float, dict[str, Decimal]] | None = None
-
-
 def _stored_values() -> dict[str, Decimal]:
-    global _stored
     from wudian.core.models import ServiceRule
 
-    now = time.monotonic()
-    if _stored is None or now - _stored[0] > CACHE_SECONDS:
-        _stored = (now, dict(ServiceRule.objects.values_list("key", "value")))
-    return _stored[1]
+    return dict(ServiceRule.objects.values_list("key", "value"))
 
 
-def rules_forget() -> None:
-    """Drop this process's copy of the administrator's values: the next read loads them."""
-    global _stored
-    _stored = None
-
-
-def rules_changed() -> None:
-    """Called by whatever writes ServiceRule rows: forget now, and again at commit, in case
-    another thread read the old values in between."""
-    rules_forget()
-    transaction.on_commit(rules_forget)
+# Read on every filing, notification and sweep; see wudian.core.kept for how long a process
+# keeps them.
+stored_rules = Kept(_stored_values)
 
 
 def rule_value(key: str) -> Decimal:
     """The rule's current value: the administrator's if set, else the default."""
     rule = RULES[key]
-    return _stored_values().get(key, rule.default)
+    return stored_rules.get().get(key, rule.default)

@@ -49,7 +49,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 @dataclass(frozen=True)
 class Audience:
-    """Whom one event reaches. See /tmp/notify-interface.md for the contract."""
+    """Whom one event reaches: users (in the app, and by SMS and e-mail as each prefers),
+    households (an SMS to the household's phone, its members in the app) and compounds (their
+    residents' circles)."""
 
     users: Sequence[User] | QuerySet[User] = ()
     households: Sequence[Household] | QuerySet[Household] = ()
@@ -171,10 +173,12 @@ def notify_publish(
         elif known.household_id is None and row.household_id is not None:
             known.household_id = row.household_id
 
-    users = User.objects.filter(pk__in=_ids(audience.users), is_active=True).select_related(
-        "notify_preference"
-    )
-    for user in users:
+    if isinstance(audience.users, QuerySet):
+        # Filtered as it is rather than as a subquery: one flat query.
+        users = audience.users.filter(is_active=True)
+    else:
+        users = User.objects.filter(pk__in=[user.pk for user in audience.users], is_active=True)
+    for user in users.select_related("notify_preference"):
         _add_user_rows(add, user, default)
 
     household_ids: list[int] = []

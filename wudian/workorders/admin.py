@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,7 @@ from wudian.workorders.models import (
     WorkOrderEvent,
     WorkOrderPhoto,
 )
+from wudian.workorders.selectors import active_categories
 from wudian.workorders.services import open311_key_issue
 
 
@@ -33,6 +35,11 @@ class CategoryAdmin(admin.ModelAdmin):
     list_editable = ["active", "order"]
     list_filter = ["kind", "routing", "active"]
     search_fields = ["code", "name", "name_en"]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        # The bulk action deletes in SQL, past Category.delete(): forget the kept ones here.
+        super().delete_queryset(request, queryset)
+        active_categories.changed()
 
 
 class EventInline(admin.TabularInline):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -178,22 +178,28 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
     except ValidationError as exc:
         return _refusal(exc)
     staff = not user.is_resident_only
-    # A resident's filing is the hot path: the household and whether it is theirs, in one query.
-    household = (
-        Household.objects.select_related("building__compound", "station_area")
-        .annotate(is_mine=Exists(households_of_resident(user).filter(pk=OuterRef("pk"))))
-        .filter(pk=payload.household_id)
-        .first()
+    households = Household.objects.select_related("building__compound").filter(
+        pk=payload.household_id
     )
-    if household is None:
-        return Status(404, {"detail": _("No such household.")})
     if staff:
+        household = households.first()
+        if household is None:
+            return Status(404, {"detail": _("No such household.")})
         if not user_serves_household(user, household):
             return Status(403, {"detail": _("You do not serve this household.")})
         channel = payload.channel or Channel.API
     else:
-        if not household.is_mine:
-            return Status(403, {"detail": _("This household is not one of yours.")})
+        # A resident's filing is the hot path: one query finds the household if it is theirs.
+        household = (
+            households_of_resident(user)
+            .select_related("building__compound")
+            .filter(pk=payload.household_id)
+            .first()
+        )
+        if household is None:
+            if households.exists():
+                return Status(403, {"detail": _("This household is not one of yours.")})
+            return Status(404, {"detail": _("No such household.")})
         channel = Channel.API
     try:
         workorder = services.workorder_create(

@@ -3,6 +3,8 @@ every step it took, and how the resident rated the result."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -78,6 +80,20 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # Each process keeps the active categories (workorders.selectors): tell it of a change.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from wudian.workorders.selectors import active_categories
+
+        super().save(*args, **kwargs)
+        active_categories.changed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        from wudian.workorders.selectors import active_categories
+
+        deleted = super().delete(*args, **kwargs)
+        active_categories.changed()
+        return deleted
 
     @property
     def is_fault(self) -> bool:

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from wudian.accounts.models import RoleCode, User
+from wudian.core.kept import Kept
 from wudian.grid.models import (
     CommunityAssignment,
     Compound,
@@ -17,6 +18,19 @@ from wudian.grid.models import (
     HouseholdMembership,
 )
 from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
+
+
+def _active_categories() -> dict[str, Category]:
+    return {category.code: category for category in Category.objects.filter(active=True)}
+
+
+# Every filing looks its category up by code; each process keeps the active ones for a while
+# (wudian.core.kept). The instances are shared: read them, never change them.
+active_categories = Kept(_active_categories)
+
+
+def active_category(code: str) -> Category | None:
+    return active_categories.get().get(code)
 
 
 def categories_open_to(user: User | None) -> QuerySet[Category]:

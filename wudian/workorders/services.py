@@ -36,7 +36,6 @@ from wudian.grid.models import (
     HouseholdMembership,
     Meter,
     StationArea,
-    Street,
 )
 from wudian.notify.services import Audience, notify_publish
 from wudian.workorders.models import (
@@ -48,7 +47,7 @@ from wudian.workorders.models import (
     WorkOrderPhoto,
 )
 from wudian.workorders.photos import PhotoUpload
-from wudian.workorders.selectors import workorders_visible_to
+from wudian.workorders.selectors import active_category, workorders_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -109,18 +108,14 @@ def customer_manager_id(compound_id: int) -> int | None:
 
 
 def supervisors_of(compound: Compound) -> list[int]:
-    """The active supervisors of the compound's district. The district and the role are
-    subqueries: as one join over eight tables, PostgreSQL took longer to plan it than to run."""
-    district = (
-        Street.objects.filter(communities__compounds=compound).order_by().values("district_id")[:1]
-    )
-    supervisors = User.objects.filter(is_active=True, roles__code=RoleCode.SUPERVISOR)
+    """The active supervisors of the compound's district (one row each: a supervisor is
+    assigned to a district once, and a community lies on one street)."""
     return list(
         DistrictAssignment.objects.filter(
-            district_id=Subquery(district), user_id__in=supervisors.values("pk")
-        )
-        .values_list("user_id", flat=True)
-        .distinct()
+            district__streets__communities=compound.community_id,
+            user__is_active=True,
+            user__roles__code=RoleCode.SUPERVISOR,
+        ).values_list("user_id", flat=True)
     )
 
 
@@ -496,12 +491,12 @@ def _staff_audience(
     department = workorder.department_id if workorder.assignee_id is None else None
     if not ids and department is None:
         return None
-    users = Q(pk__in=ids)
-    if department is not None:
-        users |= Q(department_id=department, roles__code=RoleCode.DEPARTMENT)
-    if actor_id is None:
-        return User.objects.filter(users)
-    return User.objects.filter(users).exclude(pk=actor_id)
+    if department is None:
+        return User.objects.filter(pk__in=ids)
+    members = User.objects.filter(department_id=department, roles__code=RoleCode.DEPARTMENT)
+    if actor_id is not None:
+        members = members.exclude(pk=actor_id)
+    return User.objects.filter(Q(pk__in=ids) | Q(pk__in=members.values("pk")))
 
 
 def _resident_audience(workorder: WorkOrder, *, actor_id: int | None) -> Audience | None:
@@ -654,7 +649,7 @@ def _too_many_photos() -> ValidationError:
 
 
 def category_for_intake(code: str, *, by: User | None) -> Category:
-    category = Category.objects.filter(code=code, active=True).first()
+    category = active_category(code)
     if category is None:
         raise _invalid(
             "category", _("Unknown request category “%(code)s”.") % {"code": code}, "unknown"

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from wudian.conftest import City
-from wudian.core import rules
+from wudian.core import kept
 from wudian.core.models import ServiceRule
 from wudian.core.rules import RULES, rule_value
 
@@ -50,12 +50,12 @@ def test_a_change_made_elsewhere_counts_once_the_kept_copy_is_old(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(rules.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock[0])
     assert rule_value(KEY) == RULES[KEY].default
 
     # Another process's change: a plain UPDATE this process is not told of.
     ServiceRule.objects.filter(key=KEY).update(value=Decimal(2))
-    clock[0] += rules.CACHE_SECONDS - 1
+    clock[0] += kept.CACHE_SECONDS - 1
     assert rule_value(KEY) == RULES[KEY].default
 
     clock[0] += 2

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from wudian.conftest import City
+from wudian.core import kept
 from wudian.grid.models import Household
 from wudian.notify.models import Message
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
@@ -37,9 +39,7 @@ def nothing_filed() -> tuple[int, int, int]:
 
 def loaded(household: Household) -> Household:
     """The household as the API loads it."""
-    return Household.objects.select_related("building__compound", "station_area").get(
-        pk=household.pk
-    )
+    return Household.objects.select_related("building__compound").get(pk=household.pk)
 
 
 def test_a_filed_request_records_where_who_and_through_which_channel(
@@ -162,6 +162,81 @@ def test_category_for_intake_refuses_unknown_inactive_and_staff_only_categories(
 
     assert category_for_intake("meter_data_check", by=city.manager).code == "meter_data_check"
     assert category_for_intake("complaint", by=city.resident).code == "complaint"
+
+
+def test_the_active_categories_are_read_once_and_then_kept(
+    city: City, django_assert_num_queries: Any
+) -> None:
+    city.resident.role_codes  # noqa: B018 - the API has read them to authorise the caller
+    with django_assert_num_queries(1):
+        category_for_intake("complaint", by=city.resident)
+        category_for_intake("fault_behind_meter", by=city.resident)
+    with django_assert_num_queries(0):
+        category_for_intake("complaint", by=city.resident)
+
+
+def test_a_changed_category_counts_at_once_in_the_process_that_changed_it(city: City) -> None:
+    assert category_for_intake("suggestion", by=city.resident).active
+    suggestion = Category.objects.get(code="suggestion")
+
+    suggestion.active = False
+    suggestion.save(update_fields=["active"])
+    with pytest.raises(ValidationError):
+        category_for_intake("suggestion", by=city.resident)
+
+    new = Category.objects.create(
+        code="meter_box_door",
+        name="表箱门损坏",
+        name_en="Meter box door broken",
+        kind=Category.Kind.HAZARD,
+        routing=Category.Routing.CUSTOMER_MANAGER,
+        accept_target=60,
+        resolve_target=2,
+    )
+    assert category_for_intake("meter_box_door", by=city.resident).name == "表箱门损坏"
+    new.delete()
+    with pytest.raises(ValidationError):
+        category_for_intake("meter_box_door", by=city.resident)
+
+
+def test_a_change_made_elsewhere_counts_once_the_kept_categories_are_old(
+    city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(kept.time, "monotonic", lambda: clock[0])
+    category_for_intake("suggestion", by=city.resident)
+
+    # Another process's change: a plain UPDATE this process is not told of.
+    Category.objects.filter(code="suggestion").update(active=False)
+    clock[0] += kept.CACHE_SECONDS - 1
+    category_for_intake("suggestion", by=city.resident)
+
+    clock[0] += 2
+    with pytest.raises(ValidationError):
+        category_for_intake("suggestion", by=city.resident)
+
+
+def test_the_admin_bulk_delete_of_categories_counts_at_once(login: Any, city: City) -> None:
+    unused = Category.objects.create(
+        code="unused",
+        name="未用",
+        name_en="Unused",
+        kind=Category.Kind.SUGGESTION,
+        routing=Category.Routing.CUSTOMER_MANAGER,
+        accept_target=60,
+        resolve_target=60,
+    )
+    assert category_for_intake("unused", by=city.resident) == unused
+
+    response = login(city.admin).post(
+        reverse("admin:workorders_category_changelist"),
+        {"action": "delete_selected", "_selected_action": [unused.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not Category.objects.filter(code="unused").exists()
+    with pytest.raises(ValidationError):
+        category_for_intake("unused", by=city.resident)
 
 
 def test_filing_a_fault_takes_a_fixed_small_number_of_queries(
