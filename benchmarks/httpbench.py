@@ -108,7 +108,8 @@ def new_data_dir(prefix: str) -> Path:
 def server_options(parser: argparse.ArgumentParser, *, name: str, concurrency: int) -> None:
     """The options of a benchmark that serves the demo city through gunicorn: its own
     database (dropped and created again), Redis, the server's shape, runs, a profile. The
-    server's defaults are what docs/benchmarks.md measured with (gthread did worse)."""
+    server's default is what `wudian serve` runs, 2 sync workers; on 2 cores 4 workers and
+    gthread did worse (docs/benchmarks.md)."""
     parser.add_argument(
         "--database",
         default=f"postgres://postgres@127.0.0.1:5432/{name.replace('-', '_')}",
@@ -118,7 +119,7 @@ def server_options(parser: argparse.ArgumentParser, *, name: str, concurrency: i
     parser.add_argument("--name", default=name, help="Huey queue and cache prefix")
     parser.add_argument("--concurrency", type=int, default=concurrency, help="client threads")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--profile", type=int, default=0, help="cProfile this many in process")

@@ -5,7 +5,7 @@ number of queries).
 Not a test: run it by hand and copy the figures into docs/benchmarks.md ("Resident requests").
 
     .venv/bin/python benchmarks/workorders_list.py [--rows 100000] [--requests 200]
-        [--concurrency 1] [--runs 3] [--workers 4] [--worker-class sync|gthread] [--threads 4]
+        [--concurrency 1] [--runs 3] [--workers 2] [--worker-class sync|gthread] [--threads 4]
         [--profile 30] [--keep-db]
 
 Each invocation drops and creates its own database (default wudian_bench_list), migrates it,

@@ -4,7 +4,7 @@ gunicorn on PostgreSQL + Redis (issue 3: ≥ 150 submissions/s, p95 < 150 ms).
 Not a test: run it by hand and copy the figures into docs/benchmarks.md ("Resident requests").
 
     .venv/bin/python benchmarks/workorders_submit.py [--submissions 3000] [--concurrency 8]
-        [--runs 3] [--workers 4] [--worker-class sync|gthread] [--threads 4] [--profile 200]
+        [--runs 3] [--workers 2] [--worker-class sync|gthread] [--threads 4] [--profile 200]
         [--keep-db]
 
 Each invocation drops and creates its own database (default wudian_bench), migrates it and
