@@ -733,7 +733,7 @@ def workorder_create(
     place = _place(household, location)
     staff = CompoundStaff(place["compound"])
     topics = risk_topics(description, category)
-    with transaction.atomic():
+    with _photos_removed_on_failure() as attached, transaction.atomic():
         workorder = WorkOrder(
             category=category,
             channel=channel,
@@ -754,8 +754,7 @@ def workorder_create(
         _start_clocks(workorder, CLOCKS, now)
         _refresh_due(workorder)
         workorder.save(force_insert=True)
-        for photo in photos:
-            _attach(workorder, photo, by=by)
+        attached.extend(_attach(workorder, photo, by=by) for photo in photos)
         event = _record(
             workorder,
             Event.SUBMITTED,
@@ -780,6 +779,21 @@ def _told_at_intake(workorder: WorkOrder, staff: CompoundStaff) -> list[int]:
     if workorder.opinion_risk:
         told.extend(staff.supervisor_ids)
     return told
+
+
+@contextmanager
+def _photos_removed_on_failure() -> Iterator[list[WorkOrderPhoto]]:
+    """Collects the photos attached in the block. Their files are written to storage at once,
+    outside the transaction; if the block fails, the rolled-back rows no longer name them, so
+    they are deleted again. Enter it outside the block's transaction, so that the rollback
+    has happened by then."""
+    attached: list[WorkOrderPhoto] = []
+    try:
+        yield attached
+    except BaseException:
+        for item in attached:
+            item.image.delete(save=False)
+        raise
 
 
 def _attach(workorder: WorkOrder, photo: PhotoUpload, *, by: User | None) -> WorkOrderPhoto:
@@ -839,7 +853,7 @@ def workorder_add_photos(
     now = now or timezone.now()
     if not photos:
         raise _invalid("photos", _("Attach at least one photo."), "required")
-    with _acting_on(workorder, action="") as wo:
+    with _photos_removed_on_failure() as attached, _acting_on(workorder, action="") as wo:
         _require_open(wo)
         if not (is_requester(by, wo) or _may_act_as_staff(by, wo)):
             raise PermissionDenied(
@@ -850,9 +864,9 @@ def workorder_add_photos(
             )
         if wo.photos.count() + len(photos) > MAX_PHOTOS:
             raise _too_many_photos()
-        items = [_attach(wo, photo, by=by) for photo in photos]
+        attached.extend(_attach(wo, photo, by=by) for photo in photos)
         WorkOrder.objects.filter(pk=wo.pk).update(updated_at=now)
-    return items
+    return attached
 
 
 def _require_certified(user: User, workorder: WorkOrder, *, on: datetime.date) -> None:

@@ -11,9 +11,9 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from wudian.accounts.models import ApiToken
-from wudian.accounts.services import api_token_issue
-from wudian.conftest import PASSWORD, City
+from wudian.accounts.models import ApiToken, RoleCode
+from wudian.accounts.services import api_token_find, api_token_issue
+from wudian.conftest import PASSWORD, City, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,24 @@ def test_token_of_deactivated_user_is_refused(client: Client, city: City) -> Non
     city.manager.save(update_fields=["is_active"])
 
     assert client.get("/api/v1/me", **bearer(issued.token)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "roles", [(), (RoleCode.RESIDENT,), (RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR)]
+)
+def test_a_token_brings_its_users_roles_in_the_same_query(
+    city: City, roles: tuple[str, ...], django_assert_num_queries: Any
+) -> None:
+    user = make_user("two_hats", *roles)
+    issued = api_token_issue(user=user)
+    api_token_find(issued.token)  # the first use is written down
+
+    with django_assert_num_queries(1):
+        record = api_token_find(issued.token)
+        assert record is not None
+        assert record.user == user
+        assert record.user.role_codes == frozenset(roles)
+        assert record.user.is_resident_only is (set(roles) <= {RoleCode.RESIDENT})
 
 
 def test_delete_revokes_only_the_token_used(client: Client, city: City) -> None:

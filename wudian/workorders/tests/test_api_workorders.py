@@ -211,6 +211,29 @@ def test_staff_file_for_a_household_they_serve_with_the_channel_used(city: City)
     assert wo.created_by == city.manager
 
 
+# A resident's filing through the API (benchmarked at 150 a second): the token with the
+# caller's roles, the household if it is theirs, routing, the request, its event, the staff to
+# tell and their outbox rows, and the savepoint's two (the categories and the service rules are
+# kept by the process, the token's last use is written at most once a minute). A complaint's
+# supervisors are one more.
+API_FAULT_QUERIES = 9
+API_COMPLAINT_QUERIES = 10
+
+
+def test_a_residents_filing_takes_a_fixed_small_number_of_queries(
+    city: City, django_assert_num_queries: Any
+) -> None:
+    file(city)
+
+    with django_assert_num_queries(API_FAULT_QUERIES):
+        file(city, description="卫生间插座没电")
+    with django_assert_num_queries(API_COMPLAINT_QUERIES):
+        data = file(city, category="complaint", description="抄表员态度不好")
+
+    assert data["opinion_risk"] is True
+    assert Message.objects.filter(user=city.supervisor, source=f"workorder:{data['id']}").exists()
+
+
 def test_a_resident_always_files_through_the_api_channel(city: City) -> None:
     data = file(city, channel="visit", contact_phone="13999999999")
 

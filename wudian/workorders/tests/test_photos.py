@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, PngImagePlugin
 
 from wudian.conftest import City
+from wudian.workorders import services
 from wudian.workorders.models import WorkOrder, WorkOrderPhoto
 from wudian.workorders.photos import MAX_PHOTO_BYTES, MAX_SIDE, photo_from_bytes
 from wudian.workorders.services import workorder_add_photos
@@ -236,3 +237,48 @@ def test_a_seventh_photo_is_refused_and_none_is_added(city: City, file_request: 
     assert WorkOrder.objects.get(pk=wo.pk).updated_at == wo.updated_at
     workorder_add_photos(workorder=wo, by=city.electrician, photos=uploads[5:6])
     assert WorkOrderPhoto.objects.filter(workorder=wo).count() == 6
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+def test_a_filing_that_fails_leaves_no_photo_file_behind(
+    city: City, file_request: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the timeline could not be written")
+
+    monkeypatch.setattr(services, "_record", broken)
+    uploads = [photo_from_bytes(photo("JPEG")), photo_from_bytes(photo("PNG"))]
+
+    with pytest.raises(RuntimeError):
+        file_request(photos=uploads)
+
+    assert not WorkOrder.objects.exists()
+    assert not WorkOrderPhoto.objects.exists()
+    assert stored_files(Path(settings.MEDIA_ROOT)) == []
+
+
+def test_photos_added_together_are_all_kept_or_all_removed(
+    city: City, file_request: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wo = file_request(photos=[photo_from_bytes(photo("JPEG"))])
+    kept = stored_files(Path(settings.MEDIA_ROOT))
+    attach = services._attach
+    calls = [0]
+
+    def second_fails(*args: Any, **kwargs: Any) -> WorkOrderPhoto:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise OSError("disk full")
+        return attach(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_attach", second_fails)
+    uploads = [photo_from_bytes(photo("PNG", size=(8 + n, 8))) for n in range(2)]
+
+    with pytest.raises(OSError, match="disk full"):
+        workorder_add_photos(workorder=wo, by=city.resident, photos=uploads)
+
+    assert WorkOrderPhoto.objects.filter(workorder=wo).count() == 1
+    assert stored_files(Path(settings.MEDIA_ROOT)) == kept
