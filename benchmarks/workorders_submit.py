@@ -20,7 +20,8 @@ mixed roughly as residents file them. Anything but 201 is an error. No task cons
 the notifications stay in the outbox and the queued tasks are flushed at the end. Each run
 reports the CPU that gunicorn's processes, the database's PostgreSQL backends and this client
 used per submission (from /proc), which says what the machine could carry if nothing else
-ran on it; the same for a light authenticated GET gives the scale.
+ran on it; the same for a light authenticated GET gives the scale. A CPU probe taken before
+each run (httpbench.cpu_probe) says how fast the shared machine was at the time.
 
 Afterwards, in this process (same settings, Django's test client, no HTTP): the SQL queries
 of each submission (CaptureQueriesContext), and with --profile N a cProfile of N submissions.
@@ -48,6 +49,7 @@ from benchmarks.httpbench import (
     Call,
     CpuMeter,
     Outcome,
+    cpu_probe,
     demo_server,
     drop_database,
     fire,
@@ -259,8 +261,9 @@ def in_process(calls: list[Call], *, profile: int) -> int:
 # Runs ----------------------------------------------------------------------------------------
 
 
-def row(run: str, outcome: Outcome, cpu_ms: tuple[float, float, float]) -> list[str]:
-    """One run in the summary; cpu_ms: gunicorn, PostgreSQL and client CPU per call."""
+def row(run: str, outcome: Outcome, cpu_ms: tuple[float, float, float], probe: float) -> list[str]:
+    """One run in the summary; cpu_ms: gunicorn, PostgreSQL and client CPU per call; probe:
+    the CPU probe just before the run (httpbench.cpu_probe)."""
     p = percentiles(outcome.latencies)
     return [
         run,
@@ -273,6 +276,7 @@ def row(run: str, outcome: Outcome, cpu_ms: tuple[float, float, float]) -> list[
         " + ".join(f"{ms:.1f}" for ms in cpu_ms),
         f"{outcome.machine.busy_share * 100:.0f} %",
         f"{outcome.machine.load} → {outcome.machine.load_after}",
+        f"{probe:.0f}",
     ]
 
 
@@ -333,6 +337,7 @@ def main() -> int:
         print(reference, flush=True)
         for run in range(1, args.runs + 1):
             calls = submissions(residents, args.submissions, seed=run)
+            probe = cpu_probe()
             with CpuMeter(server, args.database) as meter:
                 outcome = fire(server.port, calls, concurrency=args.concurrency)
             cpu_ms = (
@@ -343,7 +348,7 @@ def main() -> int:
             outcomes.append(outcome)
             cpu_per_call.append(sum(cpu_ms))
             failed += outcome.errors
-            rows.append(row(f"{run}", outcome, cpu_ms))
+            rows.append(row(f"{run}", outcome, cpu_ms, probe))
             print(
                 f"run {run}: {len(outcome.latencies)} in {outcome.seconds:.1f} s = "
                 f"{outcome.rate:.1f}/s; CPU per submission: gunicorn {cpu_ms[0]:.1f} ms, "
@@ -372,6 +377,7 @@ def main() -> int:
                 "CPU ms per submission (web + db + client)",
                 "machine CPU busy",
                 "load average before → after",
+                "CPU probe ms",
             ],
             rows,
         )
