@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from wudian.accounts.models import ApiToken, RoleCode
-from wudian.accounts.services import api_token_find, api_token_issue
+from wudian.accounts.services import api_token_find, api_token_issue, api_token_revoke
 from wudian.conftest import PASSWORD, City, make_user
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +116,39 @@ def test_a_token_brings_its_users_roles_in_the_same_query(
         assert record.user == user
         assert record.user.role_codes == frozenset(roles)
         assert record.user.is_resident_only is (set(roles) <= {RoleCode.RESIDENT})
+
+
+def test_a_tokens_last_use_is_written_at_most_once_a_minute(
+    city: City, django_assert_num_queries: Any
+) -> None:
+    issued = api_token_issue(user=city.manager)
+
+    with django_assert_num_queries(2):
+        api_token_find(issued.token)
+    first = ApiToken.objects.get(pk=issued.record.pk).last_used_at
+    assert first is not None
+    assert abs(first - timezone.now()) < datetime.timedelta(seconds=5)
+
+    with django_assert_num_queries(1):
+        api_token_find(issued.token)
+    assert ApiToken.objects.get(pk=issued.record.pk).last_used_at == first
+
+    long_ago = first - datetime.timedelta(minutes=2)
+    ApiToken.objects.filter(pk=issued.record.pk).update(last_used_at=long_ago)
+    with django_assert_num_queries(2):
+        api_token_find(issued.token)
+    assert ApiToken.objects.get(pk=issued.record.pk).last_used_at > first
+
+
+def test_a_revoked_token_is_not_found(city: City) -> None:
+    issued = api_token_issue(user=city.manager)
+    record = api_token_find(issued.token)
+    assert record is not None
+    assert record.pk == issued.record.pk
+
+    api_token_revoke(token=record)
+
+    assert api_token_find(issued.token) is None
 
 
 def test_delete_revokes_only_the_token_used(client: Client, city: City) -> None:
