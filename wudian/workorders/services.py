@@ -786,7 +786,8 @@ def _photos_removed_on_failure() -> Iterator[list[WorkOrderPhoto]]:
     """Collects the photos attached in the block. Their files are written to storage at once,
     outside the transaction; if the block fails, the rolled-back rows no longer name them, so
     they are deleted again. Enter it outside the block's transaction, so that the rollback
-    has happened by then."""
+    has happened by then. (The steps' after-commit hooks only queue deliveries and log a queue
+    that is down, so nothing fails here after a commit.)"""
     attached: list[WorkOrderPhoto] = []
     try:
         yield attached
