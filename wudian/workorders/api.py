@@ -178,8 +178,11 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
     except ValidationError as exc:
         return _refusal(exc)
     staff = not user.is_resident_only
-    households = Household.objects.select_related("building__compound").filter(
-        pk=payload.household_id
+    # By key: the households' own order (by compound, building and room) would only cost.
+    households = (
+        Household.objects.select_related("building__compound")
+        .filter(pk=payload.household_id)
+        .order_by()
     )
     if staff:
         household = households.first()
@@ -194,6 +197,7 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
             households_of_resident(user)
             .select_related("building__compound")
             .filter(pk=payload.household_id)
+            .order_by()
             .first()
         )
         if household is None:
