@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -7,8 +9,18 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from wudian.core.kept import Kept
 from wudian.core.models import ServiceRule
-from wudian.core.rules import RULES, stored_rules
+from wudian.core.rules import RULES
+
+
+class KeptRowsAdmin(admin.ModelAdmin):
+    """The admin of a model whose rows processes keep (wudian.core.kept.KeptRows)."""
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        # The bulk action deletes in SQL, past the model's delete(): tell the kept copies here.
+        super().delete_queryset(request, queryset)
+        Kept.rows_changed(queryset.model)
 
 
 class ServiceRuleForm(forms.ModelForm):
@@ -20,15 +32,10 @@ class ServiceRuleForm(forms.ModelForm):
 
 
 @admin.register(ServiceRule)
-class ServiceRuleAdmin(admin.ModelAdmin):
+class ServiceRuleAdmin(KeptRowsAdmin):
     form = ServiceRuleForm
     list_display = ["label", "value", "unit", "source", "updated_at"]
     search_fields = ["key"]
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ServiceRule]) -> None:
-        # The bulk action deletes in SQL, past ServiceRule.delete(): forget the kept rules here.
-        super().delete_queryset(request, queryset)
-        stored_rules.changed()
 
     @admin.display(description=_("rule"))
     def label(self, obj: ServiceRule) -> str:

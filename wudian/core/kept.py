@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 
 T = TypeVar("T")
 
@@ -19,15 +19,19 @@ CACHE_SECONDS = 30.0
 
 
 class Kept(Generic[T]):
-    """What `load` returns, kept for `seconds` of this process's monotonic clock."""
+    """What `load` returns from the rows of the model it `reads`, kept for `seconds` of this
+    process's monotonic clock."""
 
-    every: ClassVar[list[Kept[object]]] = []
+    every: ClassVar[list[Kept[Any]]] = []
 
-    def __init__(self, load: Callable[[], T], *, seconds: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self, load: Callable[[], T], *, reads: type[models.Model], seconds: float = CACHE_SECONDS
+    ) -> None:
         self.load = load
+        self.reads = reads
         self.seconds = seconds
         self._stored: tuple[float, T] | None = None
-        Kept.every.append(self)  # type: ignore[arg-type]
+        Kept.every.append(self)
 
     def get(self) -> T:
         now = time.monotonic()
@@ -47,7 +51,32 @@ class Kept(Generic[T]):
         transaction.on_commit(self.forget)
 
     @classmethod
+    def rows_changed(cls, model: type[models.Model]) -> None:
+        """Rows of `model` were written: every copy read from them is forgotten."""
+        for kept in cls.every:
+            if issubclass(model, kept.reads):
+                kept.changed()
+
+    @classmethod
     def forget_all(cls) -> None:
         """Between tests, whose changes are rolled back behind the copies' backs."""
         for kept in cls.every:
             kept.forget()
+
+
+class KeptRows(models.Model):
+    """A model whose rows processes keep (Kept): saving or deleting a row tells them. A bulk
+    write in SQL goes past these methods and must call Kept.rows_changed itself (the admin's
+    bulk delete does, through wudian.core.admin.KeptRowsAdmin)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        Kept.rows_changed(type(self))
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        deleted = super().delete(*args, **kwargs)
+        Kept.rows_changed(type(self))
+        return deleted

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wudian.core.kept import KeptRows
 
-class ServiceRule(models.Model):
+
+class ServiceRule(KeptRows):
     """One configurable number of the service rules (DOMAIN.md, "Rules with numbers"),
     editable by an administrator. Defaults live in wudian.core.rules.RULES."""
 
@@ -25,20 +26,6 @@ class ServiceRule(models.Model):
 
         rule = RULES.get(self.key)
         return f"{rule.label if rule else self.key} = {self.value.normalize()}"
-
-    # Each process keeps the rules for a while (wudian.core.rules): tell it of a change.
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from wudian.core.rules import stored_rules
-
-        super().save(*args, **kwargs)
-        stored_rules.changed()
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        from wudian.core.rules import stored_rules
-
-        deleted = super().delete(*args, **kwargs)
-        stored_rules.changed()
-        return deleted
 
     @property
     def as_decimal(self) -> Decimal:

@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from wudian.core.kept import Kept
+from wudian.core.models import ServiceRule
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,12 @@ RULES: dict[str, Rule] = {
 
 
 def _stored_values() -> dict[str, Decimal]:
-    from wudian.core.models import ServiceRule
-
     return dict(ServiceRule.objects.values_list("key", "value"))
 
 
 # Read on every filing, notification and sweep; see wudian.core.kept for how long a process
 # keeps them.
-stored_rules = Kept(_stored_values)
+stored_rules = Kept(_stored_values, reads=ServiceRule)
 
 
 def rule_value(key: str) -> Decimal:

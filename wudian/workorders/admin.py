@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from wudian.core.admin import KeptRowsAdmin
 from wudian.workorders.models import (
     Category,
     Open311Key,
@@ -12,12 +12,11 @@ from wudian.workorders.models import (
     WorkOrderEvent,
     WorkOrderPhoto,
 )
-from wudian.workorders.selectors import active_categories
 from wudian.workorders.services import open311_key_issue
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(KeptRowsAdmin):
     list_display = [
         "name",
         "code",
@@ -35,11 +34,6 @@ class CategoryAdmin(admin.ModelAdmin):
     list_editable = ["active", "order"]
     list_filter = ["kind", "routing", "active"]
     search_fields = ["code", "name", "name_en"]
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
-        # The bulk action deletes in SQL, past Category.delete(): forget the kept ones here.
-        super().delete_queryset(request, queryset)
-        active_categories.changed()
 
 
 class EventInline(admin.TabularInline):

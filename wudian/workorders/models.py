@@ -3,14 +3,13 @@ every step it took, and how the resident rated the result."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import Department
+from wudian.core.kept import KeptRows
 from wudian.grid.models import Compound, Household, Meter, StationArea
 
 
@@ -19,7 +18,7 @@ class ClockUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("working days")
 
 
-class Category(models.Model):
+class Category(KeptRows):
     """A kind of request with its routing rule and its service clocks; data an administrator
     edits in the admin."""
 
@@ -80,20 +79,6 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    # Each process keeps the active categories (workorders.selectors): tell it of a change.
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from wudian.workorders.selectors import active_categories
-
-        super().save(*args, **kwargs)
-        active_categories.changed()
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        from wudian.workorders.selectors import active_categories
-
-        deleted = super().delete(*args, **kwargs)
-        active_categories.changed()
-        return deleted
 
     @property
     def is_fault(self) -> bool:

@@ -26,7 +26,7 @@ def _active_categories() -> dict[str, Category]:
 
 # Every filing looks its category up by code; each process keeps the active ones for a while
 # (wudian.core.kept). The instances are shared: read them, never change them.
-active_categories = Kept(_active_categories)
+active_categories = Kept(_active_categories, reads=Category)
 
 
 def active_category(code: str) -> Category | None:

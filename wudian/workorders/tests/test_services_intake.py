@@ -164,6 +164,19 @@ def test_category_for_intake_refuses_unknown_inactive_and_staff_only_categories(
     assert category_for_intake("complaint", by=city.resident).code == "complaint"
 
 
+def new_category(code: str, name: str) -> Category:
+    """A category an administrator adds (saved through the model, as the admin saves it)."""
+    return Category.objects.create(
+        code=code,
+        name=name,
+        name_en=code,
+        kind=Category.Kind.HAZARD,
+        routing=Category.Routing.CUSTOMER_MANAGER,
+        accept_target=60,
+        resolve_target=2,
+    )
+
+
 def test_the_active_categories_are_read_once_and_then_kept(
     city: City, django_assert_num_queries: Any
 ) -> None:
@@ -184,15 +197,7 @@ def test_a_changed_category_counts_at_once_in_the_process_that_changed_it(city: 
     with pytest.raises(ValidationError):
         category_for_intake("suggestion", by=city.resident)
 
-    new = Category.objects.create(
-        code="meter_box_door",
-        name="表箱门损坏",
-        name_en="Meter box door broken",
-        kind=Category.Kind.HAZARD,
-        routing=Category.Routing.CUSTOMER_MANAGER,
-        accept_target=60,
-        resolve_target=2,
-    )
+    new = new_category("meter_box_door", "表箱门损坏")
     assert category_for_intake("meter_box_door", by=city.resident).name == "表箱门损坏"
     new.delete()
     with pytest.raises(ValidationError):
@@ -217,15 +222,7 @@ def test_a_change_made_elsewhere_counts_once_the_kept_categories_are_old(
 
 
 def test_the_admin_bulk_delete_of_categories_counts_at_once(login: Any, city: City) -> None:
-    unused = Category.objects.create(
-        code="unused",
-        name="未用",
-        name_en="Unused",
-        kind=Category.Kind.SUGGESTION,
-        routing=Category.Routing.CUSTOMER_MANAGER,
-        accept_target=60,
-        resolve_target=60,
-    )
+    unused = new_category("unused", "未用")
     assert category_for_intake("unused", by=city.resident) == unused
 
     response = login(city.admin).post(
