@@ -1,12 +1,17 @@
 """The root of the JSON API, mounted at /api/v1/. Each app adds its own router."""
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from wudian.accounts.api import router as accounts_router
 from wudian.accounts.auth import BearerTokenAuth
+from wudian.core.errors import extra_of, field_errors, messages_of, status_of
 from wudian.grid.api import router as grid_router
 from wudian.notify.api import router as notify_router
 from wudian.outages.api import router as outages_router
@@ -29,6 +34,29 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         {"detail": _("The request is not valid."), "errors": exc.errors},
         status=422,
     )
+
+
+def refusal_body(error: Exception) -> dict[str, Any]:
+    """The API's answer to a refusal: `detail` says why in the user's language; the fields a
+    refusal names are also given in `errors`, as for a request the schema refused; some
+    refusals add details of their own (a rule's key, a conflicting outage)."""
+    body: dict[str, Any] = {"detail": " ".join(messages_of(error))}
+    fields = field_errors(error)
+    if fields:
+        body["errors"] = [
+            {"loc": ["body", name], "msg": message, "type": "value_error"}
+            for name, messages in fields.items()
+            for message in messages
+        ]
+    return body | extra_of(error)
+
+
+@api.exception_handler(PermissionDenied)
+@api.exception_handler(Http404)
+@api.exception_handler(DjangoValidationError)
+def on_refusal(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Every refusal of a service or a selector, mapped once (see wudian.core.errors)."""
+    return api.create_response(request, refusal_body(exc), status=status_of(exc))
 
 
 @api.exception_handler(AuthenticationError)

@@ -19,7 +19,6 @@ from wudian.accounts.services import (
     api_token_revoke,
     login_attempt,
 )
-from wudian.grid.selectors import user_scope
 
 router = Router(tags=["accounts"])
 
@@ -37,33 +36,6 @@ class TokenOut(Schema):
 
 class DetailOut(Schema):
     detail: str
-
-
-class RoleOut(Schema):
-    code: str
-    name: str
-
-
-class CompoundRoleOut(Schema):
-    code: str
-    name: str
-    role: str
-
-
-class ScopeOut(Schema):
-    compounds: list[CompoundRoleOut]
-    communities: list[str]
-    districts: list[str]
-    households: list[int]
-
-
-class MeOut(Schema):
-    id: int
-    username: str
-    display_name: str
-    roles: list[RoleOut]
-    is_superuser: bool
-    scope: ScopeOut
 
 
 def _caller(request: HttpRequest) -> User:
@@ -108,26 +80,3 @@ def token_revoke(request: HttpRequest) -> Any:
         )
     api_token_revoke(token=token)
     return Status(204, None)
-
-
-@router.get("/me", response=MeOut, summary="Who am I")
-def me(request: HttpRequest) -> dict[str, Any]:
-    """The caller, their roles, and what they are assigned to. A superuser may see
-    everything, whatever the scope lists."""
-    user = _caller(request)
-    scope = user_scope(user)
-    return {
-        "id": user.pk,
-        "username": user.get_username(),
-        "display_name": str(user),
-        "roles": [{"code": role.code, "name": role.display_name} for role in user.roles.all()],
-        "is_superuser": user.is_superuser,
-        "scope": {
-            "compounds": [
-                {"code": c.code, "name": c.name, "role": c.role} for c in scope.compounds
-            ],
-            "communities": scope.communities,
-            "districts": scope.districts,
-            "households": scope.households,
-        },
-    }

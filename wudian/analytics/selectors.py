@@ -1,5 +1,5 @@
-"""Scoped reads of the stored line loss: a user sees the station areas of the compounds in
-their staff scope (served, of their communities, or of the districts they supervise)."""
+"""Reads of the stored line loss. A user sees the station areas of the compounds they oversee
+(wudian.grid.scope.station_areas_for with Purpose.OVERSEE)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from decimal import Decimal
 
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
-from wudian.accounts.models import User
 from wudian.analytics.models import LossStatus, MeterAnomaly, StationAreaDay
 from wudian.grid.models import StationArea
-from wudian.grid.selectors import compounds_in_staff_scope
 from wudian.workorders.models import WorkOrder
 
 TREND_DAYS = 30
@@ -26,17 +24,6 @@ _STATUS_RANK = {
     LossStatus.INCOMPLETE: 2,
     LossStatus.QUALIFIED: 3,
 }
-
-
-def station_areas_visible_to(user: User) -> QuerySet[StationArea]:
-    if not user.is_authenticated or not user.is_active:
-        return StationArea.objects.none()
-    if user.is_superuser:
-        return StationArea.objects.all()
-    compounds = compounds_in_staff_scope(user).values("pk")
-    return StationArea.objects.filter(
-        pk__in=StationArea.objects.filter(compounds__in=compounds).values("pk")
-    )
 
 
 def station_area_loss_rows(areas: QuerySet[StationArea]) -> QuerySet[StationArea]:

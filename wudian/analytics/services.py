@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -31,11 +30,11 @@ from wudian.analytics.selectors import (
     CHECK_CATEGORY,
     open_area_check,
     open_meter_checks,
-    station_areas_visible_to,
 )
+from wudian.core.errors import NotAllowed, OutsideScope, WrongState
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound, Meter, StationArea
-from wudian.grid.selectors import compounds_in_staff_scope
+from wudian.grid.scope import Purpose, compounds_for, station_areas_for
 from wudian.workorders.models import Category, Channel, WorkOrder
 from wudian.workorders.services import Location, workorder_create
 
@@ -444,16 +443,16 @@ def _percent(rate: Decimal) -> str:
 
 def lineloss_open_check(*, station_area: StationArea, by: User) -> WorkOrder:
     """Open a meter_data_check request for a station area whose latest day is high_loss or
-    negative_loss, on behalf of `by`. Refused (PermissionDenied) outside the user's scope or
-    role; refused (ValidationError) when the area already has an open check request or its
-    latest day is not a high or negative loss."""
+    negative_loss, on behalf of `by`. Refused (NotAllowed) for other roles, (OutsideScope)
+    outside the user's scope, and (WrongState) when the area already has an open check
+    request or its latest day is not a high or negative loss."""
     if not user_may_open_check(by):
-        raise PermissionDenied(_("Only customer managers and supervisors open check requests."))
-    if not station_areas_visible_to(by).filter(pk=station_area.pk).exists():
-        raise PermissionDenied(_("This station area is not in your scope."))
+        raise NotAllowed(_("Only customer managers and supervisors open check requests."))
+    if not station_areas_for(by, Purpose.OVERSEE).filter(pk=station_area.pk).exists():
+        raise OutsideScope(_("This station area is not in your scope."))
     category = Category.objects.filter(code=CHECK_CATEGORY, active=True).first()
     if category is None:
-        raise ValidationError(
+        raise WrongState(
             _("The line-loss check category is switched off: ask an administrator."),
             code="category",
         )
@@ -461,20 +460,22 @@ def lineloss_open_check(*, station_area: StationArea, by: User) -> WorkOrder:
         # Two managers pressing the button at once must not open two requests.
         area = StationArea.objects.select_for_update().get(pk=station_area.pk)
         if open_area_check(area) is not None:
-            raise ValidationError(
+            raise WrongState(
                 _("A check request for this station area is already open."), code="already_open"
             )
         latest = StationAreaDay.objects.filter(station_area=area).order_by("-date").first()
         if latest is None or latest.status not in CHECK_STATUSES or latest.loss_rate is None:
-            raise ValidationError(
+            raise WrongState(
                 _("Only a station area whose latest day is a high or negative loss is checked."),
                 code="not_needed",
             )
         # The area's first compound that the user works with: the request is filed where
         # they (and the area's customer manager) can open it.
-        compound = compounds_in_staff_scope(by).filter(station_areas=area).order_by("pk").first()
+        compound = (
+            compounds_for(by, Purpose.OVERSEE).filter(station_areas=area).order_by("pk").first()
+        )
         if compound is None:
-            raise ValidationError(
+            raise WrongState(
                 _("This station area serves no compound, so no request can be filed for it."),
                 code="no_compound",
             )

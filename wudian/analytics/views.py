@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,10 +24,11 @@ from wudian.analytics.selectors import (
     station_area_days,
     station_area_failures,
     station_area_loss_rows,
-    station_areas_visible_to,
 )
 from wudian.analytics.services import CHECK_STATUSES, lineloss_open_check, user_may_open_check
+from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.grid.models import StationArea
+from wudian.grid.scope import Purpose, station_areas_for
 
 AREA_PAGE_SIZE = 50
 SPARK_WIDTH = 120
@@ -79,7 +79,7 @@ def lineloss_overview(request: HttpRequest) -> HttpResponse:
     """The station areas of the user's compounds with their latest line loss and collection,
     worst first, and a 30-day loss trend."""
     user: User = request.user  # type: ignore[assignment]
-    areas = station_area_loss_rows(station_areas_visible_to(user))
+    areas = station_area_loss_rows(station_areas_for(user, Purpose.OVERSEE))
     page = Paginator(areas, AREA_PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     trends = loss_trends(shown)
@@ -115,7 +115,9 @@ ANOMALY_LIMIT = 200
 
 def _visible_area(user: User, code: str) -> StationArea:
     return get_object_or_404(
-        station_areas_visible_to(user).select_related("feeder").prefetch_related("compounds"),
+        station_areas_for(user, Purpose.OVERSEE)
+        .select_related("feeder")
+        .prefetch_related("compounds"),
         code=code,
     )
 
@@ -174,13 +176,8 @@ def lineloss_check(request: HttpRequest, code: str) -> HttpResponse:
     area = _visible_area(user, code)
     try:
         workorder = lineloss_open_check(station_area=area, by=user)
-    except PermissionDenied as error:
-        return _render_area(
-            request, area, refusal=str(error) or _("You may not do this."), status=403
-        )
-    except ValidationError as error:
-        status = 409 if error.code == "already_open" else 400
-        return _render_area(request, area, refusal=" ".join(error.messages), status=status)
+    except REFUSED as error:
+        return _render_area(request, area, refusal=refusal_text(error), status=status_of(error))
     messages.success(
         request, _("Check request #%(id)s is open for this station area.") % {"id": workorder.pk}
     )

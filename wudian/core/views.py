@@ -11,13 +11,18 @@ from django.views.decorators.http import require_GET
 from wudian.accounts.models import Role, RoleCode, User
 from wudian.core.health import run_checks
 from wudian.fieldwork.selectors import certificate_status_of
-from wudian.grid.models import Community, District, Household
-from wudian.grid.selectors import (
+from wudian.grid.models import Household
+from wudian.grid.scope import (
+    Purpose,
+    communities_of,
     compound_contacts,
+    compounds_for,
+    districts_of,
+    own_households,
+)
+from wudian.grid.selectors import (
     compound_rows,
-    compounds_in_staff_scope,
     compounds_matching,
-    households_of_resident,
     manager_loads,
     search_text_problem,
 )
@@ -65,7 +70,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     if user.is_resident_only:
         return redirect("core:me")
     today = timezone.localdate()
-    scope = compounds_in_staff_scope(user)
+    scope = compounds_for(user, Purpose.OVERSEE)
     page = Paginator(compound_rows(scope), DESK_PAGE_SIZE).get_page(request.GET.get("page"))
     oversees = user.is_superuser or user.has_role(RoleCode.SUPERVISOR, RoleCode.DEPARTMENT)
     context = {
@@ -77,16 +82,8 @@ def desk(request: HttpRequest) -> HttpResponse:
         "certificate": (
             certificate_status_of(user, on=today) if user.has_role(RoleCode.ELECTRICIAN) else None
         ),
-        "communities": (
-            Community.objects.filter(assignments__user=user).select_related("street")
-            if user.has_role(RoleCode.GRID_ADMIN)
-            else []
-        ),
-        "districts": (
-            District.objects.filter(assignments__user=user)
-            if user.has_role(RoleCode.SUPERVISOR)
-            else []
-        ),
+        "communities": communities_of(user).select_related("street"),
+        "districts": districts_of(user),
         "department": (user.department if user.has_role(RoleCode.DEPARTMENT) else None),
         "manager_loads": manager_loads(scope) if oversees else [],
         "live_outages": outages_for_staff(user).count(),
@@ -102,9 +99,7 @@ def me(request: HttpRequest) -> HttpResponse:
     """A resident's own households, each with whom to call."""
     user: User = request.user  # type: ignore[assignment]
     households = list(
-        households_of_resident(user)
-        .select_related("building__compound__community")
-        .order_by("account_no")
+        own_households(user).select_related("building__compound__community").order_by("account_no")
     )
     compounds = list({h.building.compound_id: h.building.compound for h in households}.values())
     contacts = compound_contacts(compounds, on=timezone.localdate())

@@ -1,25 +1,22 @@
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
-from ninja.responses import Status
 from pydantic import Field
 
 from wudian.accounts.models import User
+from wudian.core.errors import OutsideScope
 from wudian.grid.models import Household
-from wudian.grid.schemas import ErrorOut, HouseholdContactIn, HouseholdOut
+from wudian.grid.schemas import ErrorOut, HouseholdContactIn, HouseholdOut, MeOut
+from wudian.grid.scope import Purpose, assignments_of, households_for
 from wudian.grid.selectors import (
     HouseholdView,
     household_views_for,
     households_listed_for,
     households_of_resident_detailed,
-    households_visible_to,
 )
 from wudian.grid.services import household_update_contact
 
@@ -51,19 +48,15 @@ class HouseholdFilters(Schema):
     )
 
 
-def _not_found() -> HttpError:
-    return HttpError(404, _("No such household, or it is outside your scope."))
-
-
 def _visible_household(user: User, household_id: int) -> Household:
     household = (
-        households_visible_to(user)
+        households_for(user, Purpose.OVERSEE)
         .select_related("building__compound", "station_area")
         .filter(pk=household_id)
         .first()
     )
     if household is None:
-        raise _not_found()
+        raise OutsideScope(_("No such household, or it is outside your scope."))
     return household
 
 
@@ -102,27 +95,33 @@ def household_update(request: HttpRequest, household_id: int, payload: Household
     """Residents of the household and the compound's customer manager and property staff
     may change the phone number and holder name."""
     user = _caller(request)
-    household = _visible_household(user, household_id)
-    try:
-        household = household_update_contact(
-            household=household,
-            by=user,
-            phone=payload.phone,
-            holder_name=payload.holder_name,
-        )
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc)) from exc
-    except DjangoValidationError as exc:
-        return Status(422, _validation_error_body(exc))
+    household = household_update_contact(
+        household=_visible_household(user, household_id),
+        by=user,
+        phone=payload.phone,
+        holder_name=payload.holder_name,
+    )
     return household_views_for(user, [household])[0]
 
 
-def _validation_error_body(exc: DjangoValidationError) -> dict[str, Any]:
-    if hasattr(exc, "error_dict"):
-        errors = [
-            {"loc": ["body", name], "msg": message, "type": "value_error"}
-            for name, messages in exc.message_dict.items()
-            for message in messages
-        ]
-        return {"detail": " ".join(str(error["msg"]) for error in errors), "errors": errors}
-    return {"detail": " ".join(exc.messages), "errors": None}
+@router.get("/me", response=MeOut, summary="Who am I")
+def me(request: HttpRequest) -> dict[str, Any]:
+    """The caller, their roles, and what they are assigned to. A superuser may see
+    everything, whatever the scope lists."""
+    user = _caller(request)
+    scope = assignments_of(user)
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "display_name": str(user),
+        "roles": [{"code": role.code, "name": role.display_name} for role in user.roles.all()],
+        "is_superuser": user.is_superuser,
+        "scope": {
+            "compounds": [
+                {"code": c.code, "name": c.name, "role": c.role} for c in scope.compounds
+            ],
+            "communities": scope.communities,
+            "districts": scope.districts,
+            "households": scope.households,
+        },
+    }

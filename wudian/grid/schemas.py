@@ -67,3 +67,30 @@ class FieldError(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[FieldError] | None = None
+
+
+class RoleOut(Schema):
+    code: str
+    name: str
+
+
+class CompoundRoleOut(Schema):
+    code: str
+    name: str
+    role: str
+
+
+class ScopeOut(Schema):
+    compounds: list[CompoundRoleOut]
+    communities: list[str]
+    districts: list[str]
+    households: list[int]
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    roles: list[RoleOut]
+    is_superuser: bool
+    scope: ScopeOut

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
+from wudian.core.errors import BadInput, NotAllowed
 from wudian.grid.models import Household
-from wudian.grid.selectors import households_editable_by
+from wudian.grid.scope import Purpose, reaches_household
 
 
 def household_update_contact(
@@ -21,13 +22,13 @@ def household_update_contact(
 ) -> Household:
     """Change a household's phone and/or holder name; None leaves a value as it is.
 
-    Raises PermissionDenied when `by` may not edit the household and ValidationError (with
-    a message per field) when a value is not valid; nothing is saved then."""
+    Raises NotAllowed when `by` may not edit the household and BadInput (with a message per
+    field) when a value is not valid; nothing is saved then."""
     with transaction.atomic():
         # Two edits of one household wait for each other instead of interleaving.
         list(Household.objects.select_for_update().filter(pk=household.pk).values_list("pk"))
-        if not households_editable_by(by).filter(pk=household.pk).exists():
-            raise PermissionDenied(_("You may not change this household's contact details."))
+        if not reaches_household(by, Purpose.EDIT_HOUSEHOLDS, household.pk):
+            raise NotAllowed(_("You may not change this household's contact details."))
         changes = _clean_contact(household, phone=phone, holder_name=holder_name)
         for name, value in changes.items():
             setattr(household, name, value)
@@ -44,7 +45,7 @@ def _clean_contact(
     if holder_name is not None:
         changes["holder_name"] = holder_name.strip()
     if not changes:
-        raise ValidationError(_("Nothing to change: send a phone number, a holder name or both."))
+        raise BadInput(_("Nothing to change: send a phone number, a holder name or both."))
     errors: dict[str, list[str]] = {}
     for name, value in changes.items():
         model_field = Household._meta.get_field(name)
@@ -54,5 +55,5 @@ def _clean_contact(
         except ValidationError as exc:
             errors[name] = exc.messages
     if errors:
-        raise ValidationError(errors)
+        raise BadInput(errors)
     return changes

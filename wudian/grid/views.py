@@ -10,9 +10,8 @@ from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import Duty, RoleCode, User
 from wudian.grid.models import Compound
+from wudian.grid.scope import Purpose, compound_contacts, compounds_for
 from wudian.grid.selectors import (
-    compound_contacts,
-    compounds_in_staff_scope,
     household_views_for,
     households_of_compound,
     search_text_problem,
@@ -50,7 +49,7 @@ def compound_households(request: HttpRequest, code: str) -> HttpResponse:
     where the user does not serve the compound. Outside the user's scope: 404."""
     user: User = request.user  # type: ignore[assignment]
     compound = get_object_or_404(
-        compounds_in_staff_scope(user).select_related("community"), code=code
+        compounds_for(user, Purpose.OVERSEE).select_related("community"), code=code
     )
     query = request.GET.get("q", "").strip()
     problem = ""

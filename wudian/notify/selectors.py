@@ -7,7 +7,13 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from wudian.accounts.models import RoleCode, User
-from wudian.grid.selectors import compounds_in_staff_scope
+from wudian.grid.scope import (
+    SERVING_ROLES,
+    Purpose,
+    assignments_in,
+    compounds_for,
+    residents_of,
+)
 from wudian.notify.models import CallTask, Channel, Message
 
 
@@ -72,17 +78,14 @@ def failed_visible_to(user: User) -> QuerySet[Message]:
         return failed.order_by("-created_at", "-pk")
     if not user.has_role(RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR):
         return Message.objects.none()
-    scope = compounds_in_staff_scope(user).values("pk")
-    return (
-        failed.filter(
-            Q(household__building__compound__in=scope)
-            | Q(compound__in=scope)
-            | Q(user__household_memberships__household__building__compound__in=scope)
-            | Q(user__compound_assignments__compound__in=scope)
-        )
-        .distinct()
-        .order_by("-created_at", "-pk")
-    )
+    compounds = compounds_for(user, Purpose.OVERSEE)
+    serving = assignments_in(*SERVING_ROLES, compounds=compounds).values("user_id")
+    return failed.filter(
+        Q(household__building__compound__in=compounds.values("pk"))
+        | Q(compound__in=compounds.values("pk"))
+        | Q(user__in=residents_of(compounds).values("pk"))
+        | Q(user__in=serving)
+    ).order_by("-created_at", "-pk")
 
 
 def may_see_failed(user: User) -> bool:

@@ -33,7 +33,7 @@ from django.utils import timezone, translation
 from wudian.accounts.models import User
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound, Household, HouseholdMembership
-from wudian.grid.selectors import compound_contacts
+from wudian.grid.scope import compound_contacts
 from wudian.notify.models import CallTask, Channel, CircleEndpoint, Message, Preference
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from wudian.accounts.models import User
-from wudian.grid.selectors import households_of_resident
+from wudian.grid.scope import own_households
 from wudian.outages import services
 from wudian.outages.models import Outage
 from wudian.outages.schemas import (
@@ -297,7 +297,7 @@ def outage_acknowledge(request: HttpRequest, outage_id: int, payload: Acknowledg
     (`household` may be left out when only one is affected)."""
     user = _caller(request)
     outage = _visible(user, outage_id)
-    households = households_of_resident(user).filter(affected_by__outage=outage)
+    households = own_households(user).filter(affected_by__outage=outage)
     if payload.household:
         households = households.filter(account_no=payload.household)
     candidates = list(households[:2])

@@ -14,7 +14,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
 from wudian.grid.models import Compound
-from wudian.grid.selectors import customer_manager_of
+from wudian.grid.scope import customer_manager_of
 from wudian.outages import feeds
 from wudian.outages.models import Outage
 from wudian.outages.pdf import render_notice_pdf

@@ -10,9 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import RoleCode, User
 from wudian.grid.models import Building, Compound, Feeder, Household, StationArea
-from wudian.grid.selectors import compounds_in_staff_scope
+from wudian.grid.scope import Purpose, compounds_for
 from wudian.outages.models import Outage
-from wudian.outages.services import compounds_for_outages_by
 
 # What <input type="datetime-local"> sends and shows (minutes, no seconds, local time).
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -77,7 +76,7 @@ class ScopeForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        compounds = compounds_for_outages_by(user)
+        compounds = compounds_for(user, Purpose.PUBLISH_OUTAGES)
         compound_ids = compounds.values("pk")
         fields = self.fields
         fields["compounds"].queryset = Compound.objects.filter(pk__in=compound_ids)  # type: ignore[attr-defined]
@@ -238,4 +237,4 @@ class ListFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["compound"].queryset = compounds_in_staff_scope(user).order_by("code")  # type: ignore[attr-defined]
+        self.fields["compound"].queryset = compounds_for(user, Purpose.OVERSEE).order_by("code")  # type: ignore[attr-defined]

@@ -9,17 +9,15 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from wudian.accounts.models import RoleCode, User
+from wudian.accounts.models import User
 from wudian.grid.models import (
     Building,
-    CommunityAssignment,
     Compound,
-    CompoundAssignment,
     Feeder,
     Household,
     StationArea,
 )
-from wudian.grid.selectors import compounds_in_staff_scope, households_of_resident
+from wudian.grid.scope import Purpose, compounds_for, own_households, people_serving
 from wudian.outages.models import AffectedHousehold, Outage
 
 # How long a restored or cancelled outage stays on a compound's public window and feeds.
@@ -158,8 +156,8 @@ def outages_visible_to(user: User) -> QuerySet[Outage]:
         return Outage.objects.none()
     if user.is_superuser:
         return Outage.objects.all()
-    staff_compounds = compounds_in_staff_scope(user)
-    home_compounds = Compound.objects.filter(buildings__households__memberships__user=user)
+    staff_compounds = compounds_for(user, Purpose.OVERSEE)
+    home_compounds = compounds_for(user, Purpose.HOME)
     return Outage.objects.filter(
         reaching(staff_compounds) | (reaching(home_compounds) & ~Q(state=Outage.State.DRAFT))
     )
@@ -172,7 +170,7 @@ def _upcoming_or_current(now: datetime.datetime) -> Q:
 def outages_for_resident(user: User) -> QuerySet[Outage]:
     """The resident's upcoming and current outages: live ones affecting one of their
     households, each with `my_affected` (their households' acknowledgement rows)."""
-    mine = households_of_resident(user).values("pk")
+    mine = own_households(user).values("pk")
     return (
         outage_rows(
             Outage.objects.filter(
@@ -200,7 +198,7 @@ def outages_for_staff(user: User) -> QuerySet[Outage]:
     if user.is_superuser:
         outages = Outage.objects.all()
     else:
-        outages = Outage.objects.filter(reaching(compounds_in_staff_scope(user)))
+        outages = Outage.objects.filter(reaching(compounds_for(user, Purpose.OVERSEE)))
     return outages.filter(_upcoming_or_current(timezone.now()))
 
 
@@ -221,30 +219,8 @@ def outages_for_compound(compound: Compound) -> QuerySet[Outage]:
 
 
 def outage_staff_users(outage: Outage) -> QuerySet[User]:
-    """The staff an outage concerns: customer managers, electricians and property staff of
-    the compounds it reaches, and the grid administrators of their communities."""
-    compounds = list(outage_compounds(outage).values_list("pk", flat=True))
-    return (
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(
-                pk__in=CompoundAssignment.objects.filter(
-                    compound_id__in=compounds,
-                    role__in=[
-                        RoleCode.CUSTOMER_MANAGER,
-                        RoleCode.ELECTRICIAN,
-                        RoleCode.PROPERTY_STAFF,
-                    ],
-                ).values("user_id")
-            )
-            | Q(
-                pk__in=CommunityAssignment.objects.filter(
-                    community__compounds__in=compounds
-                ).values("user_id")
-            )
-        )
-        .order_by("pk")
-    )
+    """The staff an outage concerns: everyone serving the compounds it reaches."""
+    return people_serving(outage_compounds(outage).values_list("pk", flat=True)).order_by("pk")
 
 
 def outage_reach(outage: Outage) -> dict[str, Any]:

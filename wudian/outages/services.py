@@ -20,12 +20,11 @@ from wudian.core.rules import RULES, rule_value
 from wudian.grid.models import (
     Building,
     Compound,
-    CompoundAssignment,
     Feeder,
     Household,
     StationArea,
 )
-from wudian.grid.selectors import households_of_resident, user_serves_household
+from wudian.grid.scope import Purpose, compounds_outside, reaches_household
 from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
 from wudian.outages.selectors import (
     outage_compounds,
@@ -79,25 +78,6 @@ CHANGEABLE_FIELDS = frozenset(
 # Who may do what ------------------------------------------------------------------------
 
 
-def compounds_for_outages_by(user: User) -> QuerySet[Compound]:
-    """Compounds in which the user may publish and manage outages: a customer manager's own
-    compounds, every compound of a supervisor's districts, everything for a superuser."""
-    if not user.is_authenticated or not user.is_active:
-        return Compound.objects.none()
-    if user.is_superuser:
-        return Compound.objects.all()
-    q = Q(pk__in=[])
-    if user.has_role(RoleCode.CUSTOMER_MANAGER):
-        q |= Q(
-            pk__in=CompoundAssignment.objects.filter(
-                user=user, role=RoleCode.CUSTOMER_MANAGER
-            ).values("compound_id")
-        )
-    if user.has_role(RoleCode.SUPERVISOR):
-        q |= Q(community__street__district__assignments__user=user)
-    return Compound.objects.filter(q).distinct()
-
-
 def user_may_manage_outages(user: User) -> bool:
     return user.is_superuser or (
         user.is_active and user.has_role(RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR)
@@ -105,16 +85,7 @@ def user_may_manage_outages(user: User) -> bool:
 
 
 def _may_override(user: User, compound_ids: set[int]) -> bool:
-    if user.is_superuser:
-        return True
-    if not user.has_role(RoleCode.SUPERVISOR):
-        return False
-    supervised = set(
-        Compound.objects.filter(
-            pk__in=compound_ids, community__street__district__assignments__user=user
-        ).values_list("pk", flat=True)
-    )
-    return supervised == compound_ids
+    return not compounds_outside(user, Purpose.OVERRIDE_NOTICE, compound_ids)
 
 
 def _check_compounds_allowed(user: User, compound_ids: set[int]) -> None:
@@ -122,10 +93,7 @@ def _check_compounds_allowed(user: User, compound_ids: set[int]) -> None:
         raise PermissionDenied(
             _("Only customer managers, supervisors and administrators may publish outages.")
         )
-    allowed = set(
-        compounds_for_outages_by(user).filter(pk__in=compound_ids).values_list("pk", flat=True)
-    )
-    outside = compound_ids - allowed
+    outside = compounds_outside(user, Purpose.PUBLISH_OUTAGES, compound_ids)
     if outside:
         names = (
             Compound.objects.filter(pk__in=outside).order_by("code").values_list("name", flat=True)
@@ -881,10 +849,7 @@ def outage_restore(*, outage: Outage, by: User, at: datetime.datetime | None = N
 def outage_acknowledge(*, outage: Outage, household: Household, by: User) -> AffectedHousehold:
     """A resident of the household (or staff serving it, after a phone call) confirms the
     notice was received (已知悉). Acknowledging twice keeps the first time."""
-    if not (
-        households_of_resident(by).filter(pk=household.pk).exists()
-        or (not by.is_resident_only and user_serves_household(by, household))
-    ):
+    if not reaches_household(by, Purpose.SERVE, household.pk):
         raise PermissionDenied(_("You may acknowledge outages only for your own household."))
     with transaction.atomic():
         row = (

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wudian.accounts.models import User
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound
-from wudian.grid.selectors import households_of_resident
+from wudian.grid.scope import own_households
 from wudian.notify.models import Channel
 from wudian.outages import services
 from wudian.outages.forms import (
@@ -405,7 +405,7 @@ def outage_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     affected = get_object_or_404(
         AffectedHousehold.objects.select_related("household"),
         outage=outage,
-        household__in=households_of_resident(user),
+        household__in=own_households(user),
         household_id=int(household_id),
     )
     try:

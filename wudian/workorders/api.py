@@ -21,12 +21,8 @@ from pydantic import Field
 
 from wudian.accounts.models import Department, User
 from wudian.grid.models import Household
-from wudian.grid.selectors import (
-    compounds_served_by,
-    household_views_for,
-    households_of_resident,
-    user_serves_household,
-)
+from wudian.grid.scope import Purpose, own_households, reaches_compound, reaches_household
+from wudian.grid.selectors import household_views_for
 from wudian.workorders import selectors, services
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
@@ -127,7 +123,7 @@ def _detail(user: User, workorder: WorkOrder) -> WorkOrder:
     if view is not None:
         serves = not view.masked
     else:
-        serves = user.is_superuser or compounds_served_by(user).filter(pk=wo.compound_id).exists()
+        serves = reaches_compound(user, Purpose.SERVE, wo.compound_id)
     wo.staff_view = staff  # type: ignore[attr-defined]
     wo.household_view = view  # type: ignore[attr-defined]
     wo.serves = serves  # type: ignore[attr-defined]
@@ -188,13 +184,13 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
         household = households.first()
         if household is None:
             return Status(404, {"detail": _("No such household.")})
-        if not user_serves_household(user, household):
+        if not reaches_household(user, Purpose.SERVE, household.pk):
             return Status(403, {"detail": _("You do not serve this household.")})
         channel = payload.channel or Channel.API
     else:
         # A resident's filing is the hot path: one query finds the household if it is theirs.
         household = (
-            households_of_resident(user)
+            own_households(user)
             .select_related("building__compound")
             .filter(pk=payload.household_id)
             .order_by()

@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import Department, RoleCode, User, localized
-from wudian.grid.models import Compound, CompoundAssignment, Household
-from wudian.grid.selectors import households_of_resident, households_served_by
+from wudian.grid.models import Compound, Household
+from wudian.grid.scope import Purpose, assignments_in, households_for, own_households
 from wudian.workorders import photos as photo_checks
 from wudian.workorders import services
 from wudian.workorders.models import Category, Channel, WorkOrder
@@ -172,7 +172,7 @@ class ResidentRequestForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        households = households_of_resident(user).select_related("building__compound")
+        households = own_households(user).select_related("building__compound")
         self.fields["household"].queryset = households.order_by("account_no")  # type: ignore[attr-defined]
         self.households = list(self.fields["household"].queryset)  # type: ignore[attr-defined]
         if len(self.households) == 1 and not self.is_bound:
@@ -220,7 +220,7 @@ class StaffRequestForm(forms.Form):
     def clean_account_no(self) -> Household:
         account_no = self.cleaned_data["account_no"].strip()
         household = (
-            households_served_by(self.user)
+            households_for(self.user, Purpose.SERVE)
             .select_related("building__compound")
             .filter(account_no=account_no)
             .first()
@@ -268,9 +268,7 @@ def transfer_targets(
         RoleCode.ELECTRICIAN: _("electrician"),
     }
     for user_id, display_name, username, role in (
-        CompoundAssignment.objects.filter(
-            compound__in=compounds.values("pk"), role__in=list(roles), user__is_active=True
-        )
+        assignments_in(RoleCode.CUSTOMER_MANAGER, RoleCode.ELECTRICIAN, compounds=compounds)
         .order_by("role", "user__display_name", "user__username")
         .values_list("user_id", "user__display_name", "user__username", "role")
         .distinct()

@@ -35,7 +35,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from wudian.accounts.models import RoleCode
-from wudian.grid.models import Building, Compound, CompoundAssignment, Household
+from wudian.grid.models import Building, Compound, Household
+from wudian.grid.scope import assignments_in
 from wudian.workorders import selectors, services
 from wudian.workorders.models import Category, Channel, ClockUnit, WorkOrder, WorkOrderEvent
 
@@ -335,10 +336,8 @@ def public_rows(workorders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
         .order_by("-at", "-pk")
         .values("note")[:1]
     )
-    electrician = CompoundAssignment.objects.filter(
-        compound_id=OuterRef("compound_id"),
-        user_id=OuterRef("assignee_id"),
-        role=RoleCode.ELECTRICIAN,
+    electrician = assignments_in(RoleCode.ELECTRICIAN).filter(
+        compound_id=OuterRef("compound_id"), user_id=OuterRef("assignee_id")
     )
     return (
         workorders.select_related(

@@ -5,18 +5,14 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wudian.accounts.models import RoleCode, User
+from wudian.core.errors import OutsideScope
 from wudian.core.kept import Kept
-from wudian.grid.models import (
-    CommunityAssignment,
-    Compound,
-    CompoundAssignment,
-    DistrictAssignment,
-    HouseholdMembership,
-)
+from wudian.grid.models import Compound
+from wudian.grid.scope import Purpose, compound_condition, compounds_for, own_household_ids
 from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
 
 
@@ -43,16 +39,12 @@ def categories_open_to(user: User | None) -> QuerySet[Category]:
 
 
 def workorder_compounds_of(user: User) -> QuerySet[Compound]:
-    """Compounds whose requests a member of staff sees: those they serve (customer manager,
-    electrician, property staff), those of their communities (grid admin) and districts
-    (supervisor). Department members see only what was handed to their department."""
-    direct = CompoundAssignment.objects.filter(user=user).values("compound_id")
-    community = CommunityAssignment.objects.filter(user=user).values("community_id")
-    district = DistrictAssignment.objects.filter(user=user).values("district_id")
-    return Compound.objects.filter(
-        Q(pk__in=direct)
-        | Q(community_id__in=community)
-        | Q(community__street__district_id__in=district)
+    """Compounds whose requests a member of staff works: every request of the compounds they
+    work for the utility (customer manager, grid administrator, supervisor) and the
+    behind-the-meter requests of those they serve for the property (electrician, property
+    office). Department members see only what was handed to their department."""
+    return compounds_for(user, Purpose.WORK_REQUESTS) | compounds_for(
+        user, Purpose.WORK_PROPERTY_REQUESTS
     )
 
 
@@ -65,33 +57,17 @@ def workorders_visible_to(user: User) -> QuerySet[WorkOrder]:
         return WorkOrder.objects.none()
     if user.is_superuser:
         return WorkOrder.objects.all()
-    households = HouseholdMembership.objects.filter(user=user).values("household_id")
+    households = own_household_ids(user)
     scope = Q(created_by=user) | Q(household_id__in=households) | Q(assignee=user) | Q(owner=user)
-    if not user.is_resident_only:
-        # The property side (electricians, property office) sees its compounds' behind-the-meter
-        # work, not residents' bills, complaints or business applications.
-        property_side = CompoundAssignment.objects.filter(
-            user=user, role__in=(RoleCode.ELECTRICIAN, RoleCode.PROPERTY_STAFF)
-        ).values("compound_id")
-        utility_side = Compound.objects.filter(
-            Q(
-                pk__in=CompoundAssignment.objects.filter(
-                    user=user, role=RoleCode.CUSTOMER_MANAGER
-                ).values("compound_id")
-            )
-            | Q(
-                community_id__in=CommunityAssignment.objects.filter(user=user).values(
-                    "community_id"
-                )
-            )
-            | Q(
-                community__street__district_id__in=DistrictAssignment.objects.filter(
-                    user=user
-                ).values("district_id")
-            )
-        )
-        scope |= Q(compound_id__in=utility_side.values("pk")) | Q(
-            compound_id__in=property_side,
+    utility_side = compound_condition(user, Purpose.WORK_REQUESTS)
+    if utility_side is not None:
+        scope |= Q(compound_id__in=Compound.objects.filter(utility_side).values("pk"))
+    # The property side (electricians, property office) sees its compounds' behind-the-meter
+    # work, not residents' bills, complaints or business applications.
+    property_side = compound_condition(user, Purpose.WORK_PROPERTY_REQUESTS)
+    if property_side is not None:
+        scope |= Q(
+            compound_id__in=Compound.objects.filter(property_side).values("pk"),
             category_id__in=Category.objects.filter(routing=Category.Routing.ELECTRICIAN).values(
                 "pk"
             ),
@@ -119,7 +95,7 @@ def workorder_for(user: User, pk: int) -> WorkOrder:
         .first()
     )
     if workorder is None:
-        raise Http404
+        raise OutsideScope(_("No such request, or it is outside your scope."))
     return workorder
 
 

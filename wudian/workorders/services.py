@@ -26,14 +26,12 @@ from wudian.accounts.models import Department, RoleCode, User
 from wudian.core.calendar import CalendarUnavailable, china_date, deadline, extend_deadline
 from wudian.core.rules import rule_value
 from wudian.fieldwork.selectors import valid_certificate_holders, valid_certificates
+from wudian.grid import scope
 from wudian.grid.models import (
     Building,
     Compound,
-    CompoundAssignment,
-    DistrictAssignment,
     DutyShift,
     Household,
-    HouseholdMembership,
     Meter,
     StationArea,
 )
@@ -96,29 +94,6 @@ def _invalid(field: str, message: str, code: str) -> ValidationError:
 # The request's parties ---------------------------------------------------------------------
 
 
-def customer_manager_id(compound_id: int) -> int | None:
-    return (
-        CompoundAssignment.objects.filter(
-            compound_id=compound_id, role=RoleCode.CUSTOMER_MANAGER, user__is_active=True
-        )
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-        .first()
-    )
-
-
-def supervisors_of(compound: Compound) -> list[int]:
-    """The active supervisors of the compound's district (one row each: a supervisor is
-    assigned to a district once, and a community lies on one street)."""
-    return list(
-        DistrictAssignment.objects.filter(
-            district__streets__communities=compound.community_id,
-            user__is_active=True,
-            user__roles__code=RoleCode.SUPERVISOR,
-        ).values_list("user_id", flat=True)
-    )
-
-
 class CompoundStaff:
     """The customer manager and the supervisors of one compound, each read once, when first
     needed."""
@@ -128,19 +103,11 @@ class CompoundStaff:
 
     @cached_property
     def manager(self) -> User | None:
-        return (
-            User.objects.filter(
-                is_active=True,
-                compound_assignments__compound=self.compound,
-                compound_assignments__role=RoleCode.CUSTOMER_MANAGER,
-            )
-            .order_by("pk")
-            .first()
-        )
+        return scope.customer_manager_of(self.compound)
 
     @cached_property
     def supervisor_ids(self) -> list[int]:
-        return supervisors_of(self.compound)
+        return scope.supervisor_ids_of(self.compound)
 
 
 def is_requester(user: User, workorder: WorkOrder) -> bool:
@@ -148,22 +115,12 @@ def is_requester(user: User, workorder: WorkOrder) -> bool:
     household. Staff who typed it in for a caller are not: they cannot confirm or rate it."""
     if workorder.created_by_id == user.pk and user.is_resident_only:
         return True
-    return bool(
-        workorder.household_id
-        and HouseholdMembership.objects.filter(
-            user=user, household_id=workorder.household_id
-        ).exists()
-    )
+    return bool(workorder.household_id and scope.belongs_to_household(user, workorder.household_id))
 
 
 def is_compound_manager(user: User, workorder: WorkOrder) -> bool:
-    """A customer manager of the request's compound (or an administrator)."""
-    return (
-        user.is_superuser
-        or CompoundAssignment.objects.filter(
-            compound_id=workorder.compound_id, user=user, role=RoleCode.CUSTOMER_MANAGER
-        ).exists()
-    )
+    """The customer manager of the request's compound (or an administrator)."""
+    return scope.is_customer_manager_of(user, workorder.compound_id)
 
 
 def holds(user: User, workorder: WorkOrder) -> bool:
@@ -210,12 +167,8 @@ def _electricians_by_preference(compound: Compound, *, on: datetime.date) -> lis
         .values("n")
     )
     return list(
-        User.objects.filter(
-            Exists(valid_certificates(on=on).filter(holder=OuterRef("pk"))),
-            is_active=True,
-            compound_assignments__compound=compound,
-            compound_assignments__role=RoleCode.ELECTRICIAN,
-        )
+        scope.electricians_of(compound)
+        .filter(Exists(valid_certificates(on=on).filter(holder=OuterRef("pk"))))
         .annotate(
             on_duty=Exists(
                 DutyShift.objects.filter(
@@ -1023,11 +976,7 @@ def _check_department(workorder: WorkOrder, by: User, department: Department) ->
 def _check_colleague(workorder: WorkOrder, to_user: User, *, on: datetime.date) -> None:
     """A member of staff may take it if they serve its compound: its customer manager, or a
     property electrician with a valid certificate for behind-the-meter work."""
-    roles = set(
-        CompoundAssignment.objects.filter(
-            compound_id=workorder.compound_id, user=to_user, user__is_active=True
-        ).values_list("role", flat=True)
-    )
+    roles = scope.serves_compound_as(to_user, workorder.compound_id)
     if RoleCode.CUSTOMER_MANAGER in roles:
         return
     if RoleCode.ELECTRICIAN not in roles:
@@ -1088,7 +1037,7 @@ def _hand_over(
 def _may_transfer(by: User, workorder: WorkOrder) -> bool:
     if _may_act_as_staff(by, workorder):
         return True
-    return by.has_role(RoleCode.SUPERVISOR) and by.pk in supervisors_of(workorder.compound)
+    return by.has_role(RoleCode.SUPERVISOR) and by.pk in scope.supervisor_ids_of(workorder.compound)
 
 
 def workorder_transfer(
@@ -1241,7 +1190,7 @@ def workorder_reopen(
             now=now,
             changed=[*changed, *risk],
             note=reason,
-            also=supervisors_of(wo.compound) if risk else [],
+            also=scope.supervisor_ids_of(wo.compound) if risk else [],
         )
     return wo
 
@@ -1325,7 +1274,7 @@ def workorder_rate(
         wo.visited_hall = visited_hall
         wo.rated_at = now
         # A poor rating reaches the customer manager whoever handled the request.
-        manager = customer_manager_id(wo.compound_id) if rating <= 2 else None
+        manager = scope.customer_manager_id(wo.compound_id) if rating <= 2 else None
         _step(
             wo,
             Event.RATED,
@@ -1363,7 +1312,7 @@ def workorder_comment(
             now=now,
             changed=risk,
             note=note,
-            also=supervisors_of(wo.compound) if risk else [],
+            also=scope.supervisor_ids_of(wo.compound) if risk else [],
             residents=not requester,
         )
     return wo
@@ -1447,7 +1396,7 @@ def _escalate_overdue(
     """One step up per missed deadline, and one more when it stays unmet: first the customer
     manager, then the district's supervisors (at once if the manager holds it, or there is
     none). The owner and holder are told each time."""
-    manager = customer_manager_id(workorder.compound_id)
+    manager = scope.customer_manager_id(workorder.compound_id)
     level = min(workorder.escalation_level + 1, 2)
     if level == 1 and manager in (None, workorder.assignee_id):
         level = 2
@@ -1460,7 +1409,7 @@ def _escalate_overdue(
         now=now,
         changed=[*changed, "escalation_level"],
         data={"clocks": clocks, "escalation_level": level},
-        also=[manager] if level == 1 and manager else supervisors_of(workorder.compound),
+        also=[manager] if level == 1 and manager else scope.supervisor_ids_of(workorder.compound),
         residents=False,
         urgent=True,
         extra={"clock": clocks[0], "clock_due_text": _local_text(missed[0][1])},

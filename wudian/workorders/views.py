@@ -29,11 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wudian.accounts.models import Department, RoleCode, User
 from wudian.core.privacy import mask_name, mask_phone
 from wudian.grid.models import Compound
-from wudian.grid.selectors import (
-    compounds_served_by,
-    household_views_for,
-    households_of_resident,
-)
+from wudian.grid.scope import Purpose, is_supervisor_of, own_household_ids, reaches_compound
+from wudian.grid.selectors import household_views_for
 from wudian.workorders import services
 from wudian.workorders.forms import (
     STAFF_CHANNELS,
@@ -191,7 +188,7 @@ def resident_next_step(workorder: WorkOrder) -> str:
 def _mine(user: User) -> QuerySet[WorkOrder]:
     """What a user asked for as a resident: the requests of their homes and, for a resident,
     the requests they filed. Staff see their work on the desk, not here."""
-    mine = Q(household__in=households_of_resident(user).values("pk"))
+    mine = Q(household_id__in=own_household_ids(user))
     if user.is_resident_only:
         mine |= Q(created_by=user)
     return workorders_visible_to(user).filter(mine)
@@ -711,8 +708,7 @@ def staff_actions(user: User, workorder: WorkOrder) -> list[str]:
     acting = holds or manager
     status = workorder.status
     transfer = acting or (
-        user.has_role(RoleCode.SUPERVISOR)
-        and user.pk in services.supervisors_of(workorder.compound)
+        user.has_role(RoleCode.SUPERVISOR) and is_supervisor_of(user, workorder.compound)
     )
     offered = {
         "accept": acting and status == Status.SUBMITTED,
@@ -749,7 +745,7 @@ def contact_for(user: User, workorder: WorkOrder) -> Contact:
         holder_name, phone, address = view.holder_name, view.phone, view.address
         account_no = "" if masked else household.account_no
     else:
-        masked = not compounds_served_by(user).filter(pk=workorder.compound_id).exists()
+        masked = not reaches_compound(user, Purpose.SERVE, workorder.compound_id)
         holder_name, phone, account_no = "", "", ""
         address = workorder.address_text if not masked else workorder.compound.name
     contact_name, contact_phone = workorder.contact_name, workorder.contact_phone

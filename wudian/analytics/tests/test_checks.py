@@ -9,13 +9,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from wudian.analytics.models import MeterAnomaly, StationAreaDay
 from wudian.analytics.services import lineloss_open_check
 from wudian.conftest import City
+from wudian.core.errors import NotAllowed, OutsideScope
 from wudian.grid.models import Meter, StationArea
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
 
@@ -159,18 +160,14 @@ def test_the_latest_day_decides(city: City) -> None:
 def test_users_outside_the_scope_or_role_are_refused_and_nothing_changes(city: City) -> None:
     add_day(city.station_area, "high_loss", "0.150000")
 
-    # manager_b serves 南苑小区 only, the resident and the outsider serve nothing; the
-    # electrician and the property staff work in 北苑小区 but do not open check requests.
-    for user in (
-        city.manager_b,
-        city.outsider,
-        city.resident,
-        city.electrician,
-        city.staff,
-        city.gridadmin,
-    ):
-        with pytest.raises(PermissionDenied):
+    # The resident and the outsider serve nothing; the electrician and the property staff
+    # work in 北苑小区 but do not open check requests: not allowed (403).
+    for user in (city.outsider, city.resident, city.electrician, city.staff, city.gridadmin):
+        with pytest.raises(NotAllowed):
             lineloss_open_check(station_area=city.station_area, by=user)
+    # manager_b serves 南苑小区 only: for them the area does not exist (404).
+    with pytest.raises(OutsideScope):
+        lineloss_open_check(station_area=city.station_area, by=city.manager_b)
 
     assert not checks().exists()
     assert not WorkOrderEvent.objects.exists()
@@ -244,7 +241,7 @@ def test_no_button_for_a_qualified_area_and_posting_is_refused(city: City, login
     assert check_url(city) not in page.content.decode()
 
     response = client.post(check_url(city), HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 400
+    assert response.status_code == 409  # the area's state refuses it (was 400)
     assert not checks().exists()
 
 

@@ -38,7 +38,7 @@ from wudian.grid.models import (
     account_no_validator,
     phone_validator,
 )
-from wudian.grid.selectors import compounds_served_by, households_of_resident
+from wudian.grid.scope import Purpose, compounds_for, own_households
 from wudian.outages.models import AffectedHousehold, Outage
 from wudian.outages.selectors import outages_for_resident
 
@@ -151,8 +151,8 @@ def test_resident1_lives_where_manager1_and_electrician1_serve(small_city: str) 
     manager1 = User.objects.get(username="manager1")
     electrician1 = User.objects.get(username="electrician1")
 
-    assert compounds_served_by(manager1).filter(pk=compound.pk).exists()
-    assert compounds_served_by(electrician1).filter(pk=compound.pk).exists()
+    assert compounds_for(manager1, Purpose.SERVE).filter(pk=compound.pk).exists()
+    assert compounds_for(electrician1, Purpose.SERVE).filter(pk=compound.pk).exists()
     assert compound.duty_shifts.filter(electrician=electrician1).count() == 5
 
 
@@ -166,9 +166,9 @@ def test_resident2_lives_where_only_manager2_and_electrician2_serve(small_city: 
     }
     for username in ["manager1", "electrician1", "electrician3", "staff1", "gridadmin1"]:
         user = User.objects.get(username=username)
-        assert not compounds_served_by(user).filter(pk=compound.pk).exists(), username
+        assert not compounds_for(user, Purpose.SERVE).filter(pk=compound.pk).exists(), username
     resident1 = User.objects.get(username="resident1")
-    assert not households_of_resident(resident1).filter(building__compound=compound).exists()
+    assert not own_households(resident1).filter(building__compound=compound).exists()
 
 
 def test_manager1_serves_several_compounds_and_every_compound_has_one_manager(
@@ -201,7 +201,11 @@ def test_electrician3_has_an_expired_certificate_the_others_valid_ones(small_cit
     assert Certificate.objects.filter(holder__username="electrician3").exists()
     electrician3 = User.objects.get(username="electrician3")
     manager1 = User.objects.get(username="manager1")
-    assert compounds_served_by(electrician3).filter(pk__in=compounds_served_by(manager1)).exists()
+    assert (
+        compounds_for(electrician3, Purpose.SERVE)
+        .filter(pk__in=compounds_for(manager1, Purpose.SERVE))
+        .exists()
+    )
 
 
 def test_scope_logins_gridadmin_supervisor(small_city: str) -> None:
