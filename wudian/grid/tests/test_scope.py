@@ -142,7 +142,7 @@ def reached(user: User, purpose: Purpose) -> frozenset[str]:
 
 def test_every_demo_login_reaches_the_compounds_its_table_row_says(demo_city: None) -> None:
     assert set(EXPECTED) == {login.username for login in demo.LOGINS}
-    wrong = {}
+    wrong: dict[tuple[str, str], object] = {}
     for username, row in EXPECTED.items():
         user = User.objects.get(username=username)
         assert set(row) == set(Purpose), username
