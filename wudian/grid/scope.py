@@ -16,6 +16,7 @@ compound keep their plans (docs/benchmarks.md, "Resident requests")."""
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -38,6 +39,8 @@ from wudian.grid.models import (
     HouseholdMembership,
     StationArea,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class Purpose(StrEnum):
@@ -471,6 +474,27 @@ def compound_contacts(
             for user in (rostered[pk] if on_roster else assigned[pk])
         ]
     return contacts
+
+
+def phone_calls_for(
+    households: Iterable[Household] | QuerySet[Household], *, on: datetime.date
+) -> list[tuple[int, int]]:
+    """(household id, caller id) for each special-group household among them: who phones it
+    for an urgent notice (see CompoundContacts.caller). A compound with nobody to call is
+    logged and left out."""
+    if isinstance(households, QuerySet):
+        chosen = Household.objects.filter(pk__in=Subquery(households.values("pk")))
+    else:
+        chosen = Household.objects.filter(pk__in=[household.pk for household in households])
+    special = list(
+        chosen.filter(special_group=True).values_list("pk", "building__compound_id").order_by("pk")
+    )
+    if not special:
+        return []
+    callers = callers_of({compound_id for _pk, compound_id in special}, on=on)
+    for compound_id in {compound_id for _pk, compound_id in special} - set(callers):
+        logger.warning("No electrician or customer manager to call for compound %s", compound_id)
+    return [(pk, callers[compound_id]) for pk, compound_id in special if compound_id in callers]
 
 
 def callers_of(compound_ids: Iterable[int], *, on: datetime.date) -> dict[int, int]:
