@@ -134,17 +134,16 @@ class City:
     def __init__(self) -> None:
         from django.utils import timezone
 
-        from wudian.accounts.models import Department, RoleCode, User
-        from wudian.grid.models import Compound, CompoundAssignment, Household
+        from wudian.accounts.models import Department, User
+        from wudian.grid.models import Compound, Household
+        from wudian.grid.scope import Purpose, compounds_for, customer_manager_id
         from wudian.workorders.models import Category
-        from wudian.workorders.services import certified_electricians, customer_manager_id
+        from wudian.workorders.services import certified_electricians
 
         today = timezone.localdate()
         self.manager = User.objects.get(username=MANAGER)
         served = set(
-            CompoundAssignment.objects.filter(
-                user=self.manager, role=RoleCode.CUSTOMER_MANAGER
-            ).values_list("compound_id", flat=True)
+            compounds_for(self.manager, Purpose.WORK_REQUESTS).values_list("pk", flat=True)
         )
         self.compounds = list(Compound.objects.order_by("pk"))
         self.mine = [c for c in self.compounds if c.pk in served]

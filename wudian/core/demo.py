@@ -1033,8 +1033,9 @@ DEMO_REQUESTS: list[tuple[int, str, str, str, str, str, list[tuple[int, str, str
 def _requests(summary: DemoSummary) -> None:
     from wudian.workorders import services
     from wudian.workorders.models import Category, WorkOrder
+    from wudian.workorders.open311.keys import open311_key_issue
 
-    services.open311_key_issue(name="演示客户端", key="demo-open311-key")
+    open311_key_issue(name="演示客户端", key="demo-open311-key")
     if WorkOrder.objects.filter(description=DEMO_REQUESTS[0][5]).exists():
         return
     users = {

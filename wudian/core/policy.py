@@ -13,7 +13,7 @@ each is found out only when an action asks for it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -59,7 +59,8 @@ class Condition(Generic[T]):
 class Action(Generic[T]):
     name: str
     states: Collection[str]
-    parties: Collection[str]
+    # Asked in this order, each only until one is found.
+    parties: Sequence[str]
     # Said to a user who is none of the parties.
     refusal: Any
     conditions: tuple[Condition[T], ...] = ()

@@ -374,6 +374,22 @@ def serves_compound_as(user: User, compound_id: int) -> set[str]:
     return {role for role in roles if user.has_role(role)}
 
 
+def departments_serving(compounds: QuerySet[Compound]) -> QuerySet[Department]:
+    """The utility departments of the compounds' districts."""
+    return Department.objects.filter(
+        district__in=Compound.objects.filter(pk__in=compounds.values("pk")).values(
+            "community__street__district"
+        )
+    )
+
+
+def department_serves(department: Department, compound_id: int) -> bool:
+    """Whether the department works in the compound's district."""
+    return Compound.objects.filter(
+        pk=compound_id, community__street__district_id=department.district_id
+    ).exists()
+
+
 def supervisor_ids_of(compound: Compound) -> list[int]:
     """The active supervisors of the compound's district."""
     return list(

@@ -12,7 +12,7 @@ from wudian.workorders.models import (
     WorkOrderEvent,
     WorkOrderPhoto,
 )
-from wudian.workorders.services import open311_key_issue
+from wudian.workorders.open311.keys import open311_key_issue
 
 
 @admin.register(Category)

@@ -2,30 +2,32 @@
 caller's requests, one request with its timeline, and every step of its life as an action.
 
 Handlers parse input and call one service; scope comes from the selectors: a request the
-caller may not see answers 404 before anything else is looked at."""
+caller may not see answers 404 before anything else is looked at. Refusals are mapped once,
+by the root API (wudian.api.on_refusal)."""
 
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 from pydantic import Field
 
 from wudian.accounts.models import Department, User
+from wudian.core.errors import BadInput, NotAllowed, OutsideScope, field_errors, invalid
 from wudian.grid.models import Household
 from wudian.grid.scope import Purpose, own_households, reaches_compound, reaches_household
 from wudian.grid.selectors import household_views_for
 from wudian.workorders import selectors, services
-from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderPhoto
 from wudian.workorders.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
+from wudian.workorders.policy import POLICY, actions_for
 from wudian.workorders.schemas import (
     CancelIn,
     CategoryOut,
@@ -43,66 +45,18 @@ from wudian.workorders.schemas import (
     WorkOrderOut,
     WorkOrderRowOut,
 )
+from wudian.workorders.selectors import Viewer, viewer_of
 
 router = Router(tags=["requests"])
 
 ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
-# Deadline alarms are for staff; a resident's timeline shows the steps taken on the request.
-STAFF_ONLY_EVENTS = frozenset({WorkOrderEvent.Kind.WARNED, WorkOrderEvent.Kind.OVERDUE})
-
-ACTIONS = (
-    "accept",
-    "arrive",
-    "resolve",
-    "escalate",
-    "transfer",
-    "reopen",
-    "cancel",
-    "rate",
-    "confirm",
-    "wait",
-    "resume",
-    "comment",
-)
+# The actions the API takes by name (add_photos has its own endpoint).
+ACTIONS = tuple(name for name in POLICY.actions if name != "add_photos")
 
 
 def _caller(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
-
-
-def _refusal(exc: PermissionDenied | ValidationError) -> Status:
-    """The body of a refused request: `detail` says why in the user's language; a field
-    the service names is also given in `errors`. Not allowed in the request's state: 409."""
-    if isinstance(exc, PermissionDenied):
-        return Status(403, {"detail": str(exc) or _("You may not do this.")})
-    body: dict[str, Any] = {"detail": " ".join(exc.messages)}
-    if hasattr(exc, "error_dict"):
-        body["errors"] = [
-            {"loc": ["body", name], "msg": message, "type": "value_error"}
-            for name, messages in exc.message_dict.items()
-            for message in messages
-        ]
-    if isinstance(exc, services.WorkOrderStateError):
-        return Status(409, body)
-    return Status(422, body)
-
-
-def _field_error(field: str, message: str) -> Status:
-    return Status(
-        422,
-        {
-            "detail": message,
-            "errors": [{"loc": ["body", field], "msg": message, "type": "value_error"}],
-        },
-    )
-
-
-def _visible(user: User, workorder_id: int) -> WorkOrder:
-    try:
-        return selectors.workorder_for(user, workorder_id)
-    except Http404:
-        raise HttpError(404, _("No such request, or it is outside your scope.")) from None
 
 
 def _detail(user: User, workorder: WorkOrder) -> WorkOrder:
@@ -110,10 +64,8 @@ def _detail(user: User, workorder: WorkOrder) -> WorkOrder:
     wo = WorkOrder.objects.select_related(
         "category", "compound", "household__building__compound", "assignee", "owner", "department"
     ).get(pk=workorder.pk)
-    staff = not user.is_resident_only
-    events = selectors.timeline_of(wo)
-    if not staff:
-        events = events.exclude(kind__in=STAFF_ONLY_EVENTS)
+    viewer = viewer_of(user)
+    events = selectors.timeline_of(wo, viewer)
     photos = list(wo.photos.all())
     for photo in photos:
         photo.url = reverse(  # type: ignore[attr-defined]
@@ -124,11 +76,12 @@ def _detail(user: User, workorder: WorkOrder) -> WorkOrder:
         serves = not view.masked
     else:
         serves = reaches_compound(user, Purpose.SERVE, wo.compound_id)
-    wo.staff_view = staff  # type: ignore[attr-defined]
+    wo.staff_view = viewer == Viewer.STAFF  # type: ignore[attr-defined]
     wo.household_view = view  # type: ignore[attr-defined]
     wo.serves = serves  # type: ignore[attr-defined]
     wo.timeline_rows = list(events)  # type: ignore[attr-defined]
     wo.photo_rows = photos  # type: ignore[attr-defined]
+    wo.action_names = actions_for(user, wo)  # type: ignore[attr-defined]
     return wo
 
 
@@ -136,11 +89,7 @@ def _act(
     request: HttpRequest, workorder_id: int, action: Callable[..., WorkOrder], **kwargs: Any
 ) -> Any:
     user = _caller(request)
-    workorder = _visible(user, workorder_id)
-    try:
-        workorder = action(workorder=workorder, by=user, **kwargs)
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
+    workorder = action(workorder=selectors.workorder_for(user, workorder_id), by=user, **kwargs)
     return _detail(user, workorder)
 
 
@@ -169,10 +118,7 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
     says whose hands it is in and when each clock is due. Photos are added afterwards with
     POST /workorders/{id}/photos."""
     user = _caller(request)
-    try:
-        category = services.category_for_intake(payload.category, by=user)
-    except ValidationError as exc:
-        return _refusal(exc)
+    category = services.category_for_intake(payload.category, by=user)
     staff = not user.is_resident_only
     # By key: the households' own order (by compound, building and room) would only cost.
     households = (
@@ -183,9 +129,9 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
     if staff:
         household = households.first()
         if household is None:
-            return Status(404, {"detail": _("No such household.")})
+            raise OutsideScope(_("No such household."))
         if not reaches_household(user, Purpose.SERVE, household.pk):
-            return Status(403, {"detail": _("You do not serve this household.")})
+            raise NotAllowed(_("You do not serve this household."))
         channel = payload.channel or Channel.API
     else:
         # A resident's filing is the hot path: one query finds the household if it is theirs.
@@ -198,30 +144,27 @@ def workorder_file(request: HttpRequest, payload: WorkOrderIn) -> Any:
         )
         if household is None:
             if households.exists():
-                return Status(403, {"detail": _("This household is not one of yours.")})
-            return Status(404, {"detail": _("No such household.")})
+                raise NotAllowed(_("This household is not one of yours."))
+            raise OutsideScope(_("No such household."))
         channel = Channel.API
-    try:
-        workorder = services.workorder_create(
-            category=category,
-            description=payload.description,
-            channel=channel,
-            by=user,
-            household=household,
-            contact_name=payload.contact_name if staff else "",
-            contact_phone=payload.contact_phone if staff else "",
-        )
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
+    workorder = services.workorder_create(
+        category=category,
+        description=payload.description,
+        channel=channel,
+        by=user,
+        household=household,
+        contact_name=payload.contact_name if staff else "",
+        contact_phone=payload.contact_phone if staff else "",
+    )
     return Status(201, workorder)
 
 
 # Photos ----------------------------------------------------------------------------------
 
 
-def _photo_too_large(upload: UploadedFile) -> ValidationError:
+def _photo_too_large(upload: UploadedFile) -> BadInput:
     # The same words photo_from_bytes uses, without reading an oversize upload into memory.
-    return ValidationError(
+    return BadInput(
         {
             "photos": _("“%(name)s” is %(size)s MB; a photo may be at most %(max)s MB.")
             % {
@@ -249,13 +192,15 @@ def workorder_photos_add(
     staff holding it may add photos while the request is open. Photos are re-encoded, so
     no metadata (such as a phone's GPS position) is kept. One bad file: none is saved."""
     user = _caller(request)
-    workorder = _visible(user, workorder_id)
+    workorder = selectors.workorder_for(user, workorder_id)
     uploads = list(photo or [])
     if not uploads:
-        return _field_error("photo", _("Attach at least one photo in the field “photo”."))
+        raise invalid("photo", _("Attach at least one photo in the field “photo”."), "required")
     if len(uploads) > services.MAX_PHOTOS:
-        return _field_error(
-            "photo", _("At most %(n)s photos may be attached.") % {"n": services.MAX_PHOTOS}
+        raise invalid(
+            "photo",
+            _("At most %(n)s photos may be attached.") % {"n": services.MAX_PHOTOS},
+            "too_many",
         )
     cleaned: list[PhotoUpload] = []
     problems: list[str] = []
@@ -267,20 +212,8 @@ def workorder_photos_add(
         except ValidationError as exc:
             problems.extend(exc.messages)
     if problems:
-        return Status(
-            422,
-            {
-                "detail": " ".join(problems),
-                "errors": [
-                    {"loc": ["body", "photo"], "msg": message, "type": "value_error"}
-                    for message in problems
-                ],
-            },
-        )
-    try:
-        services.workorder_add_photos(workorder=workorder, by=user, photos=cleaned)
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
+        raise BadInput({"photo": problems})
+    services.workorder_add_photos(workorder=workorder, by=user, photos=cleaned)
     return Status(201, _detail(user, workorder).photo_rows)  # type: ignore[attr-defined]
 
 
@@ -303,14 +236,14 @@ def workorder_photos_add(
 )
 def workorder_photo(request: HttpRequest, workorder_id: int, photo_id: int) -> FileResponse:
     """The image bytes, for those who may see the request."""
-    workorder = _visible(_caller(request), workorder_id)
+    workorder = selectors.workorder_for(_caller(request), workorder_id)
     item = WorkOrderPhoto.objects.filter(workorder=workorder, pk=photo_id).first()
     if item is None:
-        raise HttpError(404, _("No such photo."))
+        raise OutsideScope(_("No such photo."))
     try:
         handle = item.image.open("rb")
     except OSError:
-        raise HttpError(404, _("No such photo.")) from None
+        raise OutsideScope(_("No such photo.")) from None
     response = FileResponse(handle, content_type=item.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = f'inline; filename="{item.digest[:16]}"'
@@ -369,7 +302,7 @@ def workorder_list(request: HttpRequest, filters: Query[WorkOrderFilters]) -> Qu
 )
 def workorder_detail(request: HttpRequest, workorder_id: int) -> Any:
     user = _caller(request)
-    return _detail(user, _visible(user, workorder_id))
+    return _detail(user, selectors.workorder_for(user, workorder_id))
 
 
 # Actions ---------------------------------------------------------------------------------
@@ -410,9 +343,11 @@ def workorder_escalate(request: HttpRequest, workorder_id: int, payload: Escalat
     if payload.department:
         department = Department.objects.filter(code=payload.department).first()
         if department is None:
-            _visible(_caller(request), workorder_id)
-            return _field_error(
-                "department", _("No department “%(code)s”.") % {"code": payload.department}
+            selectors.workorder_for(_caller(request), workorder_id)
+            raise invalid(
+                "department",
+                _("No department “%(code)s”.") % {"code": payload.department},
+                "unknown",
             )
     return _act(
         request,
@@ -429,7 +364,7 @@ def workorder_transfer(request: HttpRequest, workorder_id: int, payload: Transfe
     (an electrician only for behind-the-meter work and with a valid certificate) or the
     code of a department of the district."""
     user = _caller(request)
-    workorder = _visible(user, workorder_id)
+    workorder = selectors.workorder_for(user, workorder_id)
     to_user = User.objects.filter(username=payload.to, is_active=True).first()
     department = None if to_user else Department.objects.filter(code=payload.to).first()
     try:
@@ -440,23 +375,19 @@ def workorder_transfer(request: HttpRequest, workorder_id: int, payload: Transfe
             to_user=to_user,
             department=department,
         )
-    except (PermissionDenied, ValidationError) as exc:
-        unknown = to_user is None and department is None
-        if unknown and isinstance(exc, ValidationError) and _names_target(exc):
-            # Said only to those allowed to pass it on: the service checks that first.
-            return _field_error(
+    except BadInput as exc:
+        if to_user is None and department is None and "to" in field_errors(exc):
+            # With neither a person nor a department, the only complaint about `to` is that
+            # it names no one; said only to those allowed to pass it on, whom the policy
+            # checks first.
+            raise invalid(
                 "to",
                 _("“%(name)s” is neither a member of staff nor a department.")
                 % {"name": payload.to},
-            )
-        return _refusal(exc)
+                "unknown",
+            ) from None
+        raise
     return _detail(user, workorder)
-
-
-def _names_target(exc: ValidationError) -> bool:
-    # With neither a person nor a department, the only complaint about `to` is that it
-    # names no one.
-    return hasattr(exc, "error_dict") and "to" in exc.error_dict
 
 
 @_action("reopen", "Reopen a resolved request")
@@ -513,11 +444,8 @@ def workorder_comment(request: HttpRequest, workorder_id: int, payload: NoteIn) 
     include_in_schema=False,
 )
 def workorder_unknown_action(request: HttpRequest, workorder_id: int, action: str) -> Any:
-    _visible(_caller(request), workorder_id)
-    return Status(
-        404,
-        {
-            "detail": _("Unknown action “%(action)s”. The actions are: %(actions)s.")
-            % {"action": action[:40], "actions": ", ".join(ACTIONS)}
-        },
+    selectors.workorder_for(_caller(request), workorder_id)
+    raise OutsideScope(
+        _("Unknown action “%(action)s”. The actions are: %(actions)s.")
+        % {"action": action[:40], "actions": ", ".join(ACTIONS)}
     )

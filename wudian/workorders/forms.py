@@ -1,5 +1,5 @@
 """Forms of the request pages. They parse what a page sends and offer choices within the
-user's scope; who may do what, in which state, is decided by services.py."""
+user's scope; who may do what, in which state, is policy.py."""
 
 from __future__ import annotations
 
@@ -15,10 +15,17 @@ from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import Department, RoleCode, User, localized
 from wudian.grid.models import Compound, Household
-from wudian.grid.scope import Purpose, assignments_in, households_for, own_households
+from wudian.grid.scope import (
+    Purpose,
+    assignments_in,
+    departments_serving,
+    households_for,
+    own_households,
+)
 from wudian.workorders import photos as photo_checks
 from wudian.workorders import services
 from wudian.workorders.models import Category, Channel, WorkOrder
+from wudian.workorders.policy import passes_to_departments
 
 # Channels a member of staff records when typing in what someone told them.
 STAFF_CHANNELS = [
@@ -247,15 +254,6 @@ def _note(label: Any, *, required: bool = True, limit: int = services.MAX_NOTE) 
     )
 
 
-def hands_to_departments(user: User) -> bool:
-    """Whether the page offers departments as a target: the power company's own people pass
-    work to its departments, a property electrician escalates to the customer manager. The
-    service decides either way."""
-    return user.is_superuser or user.has_role(
-        RoleCode.CUSTOMER_MANAGER, RoleCode.DEPARTMENT, RoleCode.SUPERVISOR
-    )
-
-
 def transfer_targets(
     compounds: QuerySet[Compound], *, departments: bool = True
 ) -> list[tuple[Any, list[tuple[str, str]]]]:
@@ -279,9 +277,7 @@ def transfer_targets(
         (_("Staff"), [(f"user:{pk}", label) for pk, label in staff.items()])
     ]
     if departments:
-        teams = Department.objects.filter(
-            district__in=compounds.values("community__street__district")
-        ).order_by("name")
+        teams = departments_serving(compounds).order_by("name")
         choices.append((_("Departments"), [(f"dept:{d.pk}", d.name) for d in teams]))
     return choices
 
@@ -361,12 +357,11 @@ class EscalateForm(ActionForm):
 
     def __init__(self, *args: Any, workorder: WorkOrder, user: User, **kwargs: Any) -> None:
         super().__init__(*args, workorder=workorder, user=user, **kwargs)
-        if not hands_to_departments(user):
+        if not passes_to_departments(user):
             del self.fields["department"]
             return
-        self.fields["department"].queryset = Department.objects.filter(  # type: ignore[attr-defined]
-            district_id=workorder.compound.community.street.district_id
-        ).order_by("name")
+        compound = Compound.objects.filter(pk=workorder.compound_id)
+        self.fields["department"].queryset = departments_serving(compound).order_by("name")  # type: ignore[attr-defined]
 
 
 class TransferForm(ActionForm):
@@ -377,7 +372,7 @@ class TransferForm(ActionForm):
     def __init__(self, *args: Any, workorder: WorkOrder, user: User, **kwargs: Any) -> None:
         super().__init__(*args, workorder=workorder, user=user, **kwargs)
         compounds = Compound.objects.filter(pk=workorder.compound_id)
-        targets = transfer_targets(compounds, departments=hands_to_departments(user))
+        targets = transfer_targets(compounds, departments=passes_to_departments(user))
         self.fields["to"].choices = [("", "—"), *targets]  # type: ignore[attr-defined]
 
 
@@ -501,5 +496,5 @@ class BulkTransferForm(forms.Form):
         self, *args: Any, compounds: QuerySet[Compound], user: User, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        targets = transfer_targets(compounds, departments=hands_to_departments(user))
+        targets = transfer_targets(compounds, departments=passes_to_departments(user))
         self.fields["to"].choices = [("", "—"), *targets]  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ ending is answered 404 by the view, with the spec's error document."""
 
 from django.urls import URLPattern, re_path
 
-from wudian.workorders import open311
+from wudian.workorders.open311 import views as open311
 
 FORMAT = r"\.(?P<fmt>[A-Za-z0-9]+)$"
 

@@ -298,9 +298,13 @@ class WorkOrderDetailOut(WorkOrderOut):
     rating: RatingOut | None
     photos: list[PhotoOut]
     timeline: list[EventOut]
+    actions: list[str] = Field(
+        description="The actions the caller may take on the request now, by the names of "
+        "POST /workorders/{id}/actions/{name} (and add_photos: POST /workorders/{id}/photos)"
+    )
 
-    # The handler sets `staff_view`, `household_view`, `serves`, `photo_rows` and
-    # `timeline_rows` on the request (see api._detail).
+    # The handler sets `staff_view`, `household_view`, `serves`, `photo_rows`,
+    # `timeline_rows` and `action_names` on the request (see api._detail).
     @staticmethod
     def resolve_status_label(obj: WorkOrder) -> str:
         return obj.status_label
@@ -365,6 +369,10 @@ class WorkOrderDetailOut(WorkOrderOut):
     @staticmethod
     def resolve_timeline(obj: WorkOrder) -> list[Any]:
         return list(getattr(obj, "timeline_rows", []))
+
+    @staticmethod
+    def resolve_actions(obj: WorkOrder) -> list[str]:
+        return list(getattr(obj, "action_names", []))
 
 
 def clock_out(obj: WorkOrder, clock: str, done_field: str, *, now: datetime.datetime) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from enum import StrEnum
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -169,5 +170,51 @@ def overdue(
     )
 
 
-def timeline_of(workorder: WorkOrder) -> QuerySet[WorkOrderEvent]:
-    return workorder.events.select_related("by", "to_user", "to_department").order_by("at", "pk")
+# The timeline ----------------------------------------------------------------------------
+
+Event = WorkOrderEvent.Kind
+
+
+class Viewer(StrEnum):
+    """Who reads a request's timeline."""
+
+    STAFF = "staff"
+    RESIDENT = "resident"  # the resident who asked, on their page or through the API
+    PUBLIC = "public"  # anyone, through Open311
+
+
+# Deadline alarms are the staff's business, not the resident's.
+STAFF_ONLY_EVENTS = frozenset({Event.WARNED, Event.OVERDUE})
+# What a public bulletin board may say about a request: its progress, never who it was
+# handed to, what anyone commented or how it was rated.
+PUBLIC_EVENTS = frozenset(
+    {
+        Event.SUBMITTED,
+        Event.ACCEPTED,
+        Event.ARRIVED,
+        Event.WAITING,
+        Event.RESUMED,
+        Event.RESOLVED,
+        Event.REOPENED,
+        Event.CANCELLED,
+        Event.CLOSED,
+    }
+)
+EVENTS_SEEN: dict[Viewer, frozenset[str]] = {
+    Viewer.STAFF: frozenset(Event.values),
+    Viewer.RESIDENT: frozenset(Event.values) - STAFF_ONLY_EVENTS,
+    Viewer.PUBLIC: PUBLIC_EVENTS,
+}
+
+
+def viewer_of(user: User) -> Viewer:
+    """How the API shows a request's timeline to its caller."""
+    return Viewer.RESIDENT if user.is_resident_only else Viewer.STAFF
+
+
+def timeline_of(workorder: WorkOrder, viewer: Viewer) -> QuerySet[WorkOrderEvent]:
+    """The steps of the request the viewer sees, in order."""
+    events = workorder.events.select_related("by", "to_user", "to_department")
+    if viewer != Viewer.STAFF:
+        events = events.filter(kind__in=sorted(EVENTS_SEEN[viewer]))
+    return events.order_by("at", "pk")

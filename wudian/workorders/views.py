@@ -1,8 +1,9 @@
 """Pages for resident requests: a resident's list, the report form and the request page with
 the steps that close the loop (/me/requests/…); the staff workbench, requests typed in from a
 phone call or a visit and the request page with its actions (/desk/requests/…); and the photo
-view that serves a request's photos to those who may see it. The rules (routing, clocks, who
-may do what in which state) are in services.py; these views parse, call and render."""
+view that serves a request's photos to those who may see it. Who may do what in which state is
+policy.py (the buttons come from it), the rules are in services; these views parse, call and
+render, and show a refusal the way wudian.core.errors maps it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -26,10 +26,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wudian.accounts.models import Department, RoleCode, User
+from wudian.accounts.models import Department, User
+from wudian.core.errors import REFUSED, messages_of, refusal_text, status_of
 from wudian.core.privacy import mask_name, mask_phone
 from wudian.grid.models import Compound
-from wudian.grid.scope import Purpose, is_supervisor_of, own_household_ids, reaches_compound
+from wudian.grid.scope import Purpose, own_household_ids, reaches_compound
 from wudian.grid.selectors import household_views_for
 from wudian.workorders import services
 from wudian.workorders.forms import (
@@ -55,7 +56,11 @@ from wudian.workorders.forms import (
     grouped_categories,
 )
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from wudian.workorders.policy import DESK_ACTIONS as DESK_STEPS
+from wudian.workorders.policy import RESIDENT_ACTIONS as RESIDENT_STEPS
+from wudian.workorders.policy import actions_for, is_requester
 from wudian.workorders.selectors import (
+    Viewer,
     categories_open_to,
     count_up_to,
     due_soon,
@@ -67,7 +72,7 @@ from wudian.workorders.selectors import (
     workorder_rows,
     workorders_visible_to,
 )
-from wudian.workorders.services import WorkOrderStateError
+from wudian.workorders.services.clocks import DONE_FIELDS
 
 MY_PAGE_SIZE = 20
 DESK_PAGE_SIZE = 25
@@ -87,43 +92,6 @@ def _staff(request: HttpRequest) -> User:
     if user.is_resident_only:
         raise PermissionDenied(_("This page is for staff."))
     return user
-
-
-def _refusal(
-    error: ValidationError | PermissionDenied,
-    form: forms.Form | None,
-    *,
-    aliases: dict[str, str] | None = None,
-) -> str:
-    """Puts a refusal's field errors on the form's fields and returns the rest as one line."""
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You may not do this.")
-    if not hasattr(error, "error_dict"):
-        return " ".join(error.messages)
-    aliases = aliases or {}
-    rest: list[str] = []
-    for name, errors in error.error_dict.items():
-        texts = [text for e in errors for text in e.messages]
-        target = aliases.get(name, name)
-        if form is not None and target in form.fields:
-            form.add_error(target, texts)
-        else:
-            rest += texts
-    return " ".join(rest)
-
-
-def _refusal_status(error: ValidationError | PermissionDenied) -> int:
-    if isinstance(error, PermissionDenied):
-        return 403
-    if isinstance(error, WorkOrderStateError):
-        return 409
-    return 422
-
-
-def _all_messages(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You may not do this.")
-    return " ".join(error.messages)
 
 
 RISK_TOPICS: dict[str, Any] = {
@@ -152,7 +120,7 @@ def clocks_of(workorder: WorkOrder) -> list[Clock]:
     clocks = []
     for clock, label in labels.items():
         due = getattr(workorder, f"{clock}_due")
-        done = getattr(workorder, services.DONE_FIELDS[clock])
+        done = getattr(workorder, DONE_FIELDS[clock])
         if due is None and done is None:
             continue
         late = getattr(workorder, f"{clock}_late")
@@ -244,9 +212,9 @@ def my_new(request: HttpRequest) -> HttpResponse:
             household=data["household"],
             photos=data["photos"],
         )
-    except (PermissionDenied, ValidationError) as error:
-        refusal = _refusal(error, form, aliases={"household_id": "household"})
-        return _render_my_new(request, form, refusal=refusal, status=_refusal_status(error))
+    except REFUSED as error:
+        refusal = refusal_text(error, form, aliases={"household_id": "household"})
+        return _render_my_new(request, form, refusal=refusal, status=status_of(error))
     messages.success(
         request,
         _("Your request No. %(id)s has been received. You can follow it on this page.")
@@ -305,26 +273,21 @@ MY_ACTIONS: dict[str, Action] = {
 }
 
 
-def resident_actions(workorder: WorkOrder) -> set[str]:
-    """The steps the page offers the resident in the request's state; the service decides."""
-    status = workorder.status
-    actions: set[str] = set()
-    if status in services.TRANSFERABLE:
-        actions.add("cancel")
-    if status == Status.WAITING:
-        actions.add("reply")
-    if status == Status.RESOLVED:
-        actions |= {"confirm", "reopen"}
-    if status in (Status.RESOLVED, Status.CLOSED) and workorder.rated_at is None:
-        actions.add("rate")
-    if workorder.is_open:
-        actions.add("comment")
-    return actions
+# The resident's page names the policy's "resume" a reply.
+RESIDENT_PAGE_NAMES = {"resume": "reply"}
+
+
+def resident_actions(user: User, workorder: WorkOrder) -> list[str]:
+    """The steps the page offers the resident: what the policy allows them now."""
+    return [
+        RESIDENT_PAGE_NAMES.get(name, name)
+        for name in actions_for(user, workorder, among=RESIDENT_STEPS)
+    ]
 
 
 def _resident_workorder(user: User, pk: int) -> WorkOrder:
     workorder = workorder_for(user, pk)
-    if not services.is_requester(user, workorder):
+    if not is_requester(user, workorder):
         raise Http404
     return workorder
 
@@ -337,7 +300,7 @@ def _render_my_detail(
     refusal: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    actions = resident_actions(workorder)
+    actions = resident_actions(_user(request), workorder)
     bound = bound or {}
     action_forms = {
         name: bound.get(name)
@@ -346,8 +309,7 @@ def _render_my_detail(
     }
     for name, form in bound.items():
         action_forms.setdefault(name, form)
-    # Deadline warnings are the staff's business, not the resident's.
-    events = list(timeline_of(workorder).exclude(kind=WorkOrderEvent.Kind.WARNED))
+    events = list(timeline_of(workorder, Viewer.RESIDENT))
     asked = [event for event in events if event.kind == WorkOrderEvent.Kind.WAITING]
     context = {
         "workorder": workorder,
@@ -371,7 +333,7 @@ def _render_my_detail(
 def my_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     workorder = workorder_for(user, pk)
-    if not services.is_requester(user, workorder):
+    if not is_requester(user, workorder):
         if not user.is_resident_only:
             return redirect("workorders:desk_detail", pk=pk)
         raise Http404
@@ -555,13 +517,13 @@ def _transfer(request: HttpRequest, user: User) -> HttpResponse:
             to_user=target if isinstance(target, User) else None,
             department=target if isinstance(target, Department) else None,
         )
-    except (PermissionDenied, ValidationError) as error:
+    except REFUSED as error:
         return _render_workbench(
             request,
             user,
             bulk=form,
-            refusal=_all_messages(error),
-            status=_refusal_status(error),
+            refusal=" ".join(messages_of(error)),
+            status=status_of(error),
             checked=checked,
         )
     messages.success(
@@ -633,9 +595,9 @@ def desk_new(request: HttpRequest) -> HttpResponse:
             contact_name=data["contact_name"],
             contact_phone=data["contact_phone"],
         )
-    except (PermissionDenied, ValidationError) as error:
-        refusal = _refusal(error, form, aliases={"household_id": "account_no"})
-        return _render_desk_new(request, form, refusal=refusal, status=_refusal_status(error))
+    except REFUSED as error:
+        refusal = refusal_text(error, form, aliases={"household_id": "account_no"})
+        return _render_desk_new(request, form, refusal=refusal, status=status_of(error))
     messages.success(request, _("Request No. %(id)s is filed.") % {"id": workorder.pk})
     return redirect("workorders:desk_detail", pk=workorder.pk)
 
@@ -701,27 +663,8 @@ DESK_ACTIONS: dict[str, Action] = {
 
 
 def staff_actions(user: User, workorder: WorkOrder) -> list[str]:
-    """The steps the page offers this member of staff in the request's state; the service
-    decides whether each is allowed when it is sent."""
-    holds = services.holds(user, workorder)
-    manager = services.is_compound_manager(user, workorder)
-    acting = holds or manager
-    status = workorder.status
-    transfer = acting or (
-        user.has_role(RoleCode.SUPERVISOR) and is_supervisor_of(user, workorder.compound)
-    )
-    offered = {
-        "accept": acting and status == Status.SUBMITTED,
-        "arrive": holds and status == Status.ACCEPTED and workorder.arrived_at is None,
-        "resolve": acting and status in (Status.ACCEPTED, Status.ARRIVED),
-        "wait": acting and status in (Status.ACCEPTED, Status.ARRIVED),
-        "resume": acting and status == Status.WAITING,
-        "escalate": acting and status in services.ESCALATABLE,
-        "transfer": transfer and status in services.TRANSFERABLE,
-        "cancel": manager and status in services.TRANSFERABLE,
-        "comment": workorder.is_open,
-    }
-    return [name for name in DESK_ACTIONS if offered[name]]
+    """The steps the desk offers this member of staff: what the policy allows them now."""
+    return actions_for(user, workorder, among=DESK_STEPS)
 
 
 @dataclass(frozen=True)
@@ -790,7 +733,7 @@ def _render_desk_detail(
         "failed": next(iter(bound), ""),
         "refusal": refusal,
         "photos": _photos(workorder),
-        "events": list(timeline_of(workorder)),
+        "events": list(timeline_of(workorder, Viewer.STAFF)),
         "clocks": clocks_of(workorder),
         "risk_topics": [str(RISK_TOPICS.get(topic, topic)) for topic in workorder.risk_topics],
     }
@@ -843,13 +786,13 @@ def _take_step(
         return render(request, workorder, bound={action: form}, status=422)
     try:
         step.call(workorder, user, form.cleaned_data)
-    except (PermissionDenied, ValidationError) as error:
+    except REFUSED as error:
         return render(
             request,
             workorder,
             bound={action: form},
-            refusal=_refusal(error, form, aliases=form.aliases),
-            status=_refusal_status(error),
+            refusal=refusal_text(error, form, aliases=form.aliases),
+            status=status_of(error),
         )
     messages.success(request, step.done)
     return redirect(detail, pk=workorder.pk)

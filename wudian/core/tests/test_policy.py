@@ -20,11 +20,11 @@ class Door:
 
 POLICY: Policy[Door] = Policy(
     [
-        Action("open", {"closed"}, {"owner", "guest"}, "Only the owner or a guest opens it."),
+        Action("open", {"closed"}, ("owner", "guest"), "Only the owner or a guest opens it."),
         Action(
             "paint",
             {"closed", "open"},
-            {"owner"},
+            ("owner",),
             "Only the owner paints it.",
             conditions=(
                 Condition(lambda door: not door.painted, "It is painted already."),
@@ -38,7 +38,7 @@ POLICY: Policy[Door] = Policy(
         Action(
             "lock",
             {"closed"},
-            {"owner"},
+            ("owner",),
             "Only the owner locks it.",
             label="locked",
             state_messages={"open": "Close it first."},

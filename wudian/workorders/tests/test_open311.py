@@ -14,11 +14,11 @@ from lxml import etree
 
 from wudian.conftest import City
 from wudian.notify.models import Message
-from wudian.workorders import open311
 from wudian.workorders.models import Category, Channel, Open311Key, WorkOrder, WorkOrderEvent
+from wudian.workorders.open311 import documents, views
+from wudian.workorders.open311.keys import open311_key_issue
 from wudian.workorders.services import (
     Location,
-    open311_key_issue,
     workorder_accept,
     workorder_cancel,
     workorder_create,
@@ -106,7 +106,7 @@ def test_discovery_names_the_v2_endpoint_in_both_formats(
     root = xml(client.get("/open311/discovery.xml", HTTP_HOST="open311.example.cn"))
     assert root.tag == "discovery"
     assert root.findtext("changeset") == document["changeset"]
-    assert root.findtext("endpoints/endpoint/specification") == open311.SPECIFICATION
+    assert root.findtext("endpoints/endpoint/specification") == documents.SPECIFICATION
     assert root.findtext("endpoints/endpoint/url") == "http://open311.example.cn/open311/v2"
     assert [f.text for f in root.findall("endpoints/endpoint/formats/format")] == [
         "text/xml",
@@ -118,7 +118,7 @@ def test_discovery_changeset_follows_category_edits_in_the_admin(city: City) -> 
     from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    before = open311.changeset()
+    before = views.changeset()
     LogEntry.objects.create(
         user=city.admin,
         content_type=ContentType.objects.get_for_model(Category),
@@ -127,7 +127,7 @@ def test_discovery_changeset_follows_category_edits_in_the_admin(city: City) -> 
         action_flag=CHANGE,
         action_time=timezone.now() + datetime.timedelta(days=400),
     )
-    assert open311.changeset() > before
+    assert views.changeset() > before
 
 
 def test_unknown_format_and_wrong_method_are_refused(client: Client) -> None:
@@ -472,7 +472,7 @@ def test_requests_list_is_the_last_90_days_newest_first(
     cancelled = by_id[filed["cancelled"].pk]
     assert cancelled["status"] == "closed"
     assert "已看到通知" in cancelled["status_notes"]
-    assert cancelled["updated_datetime"] == open311.w3c(filed["cancelled"].cancelled_at)
+    assert cancelled["updated_datetime"] == documents.w3c(filed["cancelled"].cancelled_at)
 
 
 def test_public_lists_carry_no_personal_data(
@@ -663,12 +663,12 @@ def test_a_staff_only_request_does_not_exist_publicly(
 
 def test_redaction_masks_numbers_mail_and_names() -> None:
     text = "王建国，13800000001，0552-3012345，138 0000 0002，wang@example.cn，3400000001，于2026年"
-    masked = open311.redact(text, ["王建国", "x"])
+    masked = documents.redact(text, ["王建国", "x"])
     assert masked == "王**，138******01，055******45，138******02，***，340*****01，于2026年"
 
 
 def test_building_names_are_matched_whole() -> None:
     names = ["11号楼", "1号楼"]
-    assert open311.building_named_in("北苑小区11号楼", names) == "11号楼"
-    assert open311.building_named_in("北苑小区1号楼", names) == "1号楼"
-    assert open311.building_named_in("北苑小区21号楼", ["1号楼"]) == ""
+    assert documents.building_named_in("北苑小区11号楼", names) == "11号楼"
+    assert documents.building_named_in("北苑小区1号楼", names) == "1号楼"
+    assert documents.building_named_in("北苑小区21号楼", ["1号楼"]) == ""

@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from PIL import Image, PngImagePlugin
 
 from wudian.conftest import City
-from wudian.workorders import services
 from wudian.workorders.models import WorkOrder, WorkOrderPhoto
 from wudian.workorders.photos import MAX_PHOTO_BYTES, MAX_SIDE, photo_from_bytes
-from wudian.workorders.services import workorder_add_photos
+from wudian.workorders.services import intake, steps, workorder_add_photos
 
 GPS_IFD = 0x8825
 MAKE = 0x010F
@@ -249,7 +248,7 @@ def test_a_filing_that_fails_leaves_no_photo_file_behind(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the timeline could not be written")
 
-    monkeypatch.setattr(services, "_record", broken)
+    monkeypatch.setattr(intake, "record", broken)
     uploads = [photo_from_bytes(photo("JPEG")), photo_from_bytes(photo("PNG"))]
 
     with pytest.raises(RuntimeError):
@@ -265,7 +264,7 @@ def test_photos_added_together_are_all_kept_or_all_removed(
 ) -> None:
     wo = file_request(photos=[photo_from_bytes(photo("JPEG"))])
     kept = stored_files(Path(settings.MEDIA_ROOT))
-    attach = services._attach
+    attach = steps.attach
     calls = [0]
 
     def second_fails(*args: Any, **kwargs: Any) -> WorkOrderPhoto:
@@ -274,7 +273,7 @@ def test_photos_added_together_are_all_kept_or_all_removed(
             raise OSError("disk full")
         return attach(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_attach", second_fails)
+    monkeypatch.setattr(steps, "attach", second_fails)
     uploads = [photo_from_bytes(photo("PNG", size=(8 + n, 8))) for n in range(2)]
 
     with pytest.raises(OSError, match="disk full"):

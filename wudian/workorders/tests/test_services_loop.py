@@ -10,11 +10,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from wudian.conftest import City
+from wudian.core.errors import WrongState
 from wudian.grid.models import HouseholdMembership
 from wudian.notify.models import Message
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent
 from wudian.workorders.services import (
-    WorkOrderStateError,
     workorder_accept,
     workorder_cancel,
     workorder_confirm,
@@ -88,7 +88,7 @@ def test_an_unresolved_request_cannot_be_confirmed(city: City, file_request: Any
     wo = file_request()
     before = snapshot(wo)
 
-    with pytest.raises(WorkOrderStateError):
+    with pytest.raises(WrongState):
         workorder_confirm(workorder=wo, by=city.resident)
 
     assert snapshot(wo) == before
@@ -155,7 +155,7 @@ def test_a_closed_request_cannot_be_reopened(city: City, resolved: WorkOrder) ->
     wo = workorder_confirm(workorder=resolved, by=city.resident)
     before = snapshot(wo)
 
-    with pytest.raises(WorkOrderStateError):
+    with pytest.raises(WrongState):
         workorder_reopen(workorder=wo, by=city.resident, reason="又坏了")
 
     assert snapshot(wo) == before
@@ -210,7 +210,7 @@ def test_a_request_closed_by_itself_may_still_be_rated_once(
     assert wo.visited_hall is None
     assert wo.events.filter(kind="confirmed").count() == 0
     before = snapshot(wo)
-    with pytest.raises(WorkOrderStateError):
+    with pytest.raises(WrongState):
         workorder_rate(workorder=wo, by=city.resident, rating=1)
     assert snapshot(wo) == before
 
@@ -219,7 +219,7 @@ def test_rating_twice_is_refused(city: City, resolved: WorkOrder) -> None:
     wo = workorder_rate(workorder=resolved, by=city.resident, rating=5)
     before = snapshot(wo)
 
-    with pytest.raises(WorkOrderStateError):
+    with pytest.raises(WrongState):
         workorder_rate(workorder=wo, by=city.resident, rating=1, comment="改主意了")
 
     assert snapshot(wo) == before
@@ -254,7 +254,7 @@ def test_an_open_request_cannot_be_rated(city: City, file_request: Any) -> None:
     wo = file_request()
     before = snapshot(wo)
 
-    with pytest.raises(WorkOrderStateError):
+    with pytest.raises(WrongState):
         workorder_rate(workorder=wo, by=city.resident, rating=5)
 
     assert snapshot(wo) == before
@@ -334,7 +334,7 @@ def test_others_cannot_cancel(city: City, file_request: Any, actor: str) -> None
 def test_a_resolved_request_cannot_be_cancelled(city: City, resolved: WorkOrder) -> None:
     before = snapshot(resolved)
 
-    with pytest.raises(WorkOrderStateError):
+    with pytest.raises(WrongState):
         workorder_cancel(workorder=resolved, by=city.resident)
 
     assert snapshot(resolved) == before

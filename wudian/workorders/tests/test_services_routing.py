@@ -14,13 +14,13 @@ from django.utils import timezone
 from wudian.accounts.models import Department, RoleCode
 from wudian.conftest import City, make_user
 from wudian.core.calendar import china_date
+from wudian.core.errors import WrongState
 from wudian.core.models import ServiceRule
 from wudian.fieldwork.models import Certificate
 from wudian.grid.models import CompoundAssignment, District, DutyShift
 from wudian.notify.models import Message
 from wudian.workorders.models import WorkOrder, WorkOrderEvent
 from wudian.workorders.services import (
-    WorkOrderStateError,
     certified_electricians,
     route,
     workorder_accept,
@@ -365,7 +365,7 @@ def test_a_supervisor_may_transfer_but_not_while_it_waits_for_the_resident(
     wo = workorder_wait(workorder=wo, by=city.electrician, note="请告知上门时间")
     before = snapshot(wo)
 
-    with pytest.raises(WorkOrderStateError):
+    with pytest.raises(WrongState):
         workorder_transfer(workorder=wo, by=city.supervisor, reason="转经理", to_user=city.manager)
     assert snapshot(wo) == before
 

@@ -1,0 +1,224 @@
+"""Who may do what to a resident request, in which state (the table's shape is
+wudian.core.policy).
+
+The services check POLICY on the locked request; the request pages render their buttons from
+POLICY.allowed and the API lists the same names in a request's `actions`."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wudian.accounts.models import RoleCode, User
+from wudian.core.calendar import china_date
+from wudian.core.policy import Action, Condition, Parties, Policy
+from wudian.fieldwork.selectors import valid_certificate_holders
+from wudian.grid import scope
+from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
+from wudian.workorders.selectors import workorders_visible_to
+
+Status = WorkOrder.Status
+Event = WorkOrderEvent.Kind
+
+# The parties to a request.
+REQUESTER = "requester"  # the resident who filed it, or a member of its household
+HOLDER = "holder"  # the member of staff (or department) it is in the hands of
+MANAGER = "manager"  # its compound's customer manager (or an administrator)
+SUPERVISOR = "supervisor"  # a supervisor of its compound's district
+VIEWER = "viewer"  # anyone who may open it (see workorders_visible_to)
+
+
+def is_requester(user: User, workorder: WorkOrder) -> bool:
+    """The resident side of a request: the resident who filed it, or a member of its
+    household. Staff who typed it in for a caller are not: they cannot confirm or rate it."""
+    if workorder.created_by_id == user.pk and user.is_resident_only:
+        return True
+    return bool(workorder.household_id and scope.belongs_to_household(user, workorder.household_id))
+
+
+def holds(user: User, workorder: WorkOrder) -> bool:
+    """Whether the request is in the user's hands now (or in their department's)."""
+    if workorder.assignee_id is not None:
+        return workorder.assignee_id == user.pk
+    return workorder.department_id is not None and workorder.department_id == user.department_id
+
+
+def passes_to_departments(user: User) -> bool:
+    """The power company's own people pass work to its departments; a property electrician
+    escalates to the customer manager instead."""
+    return user.is_superuser or user.has_role(
+        RoleCode.CUSTOMER_MANAGER, RoleCode.DEPARTMENT, RoleCode.SUPERVISOR
+    )
+
+
+def parties_of(user: User, workorder: WorkOrder, *, at: datetime.datetime | None = None) -> Parties:
+    """The parties to the request the user is, each found out when an action asks."""
+    return Parties(
+        user,
+        {
+            REQUESTER: lambda: is_requester(user, workorder),
+            HOLDER: lambda: holds(user, workorder),
+            MANAGER: lambda: scope.is_customer_manager_of(user, workorder.compound_id),
+            SUPERVISOR: lambda: (
+                user.has_role(RoleCode.SUPERVISOR)
+                and scope.is_supervisor_of(user, workorder.compound)
+            ),
+            VIEWER: lambda: workorders_visible_to(user).filter(pk=workorder.pk).exists(),
+        },
+        at=at,
+    )
+
+
+def _certified_for(workorder: WorkOrder, parties: Parties) -> bool:
+    """A property electrician takes behind-the-meter work only with a valid certificate."""
+    user: User = parties.user
+    if workorder.category.routing != Category.Routing.ELECTRICIAN:
+        return True
+    if not user.has_role(RoleCode.ELECTRICIAN) or passes_to_departments(user):
+        return True
+    on = china_date(parties.at or timezone.now())
+    return user.pk in valid_certificate_holders([user], on=on)
+
+
+def _wrong_state(workorder: WorkOrder, action: Action[WorkOrder]) -> str:
+    if not action.label:
+        return _("This request is closed: file a new one instead.")
+    return _("This request is “%(status)s”: it cannot be %(action)s now.") % {
+        "status": workorder.get_status_display(),
+        "action": action.label,
+    }
+
+
+OPEN = frozenset(WorkOrder.OPEN_STATUSES)
+IN_HAND = frozenset({Status.ACCEPTED, Status.ARRIVED})
+HANDED_ON = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.ARRIVED})
+WITHDRAWABLE = HANDED_ON | {Status.WAITING}
+STAFF_ONLY = gettext_lazy("Only the member of staff holding this request may do this.")
+ANYONE_ELSE = gettext_lazy("You cannot act on this request.")
+
+POLICY: Policy[WorkOrder] = Policy(
+    [
+        Action(
+            "accept",
+            {Status.SUBMITTED},
+            (HOLDER, MANAGER),
+            gettext_lazy("Only the member of staff holding this request may accept it."),
+            label=gettext_lazy("accepted"),
+            conditions=(
+                Condition(
+                    _certified_for,
+                    gettext_lazy("Fault repairs need a valid low-voltage electrician certificate."),
+                    about_actor=True,
+                ),
+            ),
+        ),
+        Action(
+            "arrive",
+            {Status.ACCEPTED},
+            (HOLDER,),
+            STAFF_ONLY,
+            label=gettext_lazy("marked as on site"),
+            conditions=(
+                Condition(
+                    lambda wo: wo.arrived_at is None,
+                    gettext_lazy("Arrival on site has already been recorded."),
+                ),
+            ),
+        ),
+        Action("wait", IN_HAND, (HOLDER, MANAGER), STAFF_ONLY, label=gettext_lazy("put on hold")),
+        Action(
+            "resume",
+            {Status.WAITING},
+            (REQUESTER, HOLDER, MANAGER),
+            ANYONE_ELSE,
+            label=gettext_lazy("resumed"),
+        ),
+        Action("resolve", IN_HAND, (HOLDER, MANAGER), STAFF_ONLY, label=gettext_lazy("resolved")),
+        Action(
+            "escalate", HANDED_ON, (HOLDER, MANAGER), STAFF_ONLY, label=gettext_lazy("escalated")
+        ),
+        Action(
+            "transfer",
+            HANDED_ON,
+            (HOLDER, MANAGER, SUPERVISOR),
+            gettext_lazy(
+                "Only its holder, the compound's customer manager or a supervisor may pass it on."
+            ),
+            label=gettext_lazy("transferred"),
+            state_messages={
+                Status.WAITING: gettext_lazy(
+                    "The request is waiting for the resident: resume it before passing it on."
+                )
+            },
+        ),
+        Action(
+            "cancel",
+            WITHDRAWABLE,
+            (REQUESTER, MANAGER),
+            gettext_lazy("Only the resident who filed it or the customer manager may cancel it."),
+            label=gettext_lazy("cancelled"),
+        ),
+        Action(
+            "reopen",
+            {Status.RESOLVED},
+            (REQUESTER, MANAGER),
+            gettext_lazy("Only the resident who filed it may reopen this request."),
+            label=gettext_lazy("reopened"),
+        ),
+        Action(
+            "confirm",
+            {Status.RESOLVED},
+            (REQUESTER,),
+            gettext_lazy("Only the resident who filed it may confirm it."),
+            label=gettext_lazy("confirmed"),
+        ),
+        Action(
+            "rate",
+            {Status.RESOLVED, Status.CLOSED},
+            (REQUESTER,),
+            gettext_lazy("Only the resident who filed it may rate it."),
+            label=gettext_lazy("rated"),
+            conditions=(
+                Condition(
+                    lambda wo: wo.rated_at is None,
+                    gettext_lazy("This request has already been rated."),
+                ),
+            ),
+        ),
+        Action("comment", OPEN, (REQUESTER, VIEWER), ANYONE_ELSE),
+        Action(
+            "add_photos",
+            OPEN,
+            (REQUESTER, HOLDER, MANAGER),
+            gettext_lazy(
+                "Only the resident who filed it or the member of staff holding it may add photos."
+            ),
+        ),
+    ],
+    state=lambda workorder: workorder.status,
+    wrong_state=_wrong_state,
+)
+
+# The steps each request page offers; the API offers every action by its name.
+RESIDENT_ACTIONS = ("confirm", "rate", "reopen", "resume", "cancel", "comment")
+DESK_ACTIONS = (
+    "accept",
+    "arrive",
+    "wait",
+    "resume",
+    "resolve",
+    "escalate",
+    "transfer",
+    "cancel",
+    "comment",
+)
+
+
+def actions_for(
+    user: User, workorder: WorkOrder, *, among: tuple[str, ...] | None = None
+) -> list[str]:
+    """The actions the user may take on the request now."""
+    return POLICY.allowed(workorder, parties_of(user, workorder), among=among)

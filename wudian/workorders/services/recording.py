@@ -1,0 +1,298 @@
+"""How a step of a request is taken: the request locked and the policy checked, the change
+saved with its clocks, the step put on the timeline and its messages written to the outbox —
+in one transaction. Every service of this package takes its steps through here."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wudian.accounts.models import Department, RoleCode, User
+from wudian.core.errors import BadInput, invalid
+from wudian.core.policy import Parties
+from wudian.core.rules import rule_value
+from wudian.notify.services import Audience, notify_publish
+from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from wudian.workorders.photos import PhotoUpload
+from wudian.workorders.policy import POLICY, parties_of
+from wudian.workorders.services.clocks import CLOCK_FIELDS, ClockRules, refresh_due
+
+MAX_NOTE = 2000
+MAX_PHOTOS = 6
+
+Event = WorkOrderEvent.Kind
+
+
+def clock_rules() -> ClockRules:
+    """The service rules the clocks follow, as an administrator has set them."""
+    return ClockRules(
+        priority_percent=rule_value("workorder.priority_percent"),
+        warn_remaining_percent=rule_value("workorder.warn_remaining_percent"),
+    )
+
+
+def name_of(user: User) -> str:
+    return user.display_name or user.username
+
+
+def clean_text(text: str, *, field: str, limit: int, required: bool = True) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise invalid(field, _("This field is required."), "required")
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text; no keyboard types it.
+        raise invalid(field, _("The text contains a NUL character."), "nul")
+    if len(text) > limit:
+        raise invalid(
+            field,
+            _("At most %(limit)s characters are allowed (this one has %(n)s).")
+            % {"limit": limit, "n": len(text)},
+            "max_length",
+        )
+    return text
+
+
+def too_many_photos() -> BadInput:
+    return invalid(
+        "photos", _("At most %(n)s photos may be attached.") % {"n": MAX_PHOTOS}, "too_many"
+    )
+
+
+# The step --------------------------------------------------------------------------------
+
+
+def for_update() -> QuerySet[WorkOrder]:
+    return WorkOrder.objects.select_for_update(of=("self",)).select_related(
+        "category", "compound", "household", "created_by"
+    )
+
+
+@contextmanager
+def acting_on(
+    workorder: WorkOrder, action: str, *, by: User, now: datetime.datetime
+) -> Iterator[tuple[WorkOrder, Parties]]:
+    """The request, locked for the rest of the transaction, once the policy allows `by` to
+    take the action on it as it is now; with the parties to it `by` is."""
+    with transaction.atomic():
+        locked = for_update().get(pk=workorder.pk)
+        parties = parties_of(by, locked, at=now)
+        POLICY.check(action, locked, parties)
+        yield locked, parties
+
+
+# Messages --------------------------------------------------------------------------------
+
+# Channels where staff type in what a resident said; the household is told by SMS.
+STAFF_FILED_CHANNELS = frozenset({Channel.PHONE, Channel.VISIT, Channel.LINK_DAY})
+
+# The steps a resident is told of.
+RESIDENT_EVENTS = frozenset(
+    {
+        Event.SUBMITTED,
+        Event.ACCEPTED,
+        Event.ARRIVED,
+        Event.WAITING,
+        Event.TRANSFERRED,
+        Event.ESCALATED,
+        Event.RESOLVED,
+        Event.CANCELLED,
+        Event.CLOSED,
+        Event.COMMENTED,
+    }
+)
+
+
+def local_text(at: datetime.datetime | None) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def context_of(workorder: WorkOrder, event: WorkOrderEvent, **extra: Any) -> dict[str, Any]:
+    if event.to_user is not None:
+        to = name_of(event.to_user)
+    else:
+        to = event.to_department.name if event.to_department else ""
+    return {
+        "id": workorder.pk,
+        "kind": event.kind,
+        "category": workorder.category.name,
+        "compound": workorder.compound.name,
+        "address": workorder.household.address if workorder.household else workorder.address_text,
+        "status": str(workorder.get_status_display()),
+        "note": event.note,
+        "actor": name_of(event.by) if event.by else "",
+        "to": to,
+        "due_text": local_text(workorder.next_due),
+        "priority": workorder.priority,
+        "opinion_risk": workorder.opinion_risk,
+        "link": f"/desk/requests/{workorder.pk}/",
+        "resident_link": f"/me/requests/{workorder.pk}/",
+        **extra,
+    }
+
+
+def staff_audience(
+    workorder: WorkOrder, *, also: Iterable[int], actor_id: int | None
+) -> QuerySet[User] | None:
+    """The first responsible, whoever holds the request (a person, or the members of the
+    department it waits in) and `also`; never the one who acted."""
+    concerned = (workorder.owner_id, workorder.assignee_id, *also)
+    ids = {pk for pk in concerned if pk is not None and pk != actor_id}
+    department = workorder.department_id if workorder.assignee_id is None else None
+    if not ids and department is None:
+        return None
+    if department is None:
+        return User.objects.filter(pk__in=ids)
+    members = User.objects.filter(department_id=department, roles__code=RoleCode.DEPARTMENT)
+    if actor_id is not None:
+        members = members.exclude(pk=actor_id)
+    return User.objects.filter(Q(pk__in=ids) | Q(pk__in=members.values("pk")))
+
+
+def resident_audience(workorder: WorkOrder, *, actor_id: int | None) -> Audience | None:
+    """The resident who filed it (not when they acted themselves); for a request staff typed
+    in for a caller, the household: by SMS, and its members in the app."""
+    creator = workorder.created_by
+    if creator is not None and creator.is_resident_only:
+        return Audience(users=[creator]) if creator.pk != actor_id else None
+    if workorder.household is not None and workorder.channel in STAFF_FILED_CHANNELS:
+        return Audience(households=[workorder.household])
+    return None
+
+
+def announce(
+    workorder: WorkOrder,
+    event: WorkOrderEvent,
+    *,
+    also: Iterable[int] = (),
+    residents: bool | None = None,
+    urgent: bool = False,
+    **extra: Any,
+) -> None:
+    """Write the outbox rows of one step: to the staff it concerns (see _staff_audience), and
+    to the resident for the steps residents see (RESIDENT_EVENTS unless `residents` says).
+    The event was recorded in this transaction, so its keys are new."""
+    context = context_of(workorder, event, **extra)
+    key = f"workorder:{workorder.pk}:{event.pk}"
+    staff = staff_audience(workorder, also=also, actor_id=event.by_id)
+    if staff is not None:
+        notify_publish(
+            audience=Audience(users=staff),
+            template="workorder_staff",
+            context=context,
+            event_key=f"{key}:staff",
+            urgent=urgent or workorder.priority,
+            source=f"workorder:{workorder.pk}",
+            new_event=True,
+        )
+    if residents is None:
+        residents = event.kind in RESIDENT_EVENTS
+    resident = resident_audience(workorder, actor_id=event.by_id) if residents else None
+    if resident is not None:
+        notify_publish(
+            audience=resident,
+            template="workorder_resident",
+            context=context,
+            event_key=f"{key}:resident",
+            source=f"workorder:{workorder.pk}",
+            new_event=True,
+        )
+
+
+def record(
+    workorder: WorkOrder,
+    kind: str,
+    *,
+    by: User | None,
+    now: datetime.datetime,
+    note: str = "",
+    to_user: User | None = None,
+    to_department: Department | None = None,
+    data: dict[str, Any] | None = None,
+) -> WorkOrderEvent:
+    return WorkOrderEvent.objects.create(
+        workorder=workorder,
+        kind=kind,
+        at=now,
+        by=by,
+        note=note,
+        to_user=to_user,
+        to_department=to_department,
+        data=data or {},
+    )
+
+
+def save(workorder: WorkOrder, changed: Iterable[str], now: datetime.datetime) -> None:
+    workorder.updated_at = now
+    refresh_due(workorder, rules=clock_rules())
+    workorder.save(update_fields=sorted({*changed, "updated_at", *CLOCK_FIELDS}))
+
+
+def take_step(
+    workorder: WorkOrder,
+    kind: str,
+    *,
+    by: User | None,
+    now: datetime.datetime,
+    changed: Iterable[str] = (),
+    note: str = "",
+    to_user: User | None = None,
+    to_department: Department | None = None,
+    data: dict[str, Any] | None = None,
+    also: Iterable[int] = (),
+    residents: bool | None = None,
+    urgent: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> WorkOrderEvent:
+    """Save what a step changed, put it on the timeline and tell whom it concerns."""
+    save(workorder, changed, now)
+    event = record(
+        workorder,
+        kind,
+        by=by,
+        now=now,
+        note=note,
+        to_user=to_user,
+        to_department=to_department,
+        data=data,
+    )
+    announce(workorder, event, also=also, residents=residents, urgent=urgent, **(extra or {}))
+    return event
+
+
+# Photos ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def photos_removed_on_failure() -> Iterator[list[WorkOrderPhoto]]:
+    """Collects the photos attached in the block. Their files are written to storage at once,
+    outside the transaction; if the block fails, the rolled-back rows no longer name them, so
+    they are deleted again. Enter it outside the block's transaction, so that the rollback
+    has happened by then. (The steps' after-commit hooks only queue deliveries and log a queue
+    that is down, so nothing fails here after a commit.)"""
+    attached: list[WorkOrderPhoto] = []
+    try:
+        yield attached
+    except BaseException:
+        for item in attached:
+            item.image.delete(save=False)
+        raise
+
+
+def attach(workorder: WorkOrder, photo: PhotoUpload, *, by: User | None) -> WorkOrderPhoto:
+    item = WorkOrderPhoto(
+        workorder=workorder,
+        digest=photo.digest,
+        content_type=photo.content_type,
+        size=photo.size,
+        uploaded_by=by,
+    )
+    item.image.save(photo.filename, photo.content, save=False)
+    item.save()
+    return item
