@@ -388,13 +388,11 @@ def flat_scope(user: Any) -> Any:
     left out)."""
     from django.db.models import Q
 
-    from wudian.grid.models import HouseholdMembership
+    from wudian.grid.scope import own_household_ids
     from wudian.workorders.models import WorkOrder
     from wudian.workorders.selectors import workorder_compounds_of
 
-    homes = list(
-        HouseholdMembership.objects.filter(user=user).values_list("household_id", flat=True)
-    )
+    homes = list(own_household_ids(user).values_list("household_id", flat=True))
     scope = Q(created_by=user) | Q(assignee=user) | Q(owner=user) | Q(household_id__in=homes)
     if not user.is_resident_only:
         compounds = list(workorder_compounds_of(user).values_list("pk", flat=True))
