@@ -459,7 +459,9 @@ def _resident_audience(workorder: WorkOrder, *, actor_id: int | None) -> Audienc
     if creator is not None and creator.is_resident_only:
         return Audience(users=[creator]) if creator.pk != actor_id else None
     if workorder.household is not None and workorder.channel in STAFF_FILED_CHANNELS:
-        return Audience(households=[workorder.household])
+        households = [workorder.household]
+        calls = scope.phone_calls_for(households, on=china_date(timezone.now()))
+        return Audience(households=households, calls=calls)
     return None
 
 
