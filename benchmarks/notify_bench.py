@@ -151,9 +151,12 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import transaction
+    from django.utils import timezone
     from huey.contrib.djhuey import HUEY
 
+    from wudian.core.calendar import china_date
     from wudian.grid.models import Household
+    from wudian.grid.scope import phone_calls_for
     from wudian.notify.models import CallTask, Message
     from wudian.notify.services import Audience, notify_publish
 
@@ -185,8 +188,10 @@ def main() -> None:
     try:
         started = time.perf_counter()
         with transaction.atomic():
+            households = Household.objects.filter(pk__in=ids)
+            calls = phone_calls_for(households, on=china_date(timezone.now()))
             written = notify_publish(
-                audience=Audience(households=Household.objects.filter(pk__in=ids)),
+                audience=Audience(households=households, calls=calls),
                 template="message",
                 context={"title": "计划停电通知", "body": "因线路检修，3月17日8:00-12:00停电。"},
                 event_key="bench:outage:1",

@@ -413,6 +413,15 @@ def residents_of(compounds: QuerySet[Compound]) -> QuerySet[User]:
     return User.objects.filter(pk__in=members.values("user_id"))
 
 
+def household_members(
+    household_ids: Iterable[int],
+) -> QuerySet[HouseholdMembership, tuple[int, int]]:
+    """(user id, household id) of the active members of the households."""
+    return HouseholdMembership.objects.filter(
+        household_id__in=list(household_ids), user__is_active=True
+    ).values_list("user_id", "household_id")
+
+
 def people_serving(compound_ids: Iterable[int]) -> QuerySet[User]:
     """Everyone serving the compounds: their customer managers, electricians and property
     office staff, and the grid administrators of their communities."""

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import RoleCode, User
+from wudian.core.calendar import china_date
 from wudian.core.rules import RULES, rule_value
 from wudian.grid.models import (
     Building,
@@ -24,7 +25,7 @@ from wudian.grid.models import (
     Household,
     StationArea,
 )
-from wudian.grid.scope import Purpose, compounds_outside, reaches_household
+from wudian.grid.scope import Purpose, compounds_outside, phone_calls_for, reaches_household
 from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
 from wudian.outages.selectors import (
     outage_compounds,
@@ -423,6 +424,7 @@ def _notify(
         users=list(outage_staff_users(outage)),
         households=households,
         compounds=list(outage_compounds(outage)),
+        calls=phone_calls_for(households, on=china_date(timezone.now())),
     )
     return notify_publish(
         audience=audience,

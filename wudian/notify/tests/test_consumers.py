@@ -22,7 +22,8 @@ from wudian.conftest import City
 from wudian.grid.models import Household
 from wudian.notify import tasks
 from wudian.notify.models import Channel, Message
-from wudian.notify.services import Audience, notify_publish, outbox_sweep
+from wudian.notify.services import Audience, notify_publish
+from wudian.notify.tasks import outbox_sweep
 from wudian.notify.tests.conftest import Endpoint
 
 WUDIAN = str(Path(sys.executable).with_name("wudian"))

@@ -8,15 +8,10 @@ from django.utils import timezone
 
 from wudian.conftest import City
 from wudian.core.models import ServiceRule
-from wudian.notify.models import Channel, Message
-from wudian.notify.services import (
-    Audience,
-    message_retry,
-    notify_publish,
-    outbox_deliver,
-    outbox_sweep,
-    preference_update,
-)
+from wudian.notify.delivery import outbox_deliver
+from wudian.notify.models import Channel, CircleEndpoint, Message
+from wudian.notify.services import Audience, message_retry, notify_publish, preference_update
+from wudian.notify.tasks import outbox_sweep
 from wudian.notify.tests.conftest import Endpoint
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -169,8 +164,6 @@ def test_the_sweep_takes_back_messages_of_a_dead_consumer(
 def test_circle_robots_get_the_message_once_per_endpoint(
     city: City, endpoint: Endpoint, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from wudian.notify.models import CircleEndpoint
-
     CircleEndpoint.objects.create(compound=city.north, kind="webhook", url=endpoint.url("/hook"))
     CircleEndpoint.objects.create(
         compound=city.north, kind="wecom", url="wecombot://x", enabled=False
@@ -187,3 +180,23 @@ def test_circle_robots_get_the_message_once_per_endpoint(
     assert endpoint.wait_for(1)
     assert endpoint.requests[0]["path"] == "/hook"
     assert endpoint.requests[0]["json"]["title"] == "计划停电"
+
+
+def test_messages_failed_for_good_are_told_to_the_staff_channels_once(
+    city: City, endpoint: Endpoint, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.NOTIFY_SMS_GATEWAY_URL = ""
+    settings.NOTIFY_URLS = [endpoint.url("/staff")]
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(city, urgent=True, now=timezone.now())
+
+    # The delivery task wrote the alert and queued it; the alert is not about itself.
+    assert Message.objects.get(channel=Channel.SMS).state == Message.State.FAILED
+    alert = Message.objects.get(source="notify")
+    assert (alert.channel, alert.state, alert.context) == (
+        Channel.WEBHOOK,
+        Message.State.SENT,
+        {"count": 1},
+    )
+    assert [r["path"] for r in endpoint.requests] == ["/staff"]
+    assert endpoint.requests[0]["json"]["title"] == "1 条通知未能送达"

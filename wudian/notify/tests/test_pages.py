@@ -4,6 +4,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from wudian.accounts.services import api_token_issue
 from wudian.conftest import City
 from wudian.notify.models import CallTask, Channel, Message, Preference
 from wudian.notify.services import Audience, notify_publish
@@ -11,9 +12,15 @@ from wudian.notify.services import Audience, notify_publish
 CONTEXT = {"title": "计划停电", "body": "3月17日8:00-12:00停电。"}
 
 
-def publish(city: City, *, households: list[Any], event: str = "outage:3:published") -> None:
+def publish(
+    city: City,
+    *,
+    households: list[Any],
+    calls: list[tuple[int, int]] | None = None,
+    event: str = "outage:3:published",
+) -> None:
     notify_publish(
-        audience=Audience(households=households),
+        audience=Audience(households=households, calls=calls or ()),
         template="message",
         context=CONTEXT,
         event_key=event,
@@ -87,9 +94,11 @@ def test_an_impossible_hour_is_refused_and_nothing_saved(city: City, login: Any)
 
 
 def test_assignee_records_a_call_as_done(city: City, login: Any) -> None:
-    city.north_home.special_group = True
-    city.north_home.save(update_fields=["special_group"])
-    publish(city, households=[city.north_home])
+    publish(
+        city,
+        households=[city.north_home],
+        calls=[(city.north_home.pk, city.electrician.pk)],
+    )
     task = CallTask.objects.get()
     client = login(city.electrician)
 
@@ -103,9 +112,11 @@ def test_assignee_records_a_call_as_done(city: City, login: Any) -> None:
 
 
 def test_a_call_without_outcome_or_of_someone_else_is_refused(city: City, login: Any) -> None:
-    city.north_home.special_group = True
-    city.north_home.save(update_fields=["special_group"])
-    publish(city, households=[city.north_home])
+    publish(
+        city,
+        households=[city.north_home],
+        calls=[(city.north_home.pk, city.electrician.pk)],
+    )
     task = CallTask.objects.get()
 
     bad = login(city.electrician).post(reverse("notify:call_done", args=[task.pk]), {})
@@ -149,8 +160,6 @@ def test_failed_page_is_refused_to_residents_and_electricians(city: City, login:
 
 
 def test_api_lists_and_marks_the_callers_messages(city: City, client: Any) -> None:
-    from wudian.accounts.services import api_token_issue
-
     publish(city, households=[city.north_home])
     token = api_token_issue(user=city.resident, name="test").token
     headers = {"Authorization": f"Bearer {token}"}

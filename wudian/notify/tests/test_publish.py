@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 
 from wudian.conftest import City
 from wudian.core.rules import rule_value
+from wudian.grid.models import Household
 from wudian.notify.models import CallTask, Channel, Message
 from wudian.notify.selectors import delivery_stats, inbox_for
 from wudian.notify.services import Audience, NotifyError, notify_publish
@@ -109,27 +111,45 @@ def test_delivery_stats_count_by_state_channel_and_building(
     assert stats["by_building"] == {city.north_building.pk: {"sent": 3}}
 
 
-def test_special_group_household_gets_a_call_task_for_the_certified_electrician(
-    city: City,
-) -> None:
+def test_the_callers_calls_become_call_tasks_as_given_once_per_event(city: City) -> None:
+    calls = [(city.north_home.pk, city.manager.pk), (city.south_home.pk, city.electrician_b.pk)]
+
+    first = publish(city, audience=Audience(households=[city.north_home], calls=calls))
+    again = publish(city, audience=Audience(households=[city.north_home], calls=calls))
+
+    # Neither household is special-group and north's electrician is certified: notify does
+    # not second-guess whom the caller chose.
+    tasks = CallTask.objects.order_by("household__account_no")
+    assert [(t.household, t.assignee) for t in tasks] == [
+        (city.north_home, city.manager),
+        (city.south_home, city.electrician_b),
+    ]
+    assert {t.reason for t in tasks} == {"停电通知"}
+    assert {t.event_key for t in tasks} == {"outage:1:published"}
+    for caller in (city.manager, city.electrician_b):
+        reminder = inbox_for(caller).get()
+        assert (reminder.template, reminder.context) == (
+            "call_tasks",
+            {"reason": "停电通知", "count": 2},
+        )
+    # The household's SMS and its resident's inbox, the callers' reminders; then nothing.
+    assert (first, again) == (2 + 2, 0)
+
+
+def test_a_special_group_household_without_calls_gets_no_call_task(city: City) -> None:
     city.north_home.special_group = True
     city.north_home.save(update_fields=["special_group"])
 
-    publish(city)
-    publish(city)
+    written = publish(city)
 
-    task = CallTask.objects.get()
-    assert task.household == city.north_home
-    assert task.assignee == city.electrician  # certified; electrician_expired is not
-    assert task.reason == "停电通知"
-    assert inbox_for(city.electrician).get().template == "call_tasks"
+    assert written == 3
+    assert not CallTask.objects.exists()
+    assert not Message.objects.filter(template="call_tasks").exists()
 
 
 def test_unknown_template_or_non_json_context_is_refused_and_nothing_written(
     city: City,
 ) -> None:
-    import datetime
-
     with pytest.raises(NotifyError):
         publish(city, template="no_such_template")
     with pytest.raises(NotifyError):
@@ -139,8 +159,6 @@ def test_unknown_template_or_non_json_context_is_refused_and_nothing_written(
 
 
 def test_a_large_audience_is_written_in_bulk_and_only_once(city: City) -> None:
-    from wudian.grid.models import Household
-
     households = Household.objects.bulk_create(
         Household(
             building=city.south_building,

@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import Department, RoleCode, User
+from wudian.core.calendar import china_date
 from wudian.core.errors import BadInput, invalid
 from wudian.core.policy import Parties
 from wudian.core.rules import rule_value
+from wudian.grid import scope
 from wudian.notify.services import Audience, notify_publish
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.photos import PhotoUpload
@@ -162,7 +164,9 @@ def resident_audience(workorder: WorkOrder, *, actor_id: int | None) -> Audience
     if creator is not None and creator.is_resident_only:
         return Audience(users=[creator]) if creator.pk != actor_id else None
     if workorder.household is not None and workorder.channel in STAFF_FILED_CHANNELS:
-        return Audience(households=[workorder.household])
+        households = [workorder.household]
+        calls = scope.phone_calls_for(households, on=china_date(timezone.now()))
+        return Audience(households=households, calls=calls)
     return None
 
 

@@ -43,6 +43,7 @@ def _tokens() -> Any:
     yield
     TOKENS.clear()
 
+
 # What each party may do in each state, by the table (a request of the customer manager's
 # routing, so no certificate is asked for, not yet arrived on site, not yet rated).
 EXPECTED: dict[str, dict[str, list[str]]] = {
@@ -92,7 +93,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
 
 def as_party(party: str) -> Parties:
     user = User(username="someone")
-    user.role_codes = frozenset()  # type: ignore[misc]
+    user.role_codes = frozenset()
     return Parties(user, {name: (lambda name=name: name == party) for name in EXPECTED})  # type: ignore[misc]
 
 

@@ -1,0 +1,429 @@
+"""Publishing: the outbox rows of one event, written in the caller's transaction.
+
+One row per recipient × channel, rendered from a template, held until quiet hours end unless
+urgent, keyed so that an event written twice gets no second row; and the phone calls the caller
+resolved, each a CallTask with an in-app reminder to whoever makes it. Nothing here sends or
+queues: delivery.py sends the rows, tasks.py puts them on the queue.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.template import Context, Template, TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils import timezone, translation
+
+from wudian.accounts.models import User
+from wudian.core.rules import rule_value
+from wudian.grid.models import Compound, Household
+from wudian.grid.scope import household_members
+from wudian.notify.models import CallTask, Channel, CircleEndpoint, Message, Preference
+
+INSERT_BATCH = 2000
+COPY_THRESHOLD = 500
+# The columns publishing writes (claimed_at and read_at start empty).
+MESSAGE_COLUMNS = [
+    "user_id",
+    "household_id",
+    "compound_id",
+    "channel",
+    "address",
+    "template",
+    "context",
+    "event_key",
+    "idempotency_key",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "claim_token",
+    "last_error",
+    "created_at",
+    "sent_at",
+    "source",
+    "urgent",
+]
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whom one event reaches: users (in the app, and by SMS and e-mail as each prefers),
+    households (an SMS to the household's phone, its members in the app), compounds (their
+    residents' circles), and the phone calls to make: (household id, id of the user who calls
+    it), as the caller resolved them."""
+
+    users: Sequence[User] | QuerySet[User] = ()
+    households: Sequence[Household] | QuerySet[Household] = ()
+    compounds: Sequence[Compound] | QuerySet[Compound] = ()
+    calls: Sequence[tuple[int, int]] = ()
+
+
+class NotifyError(ValueError):
+    """A caller's mistake (unknown template, context that is not JSON)."""
+
+
+# Quiet hours ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: int
+    end: int
+
+    def release_time(self, now: datetime.datetime) -> datetime.datetime | None:
+        """When a non-urgent message written at `now` may go out, or None if it may go now."""
+        if self.start == self.end:
+            return None
+        local = timezone.localtime(now)
+        hour = local.hour
+        if self.start < self.end:
+            quiet = self.start <= hour < self.end
+        else:
+            quiet = hour >= self.start or hour < self.end
+        if not quiet:
+            return None
+        release = local.replace(hour=self.end, minute=0, second=0, microsecond=0)
+        if release <= local:
+            release += datetime.timedelta(days=1)
+        return release
+
+
+NEVER_QUIET = QuietHours(0, 0)
+
+
+def default_quiet_hours() -> QuietHours:
+    return QuietHours(
+        start=int(rule_value("notify.quiet_start_hour")) % 24,
+        end=int(rule_value("notify.quiet_end_hour")) % 24,
+    )
+
+
+def quiet_hours_of(preference: Preference | None, default: QuietHours) -> QuietHours:
+    if preference is None:
+        return default
+    return QuietHours(start=preference.quiet_start_hour, end=preference.quiet_end_hour)
+
+
+# Templates -----------------------------------------------------------------------------------
+
+
+def _template_for(name: str) -> Template:
+    try:
+        return get_template(f"notify/{name}.txt").template  # type: ignore[attr-defined]
+    except TemplateDoesNotExist:
+        raise NotifyError(f"Notification template notify/{name}.txt does not exist.") from None
+
+
+def render_message(template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(title, body) of a message, in Chinese: the first line is the title."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _template_for(template).render(Context(context, autoescape=False)).strip()
+    title, _sep, body = text.partition("\n")
+    return title.strip(), body.strip()
+
+
+# Rows ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One recipient on one channel, before it is written."""
+
+    channel: str
+    address: str
+    quiet: QuietHours
+    user_id: int | None = None
+    household_id: int | None = None
+    compound_id: int | None = None
+
+
+def staff_address(url: str) -> str:
+    """The outbox address of a staff channel: a digest, so the URL's secret stays in settings."""
+    return "staff:" + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _ids(items: Sequence[Any] | QuerySet[Any]) -> QuerySet[Any] | list[int]:
+    if isinstance(items, QuerySet):
+        return items.values("pk")
+    return [item.pk for item in items]
+
+
+@dataclass
+class Written:
+    """What publishing one event wrote: its outbox rows (with their ids when the event was
+    new and they were few enough to get them back), and the callers' in-app reminders."""
+
+    messages: list[Message]
+    reminders: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.messages) + self.reminders
+
+    def due_ids(self, now: datetime.datetime) -> list[int] | None:
+        """The ids of the rows to send now, or None when the rows did not get their ids."""
+        if any(message.pk is None for message in self.messages):
+            return None
+        return [
+            message.pk
+            for message in self.messages
+            if message.state == Message.State.PENDING and message.next_attempt_at <= now
+        ]
+
+
+def outbox_write(
+    *,
+    audience: Audience,
+    template: str,
+    context: dict[str, Any],
+    event_key: str,
+    urgent: bool,
+    source: str,
+    now: datetime.datetime,
+    new_event: bool,
+) -> Written:
+    """Write one outbox row per recipient × channel of the audience, and its calls. Writing
+    an event again writes nothing more. `new_event` says nothing can have been written for
+    the event yet, so earlier rows are not looked for."""
+    _template_for(template)
+    try:
+        context = json.loads(json.dumps(context))
+    except (TypeError, ValueError) as error:
+        raise NotifyError(f"The notification context must be JSON: {error}") from None
+    default = default_quiet_hours()
+    rows: dict[str, Row] = {}
+
+    def add(row: Row) -> None:
+        key = f"{event_key}:{row.channel}:{row.address}"
+        known = rows.get(key)
+        if known is None:
+            rows[key] = row
+        elif known.household_id is None and row.household_id is not None:
+            known.household_id = row.household_id
+
+    if isinstance(audience.users, QuerySet):
+        # Filtered as it is rather than as a subquery: one flat query.
+        users = audience.users.filter(is_active=True)
+    else:
+        users = User.objects.filter(pk__in=[user.pk for user in audience.users], is_active=True)
+    for user in users.select_related("notify_preference"):
+        _add_user_rows(add, user, default)
+
+    if audience.households:
+        household_ids: list[int] = []
+        for pk, phone in Household.objects.filter(pk__in=_ids(audience.households)).values_list(
+            "pk", "phone"
+        ):
+            household_ids.append(pk)
+            if phone:
+                add(Row(Channel.SMS, phone, default, household_id=pk))
+        for user_id, home_id in household_members(household_ids):
+            add(Row(Channel.INAPP, str(user_id), default, user_id=user_id, household_id=home_id))
+
+    if audience.compounds:
+        for endpoint in CircleEndpoint.objects.filter(
+            compound__in=_ids(audience.compounds), enabled=True
+        ):
+            add(
+                Row(
+                    endpoint.kind,
+                    f"endpoint:{endpoint.pk}",
+                    default,
+                    compound_id=endpoint.compound_id,
+                )
+            )
+
+    messages = write_rows(
+        rows,
+        template=template,
+        context=context,
+        event_key=event_key,
+        urgent=urgent,
+        source=source,
+        now=now,
+        new_event=new_event,
+    )
+    reminders = 0
+    if audience.calls:
+        reminders = _write_calls(
+            audience.calls,
+            template=template,
+            context=context,
+            event_key=event_key,
+            source=source,
+            now=now,
+        )
+    return Written(messages=messages, reminders=reminders)
+
+
+def _add_user_rows(add: Callable[[Row], None], user: User, default: QuietHours) -> None:
+    preference: Preference | None = getattr(user, "notify_preference", None)
+    quiet = quiet_hours_of(preference, default)
+    add(Row(Channel.INAPP, str(user.pk), quiet, user_id=user.pk))
+    if user.phone and (preference is None or preference.sms):
+        add(Row(Channel.SMS, user.phone, quiet, user_id=user.pk))
+    if user.email and preference is not None and preference.email:
+        add(Row(Channel.EMAIL, user.email, quiet, user_id=user.pk))
+
+
+def _write_calls(
+    calls: Sequence[tuple[int, int]],
+    *,
+    template: str,
+    context: dict[str, Any],
+    event_key: str,
+    source: str,
+    now: datetime.datetime,
+) -> int:
+    """A CallTask per (household, caller), the event's title as its reason, and one in-app
+    reminder to each caller. Returns the number of reminders written."""
+    title, _body = render_message(template, context)
+    tasks = [
+        CallTask(
+            assignee_id=caller_id,
+            household_id=household_id,
+            event_key=event_key,
+            source=source,
+            reason=title[:200],
+            created_at=now,
+        )
+        for household_id, caller_id in calls
+    ]
+    CallTask.objects.bulk_create(tasks, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    reminders: dict[str, Row] = {}
+    for caller_id in sorted({caller_id for _household_id, caller_id in calls}):
+        row = Row(Channel.INAPP, str(caller_id), NEVER_QUIET, user_id=caller_id)
+        reminders[f"{event_key}:calls:{row.channel}:{row.address}"] = row
+    reminded = write_rows(
+        reminders,
+        template="call_tasks",
+        context={"reason": title, "count": len(tasks)},
+        event_key=f"{event_key}:calls",
+        urgent=False,
+        source=source,
+        now=now,
+    )
+    return len(reminded)
+
+
+def write_rows(
+    rows: dict[str, Row],
+    *,
+    template: str,
+    context: dict[str, Any],
+    event_key: str,
+    urgent: bool,
+    source: str,
+    now: datetime.datetime,
+    new_event: bool = False,
+) -> list[Message]:
+    """Write the rows (keyed by idempotency key) not written before; returns them, with their
+    ids when the event is new and they went through _insert_rows."""
+    existing = (
+        set()
+        if new_event
+        else set(
+            Message.objects.filter(event_key=event_key).values_list("idempotency_key", flat=True)
+        )
+    )
+    messages = []
+    for key, row in rows.items():
+        if key in existing:
+            continue
+        inapp = row.channel == Channel.INAPP
+        release = None if urgent or inapp else row.quiet.release_time(now)
+        messages.append(
+            Message(
+                user_id=row.user_id,
+                household_id=row.household_id,
+                compound_id=row.compound_id,
+                channel=row.channel,
+                address=row.address,
+                template=template,
+                context=context,
+                event_key=event_key,
+                idempotency_key=key,
+                # The in-app inbox is the outbox itself: stored is delivered.
+                state=Message.State.SENT if inapp else Message.State.PENDING,
+                sent_at=now if inapp else None,
+                next_attempt_at=release or now,
+                created_at=now,
+                source=source,
+                urgent=urgent,
+            )
+        )
+    if connection.vendor == "postgresql" and len(messages) > COPY_THRESHOLD:
+        _copy_rows(messages)
+    else:
+        _insert_rows(messages, new_event=new_event)
+    return messages
+
+
+def _insert_rows(messages: list[Message], *, new_event: bool) -> None:
+    """INSERT statements built from the model's columns, because bulk_create costs more CPU
+    than the database does for a step's few rows (docs/benchmarks.md, "Resident requests").
+
+    A new event's keys cannot be taken: its rows are inserted plainly and get their ids back;
+    otherwise rows whose key was written meanwhile are skipped."""
+    by_column = {field.column: field for field in Message._meta.concrete_fields}
+    fields = [by_column[column] for column in MESSAGE_COLUMNS]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Names are ours (the model's table and columns), never input.
+    head = f"INSERT INTO {Message._meta.db_table} ({', '.join(MESSAGE_COLUMNS)}) VALUES "  # noqa: S608
+    tail = (
+        f" RETURNING {Message._meta.pk.column}"
+        if new_event
+        else " ON CONFLICT (idempotency_key) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(messages), COPY_THRESHOLD):
+            batch = messages[start : start + COPY_THRESHOLD]
+            cursor.execute(
+                head + ", ".join([row] * len(batch)) + tail,
+                [
+                    field.get_db_prep_save(getattr(message, field.attname), connection)
+                    for message in batch
+                    for field in fields
+                ],
+            )
+            if new_event:
+                for message, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                    message.pk = pk
+                    message._state.adding = False
+
+
+def _copy_rows(messages: list[Message]) -> None:
+    """COPY through a temporary table, then one INSERT … ON CONFLICT DO NOTHING: bulk_create
+    cannot write an outage's tens of thousands of rows within the target (docs/benchmarks.md,
+    "Notification delivery"). PostgreSQL only."""
+    table = Message._meta.db_table
+    temp = f"notify_in_{uuid.uuid4().hex[:12]}"
+    columns = ", ".join(MESSAGE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Names are ours (constants and a random hex), never input.
+            f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
+        )
+        raw = cursor.cursor
+        with raw.copy(f"COPY {temp} ({columns}) FROM STDIN") as copy:
+            for m in messages:
+                copy.write_row(
+                    [
+                        json.dumps(m.context) if column == "context" else getattr(m, column)
+                        for column in MESSAGE_COLUMNS
+                    ]
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "  # noqa: S608
+            "ON CONFLICT (idempotency_key) DO NOTHING"
+        )
+        cursor.execute(f"DROP TABLE {temp}")

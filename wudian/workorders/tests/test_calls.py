@@ -1,0 +1,54 @@
+"""Phone calls for a special-group household a request was typed in for: the request app says
+who calls it (grid.scope.phone_calls_for), notify writes the call task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wudian.conftest import City
+from wudian.notify.models import CallTask, Message
+from wudian.workorders.models import Channel, WorkOrderEvent
+
+
+def typed_in(city: City, file_request: Any) -> Any:
+    return file_request(
+        "outage_enquiry",
+        by=city.manager,
+        channel=Channel.PHONE,
+        description="问计划检修什么时候结束",
+        contact_name="王先生",
+        contact_phone="13800000001",
+    )
+
+
+def test_a_request_typed_in_for_a_special_group_household_has_its_electrician_call_it(
+    city: City, file_request: Any
+) -> None:
+    city.north_home.special_group = True
+    city.north_home.save(update_fields=["special_group"])
+
+    wo = typed_in(city, file_request)
+
+    task = CallTask.objects.get()
+    event = wo.events.get(kind=WorkOrderEvent.Kind.SUBMITTED)
+    assert (task.household, task.assignee) == (city.north_home, city.electrician)
+    assert task.event_key == f"workorder:{wo.pk}:{event.pk}:resident"
+    assert task.source == f"workorder:{wo.pk}"
+    assert Message.objects.filter(user=city.electrician, template="call_tasks").count() == 1
+
+
+@pytest.mark.parametrize("special", [False, True])
+def test_no_call_for_an_ordinary_household_or_for_a_residents_own_filing(
+    city: City, file_request: Any, special: bool
+) -> None:
+    city.north_home.special_group = special
+    city.north_home.save(update_fields=["special_group"])
+
+    if special:
+        file_request()  # the resident filed it themselves
+    else:
+        typed_in(city, file_request)
+
+    assert not CallTask.objects.exists()
