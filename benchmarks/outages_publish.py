@@ -52,14 +52,14 @@ from wudian.grid.models import (  # noqa: E402
     StationArea,
     Street,
 )
-from wudian.notify import services as notify_services  # noqa: E402
 from wudian.notify.models import CallTask, CircleEndpoint, Message  # noqa: E402
 from wudian.outages.models import AffectedHousehold, Outage  # noqa: E402
+from wudian.outages.services import notifications as outage_notifications  # noqa: E402
 from wudian.outages.services import outage_create  # noqa: E402
 
 COMPOUNDS = 10
 _in_notify = [0.0]
-_publish = notify_services.notify_publish
+_publish = outage_notifications.notify_publish
 
 
 def _timed_publish(**kwargs: object) -> int:
@@ -71,7 +71,7 @@ def _timed_publish(**kwargs: object) -> int:
         _in_notify[0] += time.perf_counter() - began
 
 
-notify_services.notify_publish = _timed_publish
+outage_notifications.notify_publish = _timed_publish
 BUILDINGS_PER_COMPOUND = 20
 
 

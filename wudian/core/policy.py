@@ -45,10 +45,17 @@ class Parties:
         return any(party in self for party in parties)
 
 
+def _said(message: Any, obj: Any, parties: Parties) -> Any:
+    """A refusal's message: a text, or `message(obj, parties)` for one that names things of
+    the matter (the compounds a user does not serve, say)."""
+    return message(obj, parties) if callable(message) else message
+
+
 @dataclass(frozen=True)
 class Condition(Generic[T]):
     """Something else the action needs: `holds(obj)` about the object's state, refused as
-    WrongState; or `holds(obj, parties)` about the actor, refused as NotAllowed."""
+    WrongState; or `holds(obj, parties)` about the actor, refused as NotAllowed. The message
+    may be a function of (obj, parties), as may an action's refusal."""
 
     holds: Callable[..., bool]
     message: Any
@@ -97,12 +104,12 @@ class Policy(Generic[T]):
             return WrongState(message)
         for condition in action.conditions:
             if not condition.about_actor and not condition.holds(obj):
-                return WrongState(condition.message)
+                return WrongState(_said(condition.message, obj, parties))
         if not parties.any_of(action.parties):
-            return NotAllowed(action.refusal)
+            return NotAllowed(_said(action.refusal, obj, parties))
         for condition in action.conditions:
             if condition.about_actor and not condition.holds(obj, parties):
-                return NotAllowed(condition.message)
+                return NotAllowed(_said(condition.message, obj, parties))
         return None
 
     def check(self, name: str, obj: T, parties: Parties) -> None:

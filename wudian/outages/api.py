@@ -4,20 +4,20 @@ acknowledge them (residents)."""
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.responses import Status
 from pydantic import Field
 
 from wudian.accounts.models import User
+from wudian.core.errors import BadInput, NotAllowed, OutsideScope
 from wudian.grid.scope import own_households
 from wudian.outages import services
 from wudian.outages.models import Outage
+from wudian.outages.policy import OUTAGES, parties_of, user_may_manage_outages
 from wudian.outages.schemas import (
     AcknowledgeIn,
     AcknowledgementOut,
@@ -52,30 +52,10 @@ def _caller(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
 
-def _refusal(exc: PermissionDenied | ValidationError) -> Status:
-    """The body of a refused request: `detail` says why in the user's language; a broken
-    service rule also gives its key in `rule`, an overlap the other outage's id."""
-    if isinstance(exc, PermissionDenied):
-        return Status(403, {"detail": str(exc) or _("You may not do this.")})
-    body: dict[str, Any] = {"detail": " ".join(exc.messages)}
-    if isinstance(exc, services.OutageRuleError):
-        body["rule"] = exc.rule
-    if hasattr(exc, "error_dict"):
-        body["errors"] = [
-            {"loc": ["body", name], "msg": message, "type": "value_error"}
-            for name, messages in exc.message_dict.items()
-            for message in messages
-        ]
-    if isinstance(exc, services.OutageConflictError):
-        body["conflict"] = exc.other.pk
-        return Status(409, body)
-    return Status(422, body)
-
-
 def _visible(user: User, outage_id: int) -> Outage:
     outage = outages_visible_to(user).filter(pk=outage_id).first()
     if outage is None:
-        raise HttpError(404, _("No such outage, or it is outside your scope."))
+        raise OutsideScope(_("No such outage, or it is outside your scope."))
     return outage
 
 
@@ -85,6 +65,7 @@ def _row(outage: Outage) -> Outage:
 
 def _detail(user: User, outage: Outage) -> Outage:
     row = _row(outage)
+    row.allowed_actions = OUTAGES.allowed(row, parties_of(user, row))  # type: ignore[attr-defined]
     if not user.is_resident_only:
         row.staff_view = True  # type: ignore[attr-defined]
         row.event_rows = list(row.events.select_related("by"))  # type: ignore[attr-defined]
@@ -94,11 +75,7 @@ def _detail(user: User, outage: Outage) -> Outage:
 
 def _act(request: HttpRequest, outage_id: int, action: Callable[..., Outage], **kwargs: Any) -> Any:
     user = _caller(request)
-    outage = _visible(user, outage_id)
-    try:
-        outage = action(outage=outage, by=user, **kwargs)
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
+    outage = action(outage=_visible(user, outage_id), by=user, **kwargs)
     return _detail(user, outage)
 
 
@@ -115,26 +92,22 @@ def outage_create(request: HttpRequest, payload: OutageIn) -> Any:
     publish outages; `draft: true` saves without publishing. A notice shorter than the rule
     allows is refused with 422 naming the rule (`rule` holds its key) unless a supervisor
     gives `override_reason`. An overlapping live outage gives 409."""
-    user = _caller(request)
-    try:
-        outage = services.outage_create(
-            by=user,
-            kind=payload.kind,
-            title=payload.title,
-            reason=payload.reason,
-            start=payload.start,
-            end=payload.end,
-            station_areas=payload.station_areas,
-            compounds=payload.compounds,
-            buildings=payload.buildings,
-            feeders=payload.feeders,
-            household=payload.household,
-            estimated_restoration=payload.estimated_restoration,
-            override_reason=payload.override_reason,
-            publish=not payload.draft,
-        )
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
+    outage = services.outage_create(
+        by=_caller(request),
+        kind=payload.kind,
+        title=payload.title,
+        reason=payload.reason,
+        start=payload.start,
+        end=payload.end,
+        station_areas=payload.station_areas,
+        compounds=payload.compounds,
+        buildings=payload.buildings,
+        feeders=payload.feeders,
+        household=payload.household,
+        estimated_restoration=payload.estimated_restoration,
+        override_reason=payload.override_reason,
+        publish=not payload.draft,
+    )
     return Status(201, _row(outage))
 
 
@@ -158,8 +131,8 @@ class ScopePreviewOut(Schema):
 def outage_preview(request: HttpRequest, payload: ScopeIn) -> Any:
     """The count shown before publishing (unknown codes match nothing)."""
     user = _caller(request)
-    if not services.user_may_manage_outages(user):
-        return Status(403, {"detail": _("You may not publish outages.")})
+    if not user_may_manage_outages(user):
+        raise NotAllowed(_("You may not publish outages."))
     households = outage_scope_households(
         station_areas=payload.station_areas,
         compounds=payload.compounds,
@@ -209,6 +182,9 @@ def my_outages(request: HttpRequest) -> list[Outage]:
     summary="One outage",
 )
 def outage_detail(request: HttpRequest, outage_id: int) -> Any:
+    """One outage, with `actions`: those of publish, estimate, restore, postpone, change,
+    cancel (POST /outages/{id}/actions/<name>) and acknowledge (POST /outages/{id}/acknowledge)
+    that the caller may take now. Staff also get its timeline and reach."""
     user = _caller(request)
     return _detail(user, _visible(user, outage_id))
 
@@ -302,16 +278,10 @@ def outage_acknowledge(request: HttpRequest, outage_id: int, payload: Acknowledg
         households = households.filter(account_no=payload.household)
     candidates = list(households[:2])
     if not candidates:
-        return Status(422, {"detail": _("This outage does not affect any household of yours.")})
+        raise BadInput(_("This outage does not affect any household of yours."))
     if len(candidates) > 1:
-        return Status(
-            422,
-            {"detail": _("Several of your households are affected: say which one (household).")},
-        )
-    try:
-        row = services.outage_acknowledge(outage=outage, household=candidates[0], by=user)
-    except (PermissionDenied, ValidationError) as exc:
-        return _refusal(exc)
+        raise BadInput(_("Several of your households are affected: say which one (household)."))
+    row = services.outage_acknowledge(outage=outage, household=candidates[0], by=user)
     return {
         "outage": outage.pk,
         "household": candidates[0].account_no,

@@ -1,5 +1,5 @@
 """Forms of the outage pages. They parse and offer choices within the user's scope; the lead
-times, the lifecycle and the scope rules themselves live in services.py."""
+times and the scope rules themselves live in the services, the lifecycle in policy.py."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wudian.accounts.models import RoleCode, User
+from wudian.accounts.models import User
 from wudian.grid.models import Building, Compound, Feeder, Household, StationArea
 from wudian.grid.scope import Purpose, compounds_for
 from wudian.outages.models import Outage
+from wudian.outages.policy import may_override_notice
 
 # What <input type="datetime-local"> sends and shows (minutes, no seconds, local time).
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -31,12 +32,6 @@ def local_datetime_field(label: Any, *, required: bool = True) -> forms.DateTime
         widget=LocalDateTimeInput(),
         input_formats=[LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-
-
-def may_override_notice(user: User) -> bool:
-    """Whether the page offers the notice-period override; the service decides whether the
-    override is accepted."""
-    return user.is_superuser or user.has_role(RoleCode.SUPERVISOR)
 
 
 class ScopeForm(forms.Form):

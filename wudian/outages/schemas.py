@@ -204,14 +204,27 @@ class OutageEventOut(Schema):
 
 
 class OutageDetailOut(OutageOut):
-    """One outage; staff also get its history and reach (messages per channel and
-    building, and acknowledgements)."""
+    """One outage, with the actions the caller may take now; staff also get its history and
+    reach (messages per channel and building, and acknowledgements)."""
 
+    actions: list[str] = Field(
+        default_factory=list,
+        description="The actions the caller may take now, in the order pages offer them: "
+        "publish, estimate, restore, postpone, change and cancel (POST "
+        "/outages/{id}/actions/<name>), and a resident's acknowledge (POST "
+        "/outages/{id}/acknowledge). Anything else is refused.",
+        examples=[["postpone", "change", "cancel"]],
+    )
     events: list[OutageEventOut] | None = None
     reach: dict[str, Any] | None = None
     lead_time_override_reason: str | None = None
 
-    # The handler sets `staff_view`, `event_rows` and `reach_data` on the outage.
+    # The handler sets `allowed_actions`, `staff_view`, `event_rows` and `reach_data` on the
+    # outage.
+    @staticmethod
+    def resolve_actions(obj: Outage) -> list[str]:
+        return list(getattr(obj, "allowed_actions", []))
+
     @staticmethod
     def resolve_events(obj: Outage) -> list[Any] | None:
         return getattr(obj, "event_rows", None)

@@ -18,6 +18,7 @@ from wudian.grid.models import (
     StationArea,
 )
 from wudian.grid.scope import Purpose, compounds_for, own_households, people_serving
+from wudian.notify.selectors import delivery_stats
 from wudian.outages.models import AffectedHousehold, Outage
 
 # How long a restored or cancelled outage stays on a compound's public window and feeds.
@@ -226,8 +227,6 @@ def outage_staff_users(outage: Outage) -> QuerySet[User]:
 def outage_reach(outage: Outage) -> dict[str, Any]:
     """How far an outage's notices got: message states overall, per channel and per
     building (from the outbox), with the residents' acknowledgements (已知悉)."""
-    from wudian.notify.selectors import delivery_stats
-
     stats = delivery_stats(source=outage_source(outage))
     buildings: dict[int, dict[str, Any]] = {}
     for row in (

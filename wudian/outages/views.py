@@ -1,6 +1,7 @@
 """Outage pages: the staff list, the new-outage form with its reach preview, one outage with
 its timeline, reach and actions, and the resident's acknowledgement (已知悉). The rules (notice
-periods, lifecycle, scope) are in services.py; these views parse, call and render."""
+periods, scope) are in the services, who may do what when in policy.py; these views parse,
+call and render, and answer a refusal with the status the API gives it."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wudian.accounts.models import User
+from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound
 from wudian.grid.scope import own_households
@@ -40,6 +41,7 @@ from wudian.outages.forms import (
     ScopeForm,
 )
 from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.policy import OUTAGES, is_closed, parties_of, user_may_manage_outages
 from wudian.outages.selectors import (
     outage_compounds,
     outage_reach,
@@ -62,25 +64,9 @@ def _staff(request: HttpRequest) -> User:
 
 def _manager(request: HttpRequest) -> User:
     user = _staff(request)
-    if not services.user_may_manage_outages(user):
+    if not user_may_manage_outages(user):
         raise PermissionDenied
     return user
-
-
-def _refusal(error: ValidationError | PermissionDenied, form: forms.Form | None) -> str:
-    """Puts a refusal's field errors on the form's fields and returns the rest as one line."""
-    if isinstance(error, PermissionDenied):
-        return str(error) or _("You may not do this.")
-    if not hasattr(error, "error_dict"):
-        return " ".join(error.messages)
-    rest: list[str] = []
-    for name, errors in error.error_dict.items():
-        texts = [text for e in errors for text in e.messages]
-        if form is not None and name in form.fields:
-            form.add_error(name, texts)
-        else:
-            rest += texts
-    return " ".join(rest)
 
 
 def _feed_url(name: str, *args: Any) -> str:
@@ -130,7 +116,7 @@ def outage_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "filter_query": query.urlencode(),
-        "may_manage": services.user_may_manage_outages(user),
+        "may_manage": user_may_manage_outages(user),
     }
     return render(request, "outages/outage_list.html", context, status=status)
 
@@ -174,7 +160,7 @@ def outage_new(request: HttpRequest) -> HttpResponse:
         return _render_new(request, OutageForm(user=user))
     form = OutageForm(request.POST, user=user)
     if not form.is_valid():
-        return _render_new(request, form, status=400)
+        return _render_new(request, form, status=422)
     data = form.cleaned_data
     publish = request.POST.get("action") != "draft"
     try:
@@ -190,10 +176,10 @@ def outage_new(request: HttpRequest) -> HttpResponse:
             publish=publish,
             **form.scope_kwargs(),
         )
-    except PermissionDenied as error:
-        return _render_new(request, form, refusal=_refusal(error, form), status=403)
-    except ValidationError as error:
-        return _render_new(request, form, refusal=_refusal(error, form), status=400)
+    except REFUSED as error:
+        return _render_new(
+            request, form, refusal=refusal_text(error, form), status=status_of(error)
+        )
     messages.success(
         request, _("The outage is published.") if publish else _("The outage is saved as a draft.")
     )
@@ -209,7 +195,7 @@ def outage_preview(request: HttpRequest) -> HttpResponse:
     form = ScopeForm(request.POST, user=user)
     if not form.is_valid():
         context = {"preview": None, "preview_errors": form.errors}
-        return render(request, "outages/outage_new.html#preview", context, status=400)
+        return render(request, "outages/outage_new.html#preview", context, status=422)
     return render(request, "outages/outage_new.html#preview", {"preview": _preview(form)})
 
 
@@ -280,11 +266,10 @@ def _render_detail(
         "reach": reach,
         "channel_rows": _channel_rows(reach),
         "forms": _action_forms(outage, user, bound or {}),
+        # What the page has forms for: every step but the residents' acknowledgement.
+        "actions": OUTAGES.allowed(outage, parties_of(user, outage), among=ACTIONS),
+        "closed": is_closed(outage),
         "refusal": refusal,
-        "may_act": services.user_may_manage_outages(user),
-        "is_live": outage.state in Outage.LIVE_STATES,
-        # Power can only be restored once it has gone off.
-        "has_started": outage.start <= timezone.now(),
         "pdf_url": _feed_url("notice_pdf", outage.pk),
         "cap_url": _feed_url("cap_alert", outage.pk),
         "ics_links": [
@@ -376,16 +361,14 @@ def outage_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if isinstance(form, PublishForm | ChangeForm):
         form.drop_override_unless(user)
     if not form.is_valid():
-        return _render_detail(request, outage, bound={action: form}, status=400)
+        return _render_detail(request, outage, bound={action: form}, status=422)
     try:
         call(outage, user, form.cleaned_data)
-    except PermissionDenied as error:
+    except REFUSED as error:
+        refusal = refusal_text(error, form)
         return _render_detail(
-            request, outage, bound={action: form}, refusal=_refusal(error, form), status=403
+            request, outage, bound={action: form}, refusal=refusal, status=status_of(error)
         )
-    except ValidationError as error:
-        refusal = _refusal(error, form)
-        return _render_detail(request, outage, bound={action: form}, refusal=refusal, status=400)
     messages.success(request, done)
     return redirect("outages:detail", pk=outage.pk)
 
@@ -410,8 +393,8 @@ def outage_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     )
     try:
         services.outage_acknowledge(outage=outage, household=affected.household, by=user)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error, None))
+    except REFUSED as error:
+        messages.error(request, refusal_text(error))
         return redirect("core:me")
     messages.success(request, _("Thank you: we have noted that you have read this notice."))
     return redirect(f"{reverse('core:me')}#outage-{outage.pk}")

@@ -86,3 +86,20 @@ def test_allowed_lists_actions_in_table_order_and_asks_each_party_once() -> None
 
 def test_an_unknown_party_is_nobody() -> None:
     assert "burglar" not in parties("mallory", "owner")
+
+
+def test_a_refusal_may_name_things_of_the_matter() -> None:
+    policy: Policy[Door] = Policy(
+        [
+            Action(
+                "knock",
+                {"closed"},
+                ("guest",),
+                lambda door, who: f"{who.user} is no guest at a {door.state} door.",
+            )
+        ],
+        state=lambda door: door.state,
+        wrong_state=lambda door, action: "",
+    )
+    with pytest.raises(NotAllowed, match="mallory is no guest at a closed door"):
+        policy.check("knock", Door("closed"), parties("mallory"))

@@ -193,7 +193,8 @@ def test_lifecycle_actions_over_the_api(world: City) -> None:
     restored = post(client, f"{url}/restore", {})
     assert restored.json()["state"] == "restored"
     again = post(client, f"{url}/restore", {})
-    assert again.status_code == 422
+    assert again.status_code == 409
+    assert again.json()["detail"] == "This outage is Power restored; that cannot be done now."
     templates = set(
         Message.objects.filter(source=f"outage:{outage['id']}").values_list("template", flat=True)
     )

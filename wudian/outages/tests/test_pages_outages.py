@@ -177,7 +177,7 @@ def test_new_form_states_the_configured_notice_periods(login: Any, city: City) -
             city, start=local(in_days(9)), end=local(in_days(9) + datetime.timedelta(hours=2))
         ),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Outage.objects.exists()
 
 
@@ -211,7 +211,7 @@ def test_too_short_notice_is_refused_naming_the_rule(login: Any, city: City) -> 
     start = in_days(1)
     data = new_outage_data(city, start=local(start), end=local(start + datetime.timedelta(hours=4)))
     response = login(city.manager).post("/desk/outages/new/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.content.decode()
     assert 'id="refusal"' in body
     assert "电力供应与使用条例" in body
@@ -242,7 +242,7 @@ def test_manager_cannot_slip_in_an_override(login: Any, city: City) -> None:
         end=local(start + datetime.timedelta(hours=4)),
         override_reason="我说了算",
     )
-    assert login(city.manager).post("/desk/outages/new/", data).status_code == 400
+    assert login(city.manager).post("/desk/outages/new/", data).status_code == 422
     assert not Outage.objects.exists()
 
 
@@ -250,7 +250,7 @@ def test_reversed_times_are_refused(login: Any, city: City) -> None:
     start = in_days(10)
     data = new_outage_data(city, start=local(start), end=local(start - datetime.timedelta(hours=1)))
     response = login(city.manager).post("/desk/outages/new/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'aria-invalid="true"' in response.content.decode()
     assert not Outage.objects.exists()
 
@@ -267,13 +267,13 @@ def test_reversed_times_are_refused(login: Any, city: City) -> None:
 )
 def test_bad_input_is_refused(login: Any, city: City, overrides: dict[str, Any]) -> None:
     response = login(city.manager).post("/desk/outages/new/", new_outage_data(city, **overrides))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Outage.objects.exists()
 
 
 def test_compound_outside_scope_is_refused(login: Any, city: City) -> None:
     data = new_outage_data(city, compounds=[city.south.pk])
-    assert login(city.manager).post("/desk/outages/new/", data).status_code == 400
+    assert login(city.manager).post("/desk/outages/new/", data).status_code == 422
     assert not Outage.objects.exists()
 
 
@@ -315,7 +315,7 @@ def test_preview_without_scope_asks_for_one(login: Any, city: City) -> None:
 
 def test_preview_refuses_compounds_outside_scope(login: Any, city: City) -> None:
     response = login(city.manager).post("/desk/outages/preview/", {"compounds": [city.south.pk]})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "data-households" not in response.content.decode()
 
 
@@ -390,7 +390,7 @@ def test_postponing_earlier_is_refused_and_changes_nothing(login: Any, city: Cit
             "postpone-note": "提前",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'aria-invalid="true"' in response.content.decode()
     assert snapshot(outage) == before
 
@@ -419,7 +419,7 @@ def test_cancel_needs_a_reason(login: Any, city: City) -> None:
     outage = publish_north(city)
     before = snapshot(outage)
     client = login(city.manager)
-    assert client.post(f"/desk/outages/{outage.pk}/cancel/", {}).status_code == 400
+    assert client.post(f"/desk/outages/{outage.pk}/cancel/", {}).status_code == 422
     assert snapshot(outage) == before
     response = client.post(f"/desk/outages/{outage.pk}/cancel/", {"cancel-note": "工程取消"})
     assert response.status_code == 302
@@ -456,7 +456,7 @@ def test_restoring_in_the_future_is_refused(login: Any, city: City) -> None:
         f"/desk/outages/{outage.pk}/restore/",
         {"restore-at": local(timezone.now() + datetime.timedelta(days=1))},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert snapshot(outage) == before
 
 

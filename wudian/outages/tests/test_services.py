@@ -4,16 +4,20 @@ and its notifications, acknowledgements, and the scoped reads."""
 from __future__ import annotations
 
 import datetime
+import threading
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from wudian.conftest import City
+from wudian.core.errors import WrongState
 from wudian.core.models import ServiceRule
 from wudian.grid.models import Building, Household, HouseholdMembership, StationArea
 from wudian.notify.models import Message
+from wudian.notify.services import render_message
 from wudian.outages import services
 from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
 from wudian.outages.selectors import (
@@ -409,28 +413,19 @@ def test_each_step_is_an_event_bumps_the_sequence_and_notifies_everyone(world: C
     assert (outage.state, outage.sequence) == (Outage.State.CHANGED, 2)
     assert messages(outage, "outage_changed") == published
 
-    outage = services.outage_update_estimate(
-        outage=outage, by=world.manager, estimated_restoration=outage.end, note="预计按时送电"
-    )
-    assert outage.sequence == 3
-    assert messages(outage, "outage_estimate") == published
-
     # Time passes: the outage is under way.
     Outage.objects.filter(pk=outage.pk).update(start=later(hours=-3))
     outage = services.outage_restore(outage=outage, by=world.manager, at=timezone.now())
-    assert (outage.state, outage.sequence) == (Outage.State.RESTORED, 4)
+    assert (outage.state, outage.sequence) == (Outage.State.RESTORED, 3)
     assert messages(outage, "outage_restored") == published
     assert list(outage.events.values_list("kind", flat=True)) == [
         "created",
         "published",
         "postponed",
         "changed",
-        "estimate",
         "restored",
     ]
     # Every message renders: the templates exist and use only the context given.
-    from wudian.notify.services import render_message
-
     for message in Message.objects.filter(source=f"outage:{outage.pk}", channel="sms"):
         title, body = render_message(message.template, message.context)
         assert outage.title in title
@@ -547,9 +542,32 @@ def test_fault_estimate_updates_are_urgent_and_extend_the_end(world: City) -> No
     )
 
     assert outage.end == outage.estimated_restoration
+    assert outage.sequence == 1
     rows = Message.objects.filter(source=f"outage:{outage.pk}", template="outage_estimate")
-    assert rows.exists()
+    assert rows.count() == messages(outage, "outage_published")
     assert not rows.filter(urgent=False).exists()
+    for message in rows.filter(channel="sms"):
+        title, body = render_message(message.template, message.context)
+        assert outage.title in title
+        assert body.strip()
+
+
+def test_only_a_fault_gets_estimates_and_power_is_restored_only_once_it_went_off(
+    world: City,
+) -> None:
+    outage = create(world.manager)
+    before = (outage.estimated_restoration, outage.end, outage.sequence, messages(outage))
+
+    with pytest.raises(WrongState):
+        services.outage_update_estimate(
+            outage=outage, by=world.manager, estimated_restoration=outage.end, note="预计按时送电"
+        )
+    with pytest.raises(WrongState):
+        services.outage_restore(outage=outage, by=world.manager)
+
+    outage.refresh_from_db()
+    assert (outage.estimated_restoration, outage.end, outage.sequence, messages(outage)) == before
+    assert outage.state == Outage.State.PUBLISHED
 
 
 # Acknowledgement --------------------------------------------------------------------------
@@ -644,10 +662,6 @@ def test_reach_counts_messages_and_acknowledgements_per_building(world: City) ->
 
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_acting_at_once_cannot_both_win(world: City) -> None:
-    import threading
-
-    from django.db import connection
-
     outage = create(world.manager)
     results: list[str] = []
     barrier = threading.Barrier(2)

@@ -1,0 +1,207 @@
+"""The checks of what a step is given: times, texts, the kind against its scope, the notice
+periods of the service rules, and overlaps with other live outages."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wudian.accounts.models import User
+from wudian.core.errors import BadInput, WrongState, invalid
+from wudian.core.rules import RULES, rule_value
+from wudian.grid.models import Household
+from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.policy import may_override
+from wudian.outages.services.resolution import Scope
+
+MAX_OVERRIDE_REASON = 2000
+MAX_NOTE = 2000
+
+NOTICE_RULES = {
+    Outage.Kind.PLANNED: "outage.planned.notice_days",
+    Outage.Kind.TEMPORARY: "outage.temporary.notice_hours",
+    Outage.Kind.ARREARS: "outage.arrears.notice_days",
+}
+
+
+class OutageRuleError(BadInput):
+    """A notice that breaks a service rule (the notice period); the message names the rule
+    and `rule` holds its key (so does the API's answer)."""
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message, code="rule", extra={"rule": rule})
+        self.rule = rule
+
+
+class OutageConflictError(WrongState):
+    """Another live outage already covers part of the scope at an overlapping time; `other`
+    is that outage (the API's answer gives its id as `conflict`)."""
+
+    def __init__(self, message: str, *, other: Outage) -> None:
+        super().__init__(message, code="overlap", extra={"conflict": other.pk})
+        self.other = other
+
+
+def local_text(value: datetime.datetime | None) -> str:
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def check_aware(*values: datetime.datetime) -> None:
+    if any(timezone.is_naive(value) for value in values):
+        raise BadInput(_("Start and end must carry a time zone."))
+
+
+def check_times(
+    start: datetime.datetime,
+    end: datetime.datetime,
+    estimated_restoration: datetime.datetime | None = None,
+) -> None:
+    check_aware(start, end)
+    if end <= start:
+        raise invalid("end", _("The outage must end after it starts."), "order")
+    if estimated_restoration is not None and estimated_restoration <= start:
+        raise invalid(
+            "estimated_restoration",
+            _("The estimated restoration must be after the start."),
+            "order",
+        )
+
+
+def check_text(name: str, value: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise invalid(name, _("This field is required."), "required")
+    if len(value) > max_length:
+        raise invalid(
+            name, _("At most %(count)d characters.") % {"count": max_length}, "max_length"
+        )
+    return value
+
+
+def check_kind_scope(kind: str, scope: Scope) -> None:
+    if kind not in Outage.Kind.values:
+        raise invalid("kind", _("Unknown kind of outage: %(kind)s.") % {"kind": kind}, "unknown")
+    if kind == Outage.Kind.ARREARS:
+        if scope.household is None or not (
+            scope.station_areas == scope.compounds == scope.buildings == scope.feeders == []
+        ):
+            raise BadInput(
+                _("An arrears disconnection concerns exactly one household and nothing else.")
+            )
+    elif scope.household is not None:
+        raise BadInput(_("Only an arrears disconnection names a single household."))
+    if scope.is_empty:
+        raise BadInput(
+            _("Say where the power goes off: feeders, station areas, buildings or compounds.")
+        )
+
+
+def _notice_required(kind: str) -> tuple[str, datetime.timedelta] | None:
+    key = NOTICE_RULES.get(kind)  # type: ignore[call-overload]
+    if key is None:
+        return None
+    value = rule_value(key)
+    unit = datetime.timedelta(hours=1) if key.endswith("_hours") else datetime.timedelta(days=1)
+    return key, unit * float(value)
+
+
+def _format_number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _rule_message(kind: str, key: str, left: datetime.timedelta) -> str:
+    rule = RULES[key]
+    params = {"value": _format_number(rule_value(key)), "source": rule.source}
+    if kind == Outage.Kind.PLANNED:
+        text = _(
+            "A planned maintenance outage must be announced at least %(value)s days ahead "
+            "(%(source)s)"
+        )
+    elif kind == Outage.Kind.TEMPORARY:
+        text = _(
+            "A temporary maintenance outage must be announced at least %(value)s hours ahead "
+            "(%(source)s)"
+        )
+    else:
+        text = _(
+            "An arrears disconnection must be announced at least %(value)s days ahead (%(source)s)"
+        )
+    hours = int(left.total_seconds() // 3600)
+    if left.total_seconds() <= 0:
+        detail = _("this outage has already started")
+    else:
+        detail = _("this outage starts in %(hours)d hours") % {"hours": hours}
+    return _("%(rule)s: %(detail)s.") % {"rule": text % params, "detail": detail}
+
+
+def check_notice(
+    *,
+    kind: str,
+    start: datetime.datetime,
+    by: User,
+    override_reason: str,
+    compound_ids: set[int],
+) -> tuple[str, str] | None:
+    """Refuse a notice shorter than the rule allows, unless a supervisor overrides it with a
+    reason. Returns (rule key, reason) when the override was used."""
+    required = _notice_required(kind)
+    if required is None:
+        return None
+    key, period = required
+    left = start - timezone.now()
+    if left >= period:
+        return None
+    message = _rule_message(kind, key, left)
+    override_reason = override_reason.strip()
+    if not override_reason:
+        raise OutageRuleError(
+            message + " " + _("A supervisor may override the notice period, giving a reason."),
+            rule=key,
+        )
+    if len(override_reason) > MAX_OVERRIDE_REASON:
+        raise invalid("override_reason", _("The reason is too long."), "max_length")
+    if not may_override(by, compound_ids):
+        raise OutageRuleError(
+            message + " " + _("Only a supervisor in charge of these compounds may override it."),
+            rule=key,
+        )
+    return key, override_reason
+
+
+def check_overlap(
+    *,
+    households: QuerySet[Household],
+    start: datetime.datetime,
+    end: datetime.datetime,
+    exclude: Outage | None = None,
+) -> None:
+    clash = AffectedHousehold.objects.filter(
+        outage__state__in=Outage.LIVE_STATES,
+        outage__start__lt=end,
+        outage__end__gt=start,
+        household__in=households.values("pk"),
+    )
+    if exclude is not None:
+        clash = clash.exclude(outage=exclude)
+    other_id = clash.values_list("outage_id", flat=True).first()
+    if other_id is not None:
+        other = Outage.objects.get(pk=other_id)
+        raise OutageConflictError(
+            _(
+                "Another outage already covers part of this area at an overlapping time: "
+                "“%(title)s” (no. %(id)d, %(start)s – %(end)s). Change or cancel that one first."
+            )
+            % {
+                "title": other.title,
+                "id": other.pk,
+                "start": local_text(other.start),
+                "end": local_text(other.end),
+            },
+            other=other,
+        )
