@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wudian.core.badges import Badge, Tone, badge
 from wudian.grid.models import Meter, StationArea
 
 
@@ -15,6 +16,22 @@ class LossStatus(models.TextChoices):
     HIGH_LOSS = "high_loss", _("High loss")
     NEGATIVE_LOSS = "negative_loss", _("Negative loss")
     INCOMPLETE = "incomplete", _("Incomplete")
+
+
+# How a day's status badge looks: a loss out of range needs the manager, a qualified one is
+# good, an incomplete one cannot be judged.
+LOSS_TONES = {
+    LossStatus.HIGH_LOSS: Tone.WARN,
+    LossStatus.NEGATIVE_LOSS: Tone.WARN,
+    LossStatus.QUALIFIED: Tone.OK,
+}
+
+
+def loss_badge(status: str | None) -> Badge:
+    """A station area's status on a day, or "No data" for an area never imported."""
+    if not status:
+        return Badge(label=str(_("No data")), tone=Tone.MUTED)
+    return badge(LossStatus, status, LOSS_TONES, default=Tone.MUTED)
 
 
 class StationAreaDay(models.Model):

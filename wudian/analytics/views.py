@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from wudian.accounts.models import User
-from wudian.analytics.models import LossStatus
+from wudian.analytics.models import loss_badge
 from wudian.analytics.selectors import (
     TREND_DAYS,
     TrendPoint,
@@ -26,6 +26,7 @@ from wudian.analytics.selectors import (
     station_area_loss_rows,
 )
 from wudian.analytics.services import CHECK_STATUSES, lineloss_open_check, user_may_open_check
+from wudian.core.badges import Badge
 from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.grid.models import StationArea
 from wudian.grid.scope import Purpose, station_areas_for
@@ -65,8 +66,7 @@ class AreaRow:
     name: str
     feeder: str
     latest_date: date | None
-    status: str
-    status_label: str
+    badge: Badge
     loss_rate: str
     collection_rate: str
     spark: str
@@ -83,15 +83,13 @@ def lineloss_overview(request: HttpRequest) -> HttpResponse:
     page = Paginator(areas, AREA_PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     trends = loss_trends(shown)
-    labels = dict(LossStatus.choices)
     rows = [
         AreaRow(
             code=area.code,
             name=area.name,
             feeder=area.feeder.name,
             latest_date=area.latest_date,  # type: ignore[attr-defined]
-            status=area.latest_status or "",  # type: ignore[attr-defined]
-            status_label=str(labels.get(area.latest_status, "")),  # type: ignore[attr-defined]
+            badge=loss_badge(area.latest_status),  # type: ignore[attr-defined]
             loss_rate=percent(area.latest_loss_rate),  # type: ignore[attr-defined]
             collection_rate=percent(area.latest_collection_rate),  # type: ignore[attr-defined]
             spark=sparkline(trends.get(area.pk, []), last=area.latest_date)  # type: ignore[attr-defined]
@@ -135,6 +133,7 @@ def _render_area(
         "days": [
             {
                 "day": day,
+                "badge": loss_badge(day.status),
                 "loss_rate": percent(day.loss_rate),
                 "collection_rate": percent(day.collection_rate),
             }

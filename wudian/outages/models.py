@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wudian.core.badges import Badge, Tone, badge
 from wudian.grid.models import Building, Compound, Feeder, Household, StationArea
 
 
@@ -94,6 +95,18 @@ class Outage(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def state_badge(self) -> Badge:
+        return badge(self.State, self.state, STATE_TONES, default=Tone.WARN)
+
+
+# How the state badge looks: live outages need attention; a draft, a cancellation are muted.
+STATE_TONES = {
+    Outage.State.DRAFT: Tone.MUTED,
+    Outage.State.CANCELLED: Tone.MUTED,
+    Outage.State.RESTORED: Tone.OK,
+}
 
 
 class AffectedHousehold(models.Model):

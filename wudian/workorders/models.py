@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import Department
+from wudian.core.badges import Badge, Tone, badge
 from wudian.core.kept import KeptRows
 from wudian.grid.models import Compound, Household, Meter, StationArea
 
@@ -309,6 +310,20 @@ class WorkOrder(models.Model):
         # The enum's label: get_status_display() hashes every choice on each call, which
         # shows in a list of fifty.
         return str(self.Status(self.status).label)
+
+    @property
+    def status_badge(self) -> Badge:
+        return badge(self.Status, self.status, STATUS_TONES, default=Tone.INFO)
+
+
+# How the status badge looks: waiting on someone, settled, over; in progress otherwise.
+STATUS_TONES = {
+    WorkOrder.Status.SUBMITTED: Tone.WARN,
+    WorkOrder.Status.WAITING: Tone.WARN,
+    WorkOrder.Status.RESOLVED: Tone.OK,
+    WorkOrder.Status.CLOSED: Tone.MUTED,
+    WorkOrder.Status.CANCELLED: Tone.MUTED,
+}
 
 
 def photo_path(instance: WorkOrderPhoto, filename: str) -> str:

@@ -126,7 +126,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
     shot(office, "desk-detail-desktop")
     office.locator("#action-resolve button[type=submit]").click()
     office.wait_for_url(f"**/desk/requests/{workorder.pk}/")
-    office.locator('.wo-status[data-status="resolved"]').first.wait_for()
+    office.locator('.badge[data-status="resolved"]').first.wait_for()
     workorder.refresh_from_db()
     assert workorder.status == WorkOrder.Status.RESOLVED
     assert workorder.owner == world.electrician
