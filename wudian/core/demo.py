@@ -30,8 +30,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from wudian.accounts.models import Department, Role, RoleCode, User
-from wudian.fieldwork.models import Certificate
+from wudian.accounts.models import Certificate, Department, Role, RoleCode, User
 from wudian.grid.models import (
     Building,
     Community,

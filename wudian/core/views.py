@@ -9,8 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import Role, RoleCode, User
+from wudian.accounts.selectors import certificate_status_of
 from wudian.core.health import run_checks
-from wudian.fieldwork.selectors import certificate_status_of
 from wudian.grid.models import Household
 from wudian.grid.scope import (
     Purpose,

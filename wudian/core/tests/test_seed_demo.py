@@ -16,9 +16,8 @@ from django.core.management.base import CommandError
 from django.db.models import Count, Model
 from django.utils import timezone, translation
 
-from wudian.accounts.models import Duty, Role, RoleCode, User
+from wudian.accounts.models import Certificate, Duty, Role, RoleCode, User
 from wudian.core import demo
-from wudian.fieldwork.models import Certificate
 from wudian.grid.models import (
     Building,
     Community,
