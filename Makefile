@@ -26,6 +26,7 @@ test: install
 lint: install
 	$(BIN)/ruff check wudian benchmarks
 	$(BIN)/ruff format --check wudian benchmarks
+	$(BIN)/lint-imports
 
 typecheck: install
 	WUDIAN_DEBUG=1 $(BIN)/mypy wudian

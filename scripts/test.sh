@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole check: lint, types, then the test suite twice — on the embedded default
-# (SQLite, Huey on SQLite) and on PostgreSQL + Redis. With CI=true an unreachable
+# The whole check: lint, types, import contracts, then the test suite twice — on the embedded
+# default (SQLite, Huey on SQLite) and on PostgreSQL + Redis. With CI=true an unreachable
 # PostgreSQL or Redis fails the run; elsewhere that second run is skipped with a warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ $BIN/ruff check wudian benchmarks
 $BIN/ruff format --check wudian benchmarks
 echo "== mypy"
 WUDIAN_DEBUG=1 $BIN/mypy wudian
+echo "== import contracts"
+$BIN/lint-imports
 
 echo "== tests on SQLite (Huey on SQLite)"
 env -u WUDIAN_DATABASE_URL -u WUDIAN_REDIS_URL \

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from wudian.accounts.models import Department, Role, RoleCode, User
+from wudian.accounts.models import Certificate, Department, Role, RoleCode, User
 from wudian.core.kept import Kept
-from wudian.fieldwork.models import Certificate
 from wudian.grid.models import (
     Building,
     Community,

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "wudian.outages",
     "wudian.analytics",
     "wudian.workorders",
+    "wudian.front",
 ]
 
 MIDDLEWARE = [
@@ -146,8 +147,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["wudian.accounts.backends.WudianBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home_for_user"
-LOGOUT_REDIRECT_URL = "core:index"
+LOGIN_REDIRECT_URL = "front:home_for_user"
+LOGOUT_REDIRECT_URL = "front:index"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

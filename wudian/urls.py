@@ -9,6 +9,7 @@ admin.site.site_header = settings.ADMIN_SITE_HEADER
 admin.site.site_title = settings.ADMIN_SITE_HEADER
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("wudian.front.urls")),
     path("", include("wudian.core.urls")),
     path("", include("wudian.grid.urls")),
     path("", include("wudian.accounts.urls")),

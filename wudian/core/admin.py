@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from wudian.core.kept import Kept
 from wudian.core.models import ServiceRule
-from wudian.core.rules import RULES
+from wudian.core.rule_catalogue import RULES
 
 
 class KeptRowsAdmin(admin.ModelAdmin):

@@ -6,11 +6,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wudian.core.kept import KeptRows
+from wudian.core.rule_catalogue import RULES
 
 
 class ServiceRule(KeptRows):
     """One configurable number of the service rules (DOMAIN.md, "Rules with numbers"),
-    editable by an administrator. Defaults live in wudian.core.rules.RULES."""
+    editable by an administrator. Defaults live in wudian.core.rule_catalogue.RULES."""
 
     key = models.CharField(_("rule"), max_length=64, unique=True)
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=3)
@@ -22,8 +23,6 @@ class ServiceRule(KeptRows):
         verbose_name_plural = _("service rules")
 
     def __str__(self) -> str:
-        from wudian.core.rules import RULES
-
         rule = RULES.get(self.key)
         return f"{rule.label if rule else self.key} = {self.value.normalize()}"
 

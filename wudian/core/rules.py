@@ -1,103 +1,13 @@
-"""The service rules with numbers (DOMAIN.md). Each has a default here and may be changed by
-an administrator (core.ServiceRule); code reads them through rule_value()."""
+"""The current value of each service rule: the administrator's (core.ServiceRule) if set,
+else the catalogue's default (wudian.core.rule_catalogue)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 from wudian.core.kept import Kept
 from wudian.core.models import ServiceRule
-
-
-@dataclass(frozen=True)
-class Rule:
-    key: str
-    default: Decimal
-    unit: Promise
-    label: Promise
-    source: str
-
-
-RULES: dict[str, Rule] = {
-    rule.key: rule
-    for rule in [
-        Rule(
-            "outage.planned.notice_days",
-            Decimal(7),
-            _("days"),
-            _("Planned maintenance outage: notice at least"),
-            "电力供应与使用条例 第二十八条",
-        ),
-        Rule(
-            "outage.temporary.notice_hours",
-            Decimal(24),
-            _("hours"),
-            _("Temporary maintenance outage: notice at least"),
-            "电力供应与使用条例 第二十八条",
-        ),
-        Rule(
-            "outage.arrears.notice_days",
-            Decimal(7),
-            _("days"),
-            _("Arrears disconnection: notice at least"),
-            "电力供应与使用条例 第三十九条",
-        ),
-        Rule(
-            "repair.arrival.city_minutes",
-            Decimal(45),
-            _("minutes"),
-            _("Repair arrival in the city (average)"),
-            "国家电网供电服务承诺",
-        ),
-        Rule(
-            "repair.restoration.city_hours",
-            Decimal(3),
-            _("hours"),
-            _("Restoration after arrival in the city (average)"),
-            "国家电网供电服务承诺",
-        ),
-        Rule(
-            "workorder.priority_percent",
-            Decimal(50),
-            _("percent"),
-            _("Special-group requests: clocks shortened to"),
-            "",
-        ),
-        Rule(
-            "workorder.warn_remaining_percent",
-            Decimal(20),
-            _("percent"),
-            _("Warn the owner when this share of a deadline remains"),
-            "",
-        ),
-        Rule(
-            "workorder.autoclose_days",
-            Decimal(7),
-            _("days"),
-            _("Resolved requests the resident has not confirmed close after"),
-            "",
-        ),
-        Rule(
-            "notify.quiet_start_hour",
-            Decimal(22),
-            _("o'clock"),
-            _("Quiet hours start (no non-urgent messages)"),
-            "",
-        ),
-        Rule("notify.quiet_end_hour", Decimal(7), _("o'clock"), _("Quiet hours end"), ""),
-        Rule(
-            "lineloss.meter_failure_days",
-            Decimal(3),
-            _("days"),
-            _("A meter not collected on this many days in a row opens a check request (0: never)"),
-            "",
-        ),
-    ]
-}
+from wudian.core.rule_catalogue import RULES
 
 
 def _stored_values() -> dict[str, Decimal]:

@@ -1,34 +1,10 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from wudian.accounts.models import Role, RoleCode, User
 from wudian.core.health import run_checks
-from wudian.fieldwork.selectors import certificate_status_of
-from wudian.grid.models import Household
-from wudian.grid.scope import (
-    Purpose,
-    communities_of,
-    compound_contacts,
-    compounds_for,
-    districts_of,
-    own_households,
-)
-from wudian.grid.selectors import (
-    compound_rows,
-    compounds_matching,
-    manager_loads,
-    search_text_problem,
-)
-from wudian.outages.selectors import outages_for_resident, outages_for_staff
-
-DESK_PAGE_SIZE = 50
 
 
 @require_GET
@@ -40,75 +16,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "error", "checks": checks},
         status=200 if healthy else 503,
     )
-
-
-@require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    """Find your compound by name or by account number (户号)."""
-    query = request.GET.get("q", "").strip()
-    problem = search_text_problem(query) if query else ""
-    results = compounds_matching(query) if query and not problem else []
-    context = {"query": query, "problem": problem, "results": results, "searched": bool(query)}
-    template = "core/index.html#results" if request.htmx else "core/index.html"  # type: ignore[attr-defined]
-    return render(request, template, context, status=400 if problem else 200)
-
-
-@login_required
-def home_for_user(request: HttpRequest) -> HttpResponse:
-    """Where a user lands after login: residents in their area, staff at the desk."""
-    if request.user.is_resident_only:  # type: ignore[union-attr]
-        return redirect("core:me")
-    return redirect("core:desk")
-
-
-@login_required
-@require_GET
-@never_cache
-def desk(request: HttpRequest) -> HttpResponse:
-    """The staff workbench: what the user's roles serve, their duties and standing."""
-    user: User = request.user  # type: ignore[assignment]
-    if user.is_resident_only:
-        return redirect("core:me")
-    today = timezone.localdate()
-    scope = compounds_for(user, Purpose.OVERSEE)
-    page = Paginator(compound_rows(scope), DESK_PAGE_SIZE).get_page(request.GET.get("page"))
-    oversees = user.is_superuser or user.has_role(RoleCode.SUPERVISOR, RoleCode.DEPARTMENT)
-    context = {
-        "page": page,
-        "household_total": Household.objects.filter(
-            building__compound__in=scope.values("pk")
-        ).count(),
-        "my_roles": Role.objects.filter(code__in=user.role_codes).prefetch_related("duties"),
-        "certificate": (
-            certificate_status_of(user, on=today) if user.has_role(RoleCode.ELECTRICIAN) else None
-        ),
-        "communities": communities_of(user).select_related("street"),
-        "districts": districts_of(user),
-        "department": (user.department if user.has_role(RoleCode.DEPARTMENT) else None),
-        "manager_loads": manager_loads(scope) if oversees else [],
-        "live_outages": outages_for_staff(user).count(),
-        "today": today,
-    }
-    return render(request, "core/desk.html", context)
-
-
-@login_required
-@require_GET
-@never_cache
-def me(request: HttpRequest) -> HttpResponse:
-    """A resident's own households, each with whom to call."""
-    user: User = request.user  # type: ignore[assignment]
-    households = list(
-        own_households(user).select_related("building__compound__community").order_by("account_no")
-    )
-    compounds = list({h.building.compound_id: h.building.compound for h in households}.values())
-    contacts = compound_contacts(compounds, on=timezone.localdate())
-    homes = [(h, contacts[h.building.compound_id]) for h in households]
-    outages = list(outages_for_resident(user)) if households else []
-    return render(request, "core/me.html", {"homes": homes, "outages": outages})
-
-
-@require_GET
-def duties(request: HttpRequest) -> HttpResponse:
-    roles = Role.objects.prefetch_related("duties")
-    return render(request, "core/duties.html", {"roles": roles})

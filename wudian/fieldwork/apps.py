@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class FieldworkConfig(AppConfig):
     name = "wudian.fieldwork"
     label = "fieldwork"
-    verbose_name = _("Field work and certificates")
+    verbose_name = _("Field work")

@@ -25,7 +25,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Subquery
 
 from wudian.accounts.models import Department, RoleCode, User
-from wudian.fieldwork.selectors import valid_certificate_holders
+from wudian.accounts.selectors import valid_certificate_holders
 from wudian.grid.models import (
     Building,
     Community,

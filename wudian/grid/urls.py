@@ -4,6 +4,5 @@ from wudian.grid import views
 
 app_name = "grid"
 urlpatterns = [
-    path("c/<slug:code>/", views.compound_window, name="compound_window"),
     path("desk/compounds/<slug:code>/", views.compound_households, name="compound_households"),
 ]

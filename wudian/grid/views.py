@@ -4,41 +4,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from wudian.accounts.models import Duty, RoleCode, User
-from wudian.grid.models import Compound
-from wudian.grid.scope import Purpose, compound_contacts, compounds_for
+from wudian.accounts.models import User
+from wudian.grid.scope import Purpose, compounds_for
 from wudian.grid.selectors import (
     household_views_for,
     households_of_compound,
     search_text_problem,
 )
-from wudian.outages.selectors import outages_for_compound
 
 HOUSEHOLD_PAGE_SIZE = 50
-
-
-@require_GET
-def compound_window(request: HttpRequest, code: str) -> HttpResponse:
-    """The compound's public power service window (电力服务社区之窗). No household data."""
-    compound = get_object_or_404(
-        Compound.objects.select_related("community", "property_company"), code=code
-    )
-    today = timezone.localdate()
-    context = {
-        "compound": compound,
-        "contacts": compound_contacts([compound], on=today)[compound.pk],
-        "manager_duties": list(
-            Duty.objects.filter(role__code=RoleCode.CUSTOMER_MANAGER).order_by("order", "id")
-        ),
-        "today": today,
-        # The scope prefetches of outage_rows are not shown here: one query for the outages.
-        "outages": list(outages_for_compound(compound).prefetch_related(None)),
-    }
-    return render(request, "grid/compound_window.html", context)
 
 
 @login_required

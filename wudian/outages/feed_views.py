@@ -30,7 +30,7 @@ def _host(request: HttpRequest) -> str:
 
 
 def _window_url(request: HttpRequest, compound: Compound) -> str:
-    return request.build_absolute_uri(reverse("grid:compound_window", args=[compound.code]))
+    return request.build_absolute_uri(reverse("front:compound_window", args=[compound.code]))
 
 
 @require_safe

@@ -395,6 +395,6 @@ def outage_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         services.outage_acknowledge(outage=outage, household=affected.household, by=user)
     except REFUSED as error:
         messages.error(request, refusal_text(error))
-        return redirect("core:me")
+        return redirect("front:me")
     messages.success(request, _("Thank you: we have noted that you have read this notice."))
-    return redirect(f"{reverse('core:me')}#outage-{outage.pk}")
+    return redirect(f"{reverse('front:me')}#outage-{outage.pk}")

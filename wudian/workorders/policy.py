@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wudian.accounts.models import RoleCode, User
+from wudian.accounts.selectors import valid_certificate_holders
 from wudian.core.calendar import china_date
 from wudian.core.policy import Action, Condition, Parties, Policy
-from wudian.fieldwork.selectors import valid_certificate_holders
 from wudian.grid import scope
 from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
 from wudian.workorders.selectors import workorders_visible_to

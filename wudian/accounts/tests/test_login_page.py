@@ -28,7 +28,7 @@ def test_login_lands_on_home_for_user(client: Client, city: City) -> None:
     response = client.post(LOGIN_URL, {"username": "manager", "password": PASSWORD})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home_for_user")
+    assert response["Location"] == reverse("front:home_for_user")
     assert client.session["_auth_user_id"] == str(city.manager.pk)
 
 
@@ -44,7 +44,7 @@ def test_login_ignores_an_offsite_next(client: Client, city: City) -> None:
         LOGIN_URL,
         {"username": "manager", "password": PASSWORD, "next": "https://evil.example/"},
     )
-    assert response["Location"] == reverse("core:home_for_user")
+    assert response["Location"] == reverse("front:home_for_user")
 
 
 @pytest.mark.parametrize(

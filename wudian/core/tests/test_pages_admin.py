@@ -8,8 +8,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from wudian.accounts.models import Certificate
 from wudian.conftest import City
-from wudian.fieldwork.models import Certificate
 from wudian.grid import models as grid
 
 GRID_MODELS = [
@@ -70,7 +70,7 @@ def test_certificate_validity_filter(
     login: Any, city: City, validity: str, shown: str, hidden: str
 ) -> None:
     response = login(city.admin).get(
-        reverse("admin:fieldwork_certificate_changelist"), {"validity": validity}
+        reverse("admin:accounts_certificate_changelist"), {"validity": validity}
     )
     body = response.content.decode()
     assert f">{shown}<" in body

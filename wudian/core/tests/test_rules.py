@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from wudian.conftest import City
 from wudian.core import kept
 from wudian.core.models import ServiceRule
-from wudian.core.rules import RULES, rule_value
+from wudian.core.rule_catalogue import RULES
+from wudian.core.rules import rule_value
 
 KEY = "workorder.autoclose_days"
 
 pytestmark = pytest.mark.django_db
+
+
+def test_the_data_migration_gives_every_rule_a_row_at_its_default() -> None:
+    ServiceRule.objects.all().delete()
+
+    import_module("wudian.core.migrations.0003_service_rule_defaults").seed_rules(apps, None)
+
+    stored = dict(ServiceRule.objects.values_list("key", "value"))
+    assert stored == {key: rule.default for key, rule in RULES.items()}
 
 
 def test_a_rule_without_a_row_has_its_default() -> None:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from wudian.accounts.models import Role, RoleCode, User
 from wudian.conftest import City
-from wudian.core import demo
+from wudian.front import demo
 from wudian.grid import scope
 from wudian.grid.models import Compound, CompoundAssignment, Household
 from wudian.grid.scope import Purpose

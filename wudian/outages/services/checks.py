@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
 from wudian.core.errors import BadInput, WrongState, invalid
-from wudian.core.rules import RULES, rule_value
+from wudian.core.rule_catalogue import RULES
+from wudian.core.rules import rule_value
 from wudian.grid.models import Household
 from wudian.outages.models import AffectedHousehold, Outage
 from wudian.outages.policy import may_override

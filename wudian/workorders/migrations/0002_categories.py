@@ -60,17 +60,8 @@ def seed(apps, schema_editor):
         )
 
 
-def seed_rules(apps, schema_editor):
-    from wudian.core.rules import RULES
-
-    ServiceRule = apps.get_model("core", "ServiceRule")
-    for rule in RULES.values():
-        ServiceRule.objects.get_or_create(key=rule.key, defaults={"value": rule.default})
-
-
 class Migration(migrations.Migration):
     dependencies = [("workorders", "0001_initial"), ("core", "0003_service_rule_defaults")]
     operations = [
         migrations.RunPython(seed, migrations.RunPython.noop),
-        migrations.RunPython(seed_rules, migrations.RunPython.noop),
     ]

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import Department, RoleCode, User
+from wudian.accounts.selectors import valid_certificate_holders
 from wudian.core.calendar import china_date
 from wudian.core.errors import NotAllowed, invalid
-from wudian.fieldwork.selectors import valid_certificate_holders
 from wudian.grid import scope
 from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
 from wudian.workorders.policy import passes_to_departments

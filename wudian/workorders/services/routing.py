@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from wudian.accounts.models import User
-from wudian.fieldwork.selectors import valid_certificates
+from wudian.accounts.selectors import valid_certificates
 from wudian.grid import scope
 from wudian.grid.models import Compound, DutyShift
 from wudian.workorders.models import Category, WorkOrder

@@ -17,10 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
-from wudian.accounts.models import RoleCode, User
+from wudian.accounts.models import Certificate, RoleCode, User
 from wudian.accounts.services import api_token_issue
 from wudian.conftest import City, make_user
-from wudian.fieldwork.models import Certificate
 from wudian.grid.models import CompoundAssignment, HouseholdMembership
 from wudian.notify.models import Message
 from wudian.workorders import api as workorders_api

@@ -30,13 +30,12 @@ def _media(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture
 def categories(world: City) -> None:
-    """The categories of the data migration, again: the flush after an earlier transactional
-    test removes them (seeding is idempotent)."""
+    """The categories and service rules of the data migrations, again: the flush after an
+    earlier transactional test removes them (seeding is idempotent)."""
     from django.apps import apps
 
-    migration = import_module("wudian.workorders.migrations.0002_categories")
-    migration.seed(apps, None)
-    migration.seed_rules(apps, None)
+    import_module("wudian.workorders.migrations.0002_categories").seed(apps, None)
+    import_module("wudian.core.migrations.0003_service_rule_defaults").seed_rules(apps, None)
 
 
 def log_in(page: Any, base: str, username: str) -> None:

@@ -11,12 +11,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from wudian.accounts.models import Department, RoleCode
+from wudian.accounts.models import Certificate, Department, RoleCode
 from wudian.conftest import City, make_user
 from wudian.core.calendar import china_date
 from wudian.core.errors import WrongState
 from wudian.core.models import ServiceRule
-from wudian.fieldwork.models import Certificate
 from wudian.grid.models import CompoundAssignment, District, DutyShift
 from wudian.notify.models import Message
 from wudian.workorders.models import WorkOrder, WorkOrderEvent

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
-from wudian.core.demo import DemoRefused, DemoSummary, demo_city_seed
+from wudian.front.demo import DemoRefused, DemoSummary, demo_city_seed
 from wudian.grid.models import Community, Compound, District
 
 

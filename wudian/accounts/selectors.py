@@ -1,4 +1,4 @@
-"""Reads of fieldwork data: who may take fault repairs, and certificate status."""
+"""Reads of people's qualifications: who may take fault repairs, and certificate status."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from wudian.accounts.models import User
-from wudian.fieldwork.models import Certificate
+from wudian.accounts.models import Certificate, User
 
 
 def valid_certificates(*, on: datetime.date) -> QuerySet[Certificate]:

@@ -11,10 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from wudian.accounts.models import Duty, Role, RoleCode
+from wudian.accounts.models import Certificate, Duty, Role, RoleCode
+from wudian.accounts.selectors import valid_certificate_holders
 from wudian.conftest import City, make_user
-from wudian.fieldwork.models import Certificate
-from wudian.fieldwork.selectors import valid_certificate_holders
 from wudian.grid.models import CompoundAssignment, DutyShift
 
 

@@ -1,0 +1,76 @@
+"""The demo city for `wudian seed_demo`: 蚌埠市蚌山区 with three communities, twelve
+compounds, a few thousand households, their supply network, and one login per role.
+
+Everything is keyed by a stable natural key (codes, account numbers, meter numbers,
+usernames), so seeding again creates only what is missing and never duplicates. Rows that
+exist are left as they are: whatever a demo user edited (a phone number, a compound's name,
+their password) survives a re-run. The few things the demo promises — who serves which
+compound, which certificate is valid — are put back on every run.
+
+Names, phones and account numbers are generated deterministically: each household's data
+comes from a random generator seeded with its account number, so the same flat always gets
+the same holder whatever scale the city is seeded at.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from wudian.front.demo.common import DemoSummary
+from wudian.front.demo.outages import outages_seed
+from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
+from wudian.front.demo.places import (
+    AREAS,
+    COMPOUND_INDEX,
+    COMPOUNDS,
+    households_seed,
+    network_seed,
+    places_seed,
+)
+from wudian.front.demo.readings import readings_seed
+from wudian.front.demo.requests import requests_seed
+from wudian.grid.models import Building, Compound, Household, Meter, StationArea
+
+__all__ = [
+    "COMPOUNDS",
+    "LOGINS",
+    "MANAGER1_COMPOUNDS",
+    "MANAGER2_COMPOUNDS",
+    "DemoRefused",
+    "DemoSummary",
+    "demo_city_seed",
+]
+
+
+class DemoRefused(Exception):
+    """Demo logins share a published password, which a production server refuses."""
+
+
+def demo_city_seed(
+    *, households_per_building: int | None = None, reset_passwords: bool = False
+) -> DemoSummary:
+    """Create what is missing of the demo city and its logins. Refused unless DEBUG."""
+    if not settings.DEBUG:
+        raise DemoRefused
+    if households_per_building is not None and households_per_building < 1:
+        raise ValueError("households_per_building must be at least 1")
+    summary = DemoSummary(logins=LOGINS)
+    with transaction.atomic():
+        district, communities, compounds = places_seed(summary)
+        areas = network_seed(summary, compounds)
+        homes = [login.home for login in LOGINS if login.home is not None]
+        households_seed(summary, compounds, areas, households_per_building, always=homes)
+        people_seed(summary, district, communities, compounds, reset_passwords=reset_passwords)
+        outages_seed(summary)
+    readings_seed(summary)
+    with transaction.atomic():
+        requests_seed(summary)
+    summary.totals = {
+        "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
+        "buildings": Building.objects.filter(compound__code__in=COMPOUND_INDEX).count(),
+        "households": Household.objects.filter(building__compound__code__in=COMPOUND_INDEX).count(),
+        "station_areas": StationArea.objects.filter(code__in=[a.code for a in AREAS]).count(),
+        "meters": Meter.objects.filter(station_area__code__in=[a.code for a in AREAS]).count(),
+    }
+    return summary
