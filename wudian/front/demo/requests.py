@@ -9,6 +9,7 @@ from django.utils import timezone
 from wudian.accounts.models import Department, RoleCode, User
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.people import LOGINS
+from wudian.grid import scope
 from wudian.grid.models import Household
 from wudian.workorders import services
 from wudian.workorders.models import Category, WorkOrder
@@ -113,7 +114,7 @@ def requests_seed(summary: DemoSummary) -> None:
         user.username: user
         for user in User.objects.filter(username__in=[login.username for login in LOGINS])
     }
-    resident1_home = Household.objects.get(memberships__user=users["resident1"])
+    resident1_home = scope.own_households(users["resident1"]).get()
     others = (
         Household.objects.filter(building__compound=resident1_home.building.compound)
         .exclude(pk=resident1_home.pk)
@@ -121,7 +122,7 @@ def requests_seed(summary: DemoSummary) -> None:
     )
     homes = {
         "resident1": resident1_home,
-        "resident2": Household.objects.get(memberships__user=users["resident2"]),
+        "resident2": scope.own_households(users["resident2"]).get(),
         "neighbour": others.order_by("account_no")[0],
         "special": others.order_by("-account_no")[0],
     }

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from wudian.accounts.models import User
+from wudian.accounts.models import RoleCode, User
 from wudian.front.demo import DemoRefused, DemoSummary, demo_city_seed
-from wudian.grid.models import Community, Compound, District
+from wudian.grid import scope
 
 
 def positive_int(value: str) -> int:
@@ -125,25 +125,18 @@ class Command(BaseCommand):
         if user.is_superuser:
             return _("everything")
         compounds = list(
-            Compound.objects.filter(assignments__user=user)
-            .distinct()
-            .values_list("name", flat=True)
-        )
-        compounds += list(
-            Compound.objects.filter(buildings__households__memberships__user=user)
-            .distinct()
-            .values_list("name", flat=True)
+            dict.fromkeys(
+                compound.name
+                for compound in scope.assignments_of(user).compounds
+                if compound.role != RoleCode.GRID_ADMIN
+            )
         )
         if compounds:
             return shorten(compounds)
-        communities = list(
-            Community.objects.filter(assignments__user=user).values_list("name", flat=True)
-        )
+        communities = list(scope.communities_of(user).values_list("name", flat=True))
         if communities:
             return shorten(communities)
-        districts = list(
-            District.objects.filter(assignments__user=user).values_list("name", flat=True)
-        )
+        districts = list(scope.districts_of(user).values_list("name", flat=True))
         if user.department is not None:
             districts.append(user.department.name)
         return shorten(districts)
