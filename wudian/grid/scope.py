@@ -510,7 +510,12 @@ def phone_calls_for(
     if isinstance(households, QuerySet):
         chosen = Household.objects.filter(pk__in=Subquery(households.values("pk")))
     else:
-        chosen = Household.objects.filter(pk__in=[household.pk for household in households])
+        # Households already loaded say whether they are special: most are not, and then
+        # there is nothing to ask the database.
+        ids = [household.pk for household in households if household.special_group]
+        if not ids:
+            return []
+        chosen = Household.objects.filter(pk__in=ids)
     special = list(
         chosen.filter(special_group=True).values_list("pk", "building__compound_id").order_by("pk")
     )
