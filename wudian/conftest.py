@@ -1,4 +1,6 @@
-"""Shared fixtures: a small city with one user per role and an outsider.
+"""Shared fixtures and helpers: a small city with one user per role and an outsider, the
+snapshot a refused action must leave as it was, an API client with a bearer token, an image
+maker and the browser.
 
 Compound "north" (北苑小区) is served by manager/electrician/staff; compound "south"
 (南苑小区) by manager_b/electrician_b only; both sit in one community of one district.
@@ -7,6 +9,8 @@ Compound "north" (北苑小区) is served by manager/electrician/staff; compound
 from __future__ import annotations
 
 import datetime
+import io
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,9 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models import Model
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext
+from PIL import Image
 
 from wudian.accounts.models import Certificate, Department, Role, RoleCode, User
+from wudian.accounts.services import api_token_issue
 from wudian.core.kept import Kept
 from wudian.grid.models import (
     Building,
@@ -34,6 +46,7 @@ from wudian.grid.models import (
     StationArea,
     Street,
 )
+from wudian.notify.models import Message
 
 PASSWORD = "correct-horse-battery"  # noqa: S105
 
@@ -218,9 +231,11 @@ def _clean_cache(settings: Any) -> Any:
     """Login-failure counters live in the cache; every test starts with none. The database
     cache is rolled back with each test's transaction; with Redis, this worker's keys are
     removed, so parallel workers do not disturb each other. The rules and categories this
-    process keeps are forgotten, since a test's changes to them are rolled back with it."""
+    process keeps are forgotten, since a test's changes to them are rolled back with it, and
+    so are the API tokens `api` issued."""
     yield
     Kept.forget_all()
+    _TOKENS.clear()
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
         from django.core.cache import cache
 
@@ -229,6 +244,112 @@ def _clean_cache(settings: Any) -> Any:
         keys = list(client.scan_iter(match=f"{prefix}:*"))
         if keys:
             client.delete(*keys)
+
+
+# Refusals change nothing ---------------------------------------------------------------
+
+
+def snapshot(*things: Model | type[Model]) -> dict[str, Any]:
+    """Everything a refused action must leave as it was: each object's stored row (every
+    concrete field, read back from the database) and, when it keeps a timeline (`events`),
+    its events; for each model, how many rows its table holds (a refused creation); and the
+    outbox's size."""
+    taken: dict[str, Any] = {}
+    for thing in things:
+        if isinstance(thing, type):
+            taken[thing._meta.label] = thing._base_manager.count()
+            continue
+        model = type(thing)
+        key = f"{model._meta.label}#{thing.pk}"
+        taken[key] = model._base_manager.filter(pk=thing.pk).values().get()
+        if any(rel.get_accessor_name() == "events" for rel in model._meta.related_objects):
+            events = thing.events.order_by("pk")  # type: ignore[attr-defined]
+            taken[f"{key} events"] = list(events.values_list("pk", flat=True))
+    taken["outbox"] = Message.objects.count()
+    return taken
+
+
+def told(user: User, kind: str, template: str = "workorder_staff") -> int:
+    """How many in-app messages about steps of that kind the user got."""
+    return Message.objects.filter(
+        user=user, template=template, channel="inapp", context__kind=kind
+    ).count()
+
+
+# The API -------------------------------------------------------------------------------
+
+_TOKENS: dict[int, str] = {}
+
+
+def api(user: User, language: str | None = None) -> Client:
+    """A client with the user's bearer token, one token per user for the test (a token's
+    first use is written down, later ones within a minute are not). Without a language it
+    gets the default, Simplified Chinese."""
+    if user.pk not in _TOKENS:
+        _TOKENS[user.pk] = api_token_issue(user=user).token
+    headers = {"Authorization": f"Bearer {_TOKENS[user.pk]}"}
+    if language:
+        headers["Accept-Language"] = language
+    return Client(headers=headers)
+
+
+def post(client: Client, url: str, data: dict[str, Any] | None = None) -> Any:
+    """POST `data` as JSON (dates and times as ISO text)."""
+    return client.post(url, json.dumps(data or {}, default=str), content_type="application/json")
+
+
+# Pages -----------------------------------------------------------------------------------
+
+
+def zh(msgid: str) -> str:
+    """What a page shows for a msgid in the default language."""
+    with translation.override("zh-hans"):
+        return gettext(msgid)
+
+
+def queries_of(client: Client, url: str) -> int:
+    """How many queries a page takes (it must answer 200)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages rendered outside a request (the test's own `gettext`) come out in English."""
+    with translation.override("en"):
+        yield
+
+
+# Photos and files ------------------------------------------------------------------------
+
+
+def image_bytes(
+    fmt: str = "PNG",
+    color: str | tuple[int, ...] = "red",
+    size: tuple[int, int] = (40, 30),
+    **save: Any,
+) -> bytes:
+    """A real image file of one colour; a colour with an alpha channel makes it RGBA."""
+    mode = "RGBA" if isinstance(color, tuple) and len(color) == 4 else "RGB"
+    out = io.BytesIO()
+    Image.new(mode, size, color).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+def upload(name: str, data: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    """Uploaded files go to this test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()]
 
 
 # Browser journeys ---------------------------------------------------------------------
@@ -272,6 +393,14 @@ def browser() -> Iterator[Any]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    """Log in through the login page, as a person would."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main button[type=submit]").click()
 
 
 @pytest.fixture

@@ -7,21 +7,20 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from wudian.accounts.services import api_token_issue
-from wudian.conftest import City
+from wudian.accounts.models import User
+from wudian.conftest import City, api
 
 pytestmark = pytest.mark.django_db
 
 
-def get_me(client: Client, user: Any) -> dict[str, Any]:
-    token = api_token_issue(user=user).token
-    response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+def get_me(user: User) -> dict[str, Any]:
+    response = api(user, "en").get("/api/v1/me")
     assert response.status_code == 200
     return response.json()
 
 
-def test_me_of_a_customer_manager(client: Client, city: City) -> None:
-    body = get_me(client, city.manager)
+def test_me_of_a_customer_manager(city: City) -> None:
+    body = get_me(city.manager)
 
     assert body["id"] == city.manager.pk
     assert body["username"] == "manager"
@@ -37,33 +36,33 @@ def test_me_of_a_customer_manager(client: Client, city: City) -> None:
     }
 
 
-def test_me_of_a_resident_lists_their_households(client: Client, city: City) -> None:
-    scope = get_me(client, city.resident)["scope"]
+def test_me_of_a_resident_lists_their_households(city: City) -> None:
+    scope = get_me(city.resident)["scope"]
 
     assert scope["households"] == [city.north_home.pk]
     assert scope["compounds"] == [{"code": "NORTH", "name": "北苑小区", "role": "resident"}]
 
 
-def test_me_of_a_grid_admin_lists_community_and_its_compounds(client: Client, city: City) -> None:
-    scope = get_me(client, city.gridadmin)["scope"]
+def test_me_of_a_grid_admin_lists_community_and_its_compounds(city: City) -> None:
+    scope = get_me(city.gridadmin)["scope"]
 
     assert scope["communities"] == ["CM1"]
     assert scope["compounds"] == [{"code": "NORTH", "name": "北苑小区", "role": "grid_admin"}]
 
 
-def test_me_of_supervisor_and_department_lists_the_district(client: Client, city: City) -> None:
-    assert get_me(client, city.supervisor)["scope"]["districts"] == ["D1"]
-    assert get_me(client, city.dept)["scope"]["districts"] == ["D1"]
+def test_me_of_supervisor_and_department_lists_the_district(city: City) -> None:
+    assert get_me(city.supervisor)["scope"]["districts"] == ["D1"]
+    assert get_me(city.dept)["scope"]["districts"] == ["D1"]
 
 
-def test_me_of_an_outsider_has_an_empty_scope(client: Client, city: City) -> None:
-    body = get_me(client, city.outsider)
+def test_me_of_an_outsider_has_an_empty_scope(city: City) -> None:
+    body = get_me(city.outsider)
     assert body["roles"] == []
     assert body["scope"] == {"compounds": [], "communities": [], "districts": [], "households": []}
 
 
-def test_me_of_a_superuser(client: Client, city: City) -> None:
-    assert get_me(client, city.admin)["is_superuser"] is True
+def test_me_of_a_superuser(city: City) -> None:
+    assert get_me(city.admin)["is_superuser"] is True
 
 
 def test_me_works_with_a_session(login: Any, city: City) -> None:

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from wudian.accounts.models import ApiToken, RoleCode
 from wudian.accounts.services import api_token_find, api_token_issue, api_token_revoke
-from wudian.conftest import PASSWORD, City, make_user
+from wudian.conftest import PASSWORD, City, make_user, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -172,13 +172,13 @@ def test_delete_revokes_only_the_token_used(client: Client, city: City) -> None:
 def test_delete_with_a_session_is_refused_and_revokes_nothing(login: Any, city: City) -> None:
     issued = api_token_issue(user=city.manager)
     client = login(city.manager)
+    before = snapshot(issued.record)
 
     response = client.delete(TOKEN_URL)
 
     assert response.status_code == 400
     assert "bearer token" in response.json()["detail"]
-    issued.record.refresh_from_db()
-    assert issued.record.revoked_at is None
+    assert snapshot(issued.record) == before
 
 
 def test_delete_without_credentials_is_401(client: Client, city: City) -> None:
@@ -192,22 +192,26 @@ def test_delete_without_credentials_is_401(client: Client, city: City) -> None:
 def test_wrong_credentials_get_401_and_no_token(
     client: Client, city: City, username: str, password: str
 ) -> None:
+    before = snapshot(city.manager, ApiToken)
+
     response = obtain(client, username, password)
 
     assert response.status_code == 401
     assert response.json()["detail"] == "Wrong username or password, or the account is disabled."
-    assert not ApiToken.objects.exists()
+    assert snapshot(city.manager, ApiToken) == before
 
 
 def test_inactive_user_gets_401(client: Client, city: City) -> None:
     city.manager.is_active = False
     city.manager.save(update_fields=["is_active"])
 
+    before = snapshot(city.manager, ApiToken)
+
     response = obtain(client, "manager", PASSWORD)
 
     assert response.status_code == 401
     assert "disabled" in response.json()["detail"]
-    assert not ApiToken.objects.exists()
+    assert snapshot(city.manager, ApiToken) == before
 
 
 @pytest.mark.parametrize(
@@ -222,19 +226,23 @@ def test_inactive_user_gets_401(client: Client, city: City) -> None:
     ],
 )
 def test_malformed_body_gets_422(client: Client, city: City, body: str) -> None:
+    before = snapshot(city.manager, ApiToken)
+
     response = client.post(TOKEN_URL, body, content_type="application/json")
 
     assert response.status_code == 422
     assert response.json()["detail"]
-    assert not ApiToken.objects.exists()
+    assert snapshot(city.manager, ApiToken) == before
 
 
 def test_body_that_is_not_json_gets_400(client: Client, city: City) -> None:
+    before = snapshot(city.manager, ApiToken)
+
     response = client.post(TOKEN_URL, "not json", content_type="application/json")
 
     assert response.status_code == 400
     assert response.json()["detail"] == "The request body is not valid JSON."
-    assert not ApiToken.objects.exists()
+    assert snapshot(city.manager, ApiToken) == before
 
 
 def test_demo_password_is_refused_when_debug_is_off(
@@ -244,11 +252,13 @@ def test_demo_password_is_refused_when_debug_is_off(
     city.manager.set_password(settings.DEMO_PASSWORD)
     city.manager.save(update_fields=["password"])
 
+    before = snapshot(city.manager, ApiToken)
+
     response = obtain(client, "manager", settings.DEMO_PASSWORD)
 
     assert response.status_code == 401
     assert "demo password is refused on this server" in response.json()["detail"]
-    assert not ApiToken.objects.exists()
+    assert snapshot(city.manager, ApiToken) == before
 
 
 def test_demo_password_works_in_debug_mode(client: Client, city: City, settings: Any) -> None:

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from wudian.analytics.models import MeterAnomaly, StationAreaDay
 from wudian.analytics.services import lineloss_open_check
-from wudian.conftest import City
+from wudian.analytics.tests.conftest import checks
+from wudian.conftest import City, snapshot
 from wudian.core.errors import NotAllowed, OutsideScope
 from wudian.grid.models import Meter, StationArea
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
@@ -39,8 +40,8 @@ def add_day(area: StationArea, status: str, rate: str | None, *, day: date = LAS
     )
 
 
-def checks() -> Any:
-    return WorkOrder.objects.filter(category__code="meter_data_check")
+# What opening a check writes: a refused one leaves their counts, `snapshot(*REQUESTS)`.
+REQUESTS = (WorkOrder, WorkOrderEvent)
 
 
 def area_url(city: City) -> str:
@@ -94,13 +95,13 @@ def test_supervisor_opens_a_check_for_a_negative_loss_area(city: City) -> None:
 def test_a_second_open_check_is_refused_and_nothing_changes(city: City) -> None:
     add_day(city.station_area, "high_loss", "0.150000")
     first = lineloss_open_check(station_area=city.station_area, by=city.manager)
+    before = snapshot(first, *REQUESTS)
 
     with pytest.raises(ValidationError) as caught:
         lineloss_open_check(station_area=city.station_area, by=city.supervisor)
 
     assert caught.value.code == "already_open"
-    assert list(checks()) == [first]
-    assert WorkOrderEvent.objects.count() == 1
+    assert snapshot(first, *REQUESTS) == before
 
 
 @pytest.mark.django_db
@@ -138,27 +139,30 @@ def test_a_meter_s_check_does_not_count_as_the_area_s(city: City) -> None:
 @pytest.mark.parametrize("status", ["qualified", "incomplete"])
 def test_an_area_without_a_high_or_negative_loss_is_refused(city: City, status: str) -> None:
     add_day(city.station_area, status, "0.050000" if status == "qualified" else None)
+    before = snapshot(*REQUESTS)
 
     with pytest.raises(ValidationError) as caught:
         lineloss_open_check(station_area=city.station_area, by=city.manager)
 
     assert caught.value.code == "not_needed"
-    assert not checks().exists()
+    assert snapshot(*REQUESTS) == before
 
 
 @pytest.mark.django_db
 def test_the_latest_day_decides(city: City) -> None:
     add_day(city.station_area, "high_loss", "0.150000", day=LAST - timedelta(days=1))
     add_day(city.station_area, "qualified", "0.050000")
+    before = snapshot(*REQUESTS)
 
     with pytest.raises(ValidationError):
         lineloss_open_check(station_area=city.station_area, by=city.manager)
-    assert not checks().exists()
+    assert snapshot(*REQUESTS) == before
 
 
 @pytest.mark.django_db
 def test_users_outside_the_scope_or_role_are_refused_and_nothing_changes(city: City) -> None:
     add_day(city.station_area, "high_loss", "0.150000")
+    before = snapshot(*REQUESTS)
 
     # The resident and the outsider serve nothing; the electrician and the property staff
     # work in 北苑小区 but do not open check requests: not allowed (403).
@@ -169,8 +173,7 @@ def test_users_outside_the_scope_or_role_are_refused_and_nothing_changes(city: C
     with pytest.raises(OutsideScope):
         lineloss_open_check(station_area=city.station_area, by=city.manager_b)
 
-    assert not checks().exists()
-    assert not WorkOrderEvent.objects.exists()
+    assert snapshot(*REQUESTS) == before
 
 
 @pytest.mark.django_db
@@ -186,12 +189,6 @@ def test_the_request_is_filed_under_a_compound_the_manager_serves(city: City) ->
 
 
 # -- the page ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def english() -> Any:
-    with translation.override("en"):
-        yield
 
 
 @pytest.mark.django_db
@@ -222,18 +219,20 @@ def test_posting_again_is_refused_with_a_message(city: City, login: Any) -> None
     add_day(city.station_area, "negative_loss", "-0.020000")
     client = login(city.manager)
     client.post(check_url(city))
+    before = snapshot(*checks(), *REQUESTS)
 
     response = client.post(check_url(city), HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 409
     assert "already open" in response.content.decode()
-    assert checks().count() == 1
+    assert snapshot(*checks(), *REQUESTS) == before
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("english")
 def test_no_button_for_a_qualified_area_and_posting_is_refused(city: City, login: Any) -> None:
     add_day(city.station_area, "qualified", "0.050000")
+    before = snapshot(*REQUESTS)
     client = login(city.manager)
 
     page = client.get(area_url(city), HTTP_ACCEPT_LANGUAGE="en")
@@ -242,12 +241,13 @@ def test_no_button_for_a_qualified_area_and_posting_is_refused(city: City, login
 
     response = client.post(check_url(city), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 409  # the area's state refuses it (was 400)
-    assert not checks().exists()
+    assert snapshot(*REQUESTS) == before
 
 
 @pytest.mark.django_db
 def test_page_scope_404_for_unseen_403_for_seen_but_not_allowed(city: City, login: Any) -> None:
     add_day(city.station_area, "high_loss", "0.150000")
+    before = snapshot(*REQUESTS)
 
     for user in (city.manager_b, city.outsider, city.resident):
         assert login(user).post(check_url(city)).status_code == 404
@@ -257,14 +257,15 @@ def test_page_scope_404_for_unseen_403_for_seen_but_not_allowed(city: City, logi
     assert page.status_code == 200
     assert page.context["may_open_check"] is False
     assert client.post(check_url(city)).status_code == 403
-    assert not checks().exists()
+    assert snapshot(*REQUESTS) == before
 
 
 @pytest.mark.django_db
 def test_check_url_takes_only_post(city: City, login: Any) -> None:
     add_day(city.station_area, "high_loss", "0.150000")
+    before = snapshot(*REQUESTS)
     assert login(city.manager).get(check_url(city)).status_code == 405
-    assert not checks().exists()
+    assert snapshot(*REQUESTS) == before
 
 
 @pytest.mark.django_db

@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
 
 from wudian.analytics.models import MeterAnomaly, StationAreaDay
 from wudian.conftest import City
@@ -42,12 +41,6 @@ def add_area(city: City, code: str, status: str, rate: str | None) -> StationAre
     area.compounds.add(city.north)
     add_days(area, status, rate)
     return area
-
-
-@pytest.fixture
-def english() -> Any:
-    with translation.override("en"):
-        yield
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wudian.conftest import PASSWORD, PHONE, City
+from wudian.conftest import PHONE, City, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -49,10 +49,7 @@ def test_search_works_without_javascript(live_server: Any, world: City, browser:
 def test_manager_logs_in_and_sees_the_desk(live_server: Any, world: City, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", world.manager.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main button[type=submit]").click()
+    log_in(page, live_server.url, world.manager.username)
     page.wait_for_url("**/desk/")
     assert page.locator('a[href="/desk/compounds/NORTH/"]').is_visible()
     assert page.locator('a[href="/desk/compounds/SOUTH/"]').count() == 0

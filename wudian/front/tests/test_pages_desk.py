@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
-from wudian.conftest import City, make_user
+from wudian.conftest import City, make_user, queries_of
 from wudian.grid.models import Compound, CompoundAssignment
 
 
@@ -118,19 +116,13 @@ def test_manager_of_many_compounds_is_counted_once_per_compound(login: Any, city
     assert "<td>李经理</td><td>4</td>" in body
 
 
-def _desk_queries(client: Client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get("/desk/").status_code == 200
-    return len(queries)
-
-
 def test_desk_query_count_does_not_grow_with_compounds(login: Any, city: City) -> None:
     client = login(city.supervisor)
-    baseline = _desk_queries(client)
+    baseline = queries_of(client, "/desk/")
     for i in range(10):
         compound = Compound.objects.create(
             community=city.community, code=f"MORE{i}", name=f"更多{i}", address="路"
         )
         manager = make_user(f"m{i}", "customer_manager")
         CompoundAssignment.objects.create(user=manager, compound=compound, role="customer_manager")
-    assert _desk_queries(client) == baseline
+    assert queries_of(client, "/desk/") == baseline

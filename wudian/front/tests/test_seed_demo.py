@@ -14,6 +14,7 @@ from django.db.models import Count, Model
 from django.utils import timezone, translation
 
 from wudian.accounts.models import Certificate, Duty, Role, RoleCode, User
+from wudian.conftest import snapshot
 from wudian.front import demo
 from wudian.grid.models import (
     Building,
@@ -87,10 +88,6 @@ def seed(*args: str, **options: Any) -> str:
     return out.getvalue()
 
 
-def counts() -> dict[str, int]:
-    return {model.__name__: model._default_manager.count() for model in MODELS}
-
-
 @pytest.fixture
 def debug(settings: Any) -> None:
     settings.DEBUG = True
@@ -106,14 +103,14 @@ def home_compound(username: str) -> Compound:
 
 
 def test_seed_demo_is_idempotent(small_city: str) -> None:
-    first = counts()
+    first = snapshot(*MODELS)
     with translation.override("en"):
         output = seed(households_per_building=SMALL)
 
-    assert counts() == first
-    assert first["Compound"] == 12
-    assert first["Community"] == 3
-    assert first["District"] == 1
+    assert snapshot(*MODELS) == first
+    assert first["grid.Compound"] == 12
+    assert first["grid.Community"] == 3
+    assert first["grid.District"] == 1
     assert "nothing, all there" in output
 
 
@@ -253,12 +250,12 @@ def test_rerun_restores_a_removed_assignment_but_keeps_edits(small_city: str) ->
 
 def test_refused_when_debug_is_off(db: None, settings: Any) -> None:
     settings.DEBUG = False
-    before = counts()
+    before = snapshot(*MODELS)
 
     with pytest.raises(CommandError, match="WUDIAN_DEBUG"):
         seed(households_per_building=SMALL)
 
-    assert counts() == before
+    assert snapshot(*MODELS) == before
     assert not User.objects.filter(username__in=list(EXPECTED_ROLES)).exists()
 
 

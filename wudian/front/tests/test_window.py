@@ -6,14 +6,12 @@ import datetime
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from wudian.accounts.models import Certificate, Duty, Role, RoleCode
 from wudian.accounts.selectors import valid_certificate_holders
-from wudian.conftest import City, make_user
+from wudian.conftest import City, make_user, queries_of
 from wudian.grid.models import CompoundAssignment, DutyShift
 
 
@@ -80,14 +78,8 @@ def test_window_without_manager_points_to_95598(client: Client, city: City) -> N
     assert "李经理" not in response.content.decode()
 
 
-def _count_queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 def test_window_query_count_is_constant(client: Client, city: City) -> None:
-    baseline = _count_queries(client, "/c/NORTH/")
+    baseline = queries_of(client, "/c/NORTH/")
     today = timezone.localdate()
     for i in range(5):
         user = make_user(f"extra{i}", RoleCode.ELECTRICIAN)
@@ -99,7 +91,7 @@ def test_window_query_count_is_constant(client: Client, city: City) -> None:
             issued_on=today - datetime.timedelta(days=10),
             expires_on=today + datetime.timedelta(days=10),
         )
-    assert _count_queries(client, "/c/NORTH/") == baseline
+    assert queries_of(client, "/c/NORTH/") == baseline
     assert baseline <= 6
 
 

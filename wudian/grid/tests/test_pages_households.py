@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
-from wudian.conftest import City
+from wudian.conftest import City, queries_of
 from wudian.grid.models import Household
 
 
@@ -85,16 +83,10 @@ def test_bad_page_number_falls_back(login: Any, city: City) -> None:
     assert response.status_code == 200
 
 
-def _queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("who", ["manager", "supervisor"])
 def test_household_list_query_count_is_constant(login: Any, city: City, who: str) -> None:
     client = login(getattr(city, who))
-    baseline = _queries(client, "/desk/compounds/NORTH/")
+    baseline = queries_of(client, "/desk/compounds/NORTH/")
     Household.objects.bulk_create(
         Household(
             building=city.north_building,
@@ -107,8 +99,8 @@ def test_household_list_query_count_is_constant(login: Any, city: City, who: str
         )
         for i in range(60)
     )
-    assert _queries(client, "/desk/compounds/NORTH/") == baseline
-    assert _queries(client, "/desk/compounds/NORTH/?page=2") == baseline
+    assert queries_of(client, "/desk/compounds/NORTH/") == baseline
+    assert queries_of(client, "/desk/compounds/NORTH/?page=2") == baseline
 
 
 def test_household_pages_keep_the_search_in_the_pager_links(login: Any, city: City) -> None:

@@ -4,8 +4,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from wudian.accounts.services import api_token_issue
-from wudian.conftest import City
+from wudian.conftest import City, api, post, snapshot
 from wudian.notify.models import CallTask, Channel, Message, Preference
 from wudian.notify.services import Audience, notify_publish
 
@@ -59,12 +58,12 @@ def test_inbox_shows_the_rendered_message_and_marks_it_read(city: City, login: A
 def test_nobody_marks_another_users_message_read(city: City, login: Any) -> None:
     publish(city, households=[city.north_home])
     message = Message.objects.get(user=city.resident)
+    before = snapshot(message)
 
     login(city.resident_b).post(reverse("notify:inbox"), {"message": message.pk})
     page = login(city.resident_b).get(reverse("notify:inbox"))
 
-    message.refresh_from_db()
-    assert message.read_at is None
+    assert snapshot(message) == before
     assert "计划停电" not in page.text
 
 
@@ -85,12 +84,13 @@ def test_preferences_default_to_the_rule_and_are_saved(city: City, login: Any) -
 
 
 def test_an_impossible_hour_is_refused_and_nothing_saved(city: City, login: Any) -> None:
+    before = snapshot(Preference)
     response = login(city.manager).post(
         reverse("notify:preferences"), {"quiet_start_hour": "25", "quiet_end_hour": "x"}
     )
 
     assert response.status_code == 400
-    assert not Preference.objects.exists()
+    assert snapshot(Preference) == before
 
 
 def test_assignee_records_a_call_as_done(city: City, login: Any) -> None:
@@ -118,6 +118,7 @@ def test_a_call_without_outcome_or_of_someone_else_is_refused(city: City, login:
         calls=[(city.north_home.pk, city.electrician.pk)],
     )
     task = CallTask.objects.get()
+    before = snapshot(task)
 
     bad = login(city.electrician).post(reverse("notify:call_done", args=[task.pk]), {})
     other = login(city.electrician_b).post(
@@ -126,8 +127,7 @@ def test_a_call_without_outcome_or_of_someone_else_is_refused(city: City, login:
 
     assert bad.status_code == 400
     assert other.status_code == 404
-    task.refresh_from_db()
-    assert task.state == CallTask.State.OPEN
+    assert snapshot(task) == before
 
 
 def test_failed_page_shows_a_manager_only_their_compounds(city: City, login: Any) -> None:
@@ -152,22 +152,20 @@ def test_manager_retries_failed_messages_in_scope_only(city: City, login: Any) -
 
 
 def test_failed_page_is_refused_to_residents_and_electricians(city: City, login: Any) -> None:
-    failed_sms(city)
+    failed = failed_sms(city)
+    before = snapshot(*failed)
 
     assert login(city.resident).get(reverse("notify:failed")).status_code == 403
     assert login(city.electrician).post(reverse("notify:failed"), {"all": "1"}).status_code == 403
-    assert not Message.objects.filter(attempts=0, channel=Channel.SMS).exists()
+    assert snapshot(*failed) == before
 
 
-def test_api_lists_and_marks_the_callers_messages(city: City, client: Any) -> None:
+def test_api_lists_and_marks_the_callers_messages(city: City) -> None:
     publish(city, households=[city.north_home])
-    token = api_token_issue(user=city.resident, name="test").token
-    headers = {"Authorization": f"Bearer {token}"}
+    resident = api(city.resident)
 
-    listed = client.get("/api/v1/me/messages", headers=headers)
-    marked = client.post(
-        "/api/v1/me/messages/read", data={}, content_type="application/json", headers=headers
-    )
+    listed = resident.get("/api/v1/me/messages")
+    marked = post(resident, "/api/v1/me/messages/read")
 
     assert listed.status_code == 200
     assert listed.json()["items"][0]["title"] == "计划停电"

@@ -11,13 +11,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from wudian.accounts.models import User
-from wudian.accounts.services import api_token_issue
-from wudian.conftest import City
+from wudian.conftest import City, api, post, snapshot
 from wudian.grid.models import Household
 from wudian.notify.models import Message
-from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
-from wudian.outages.tests.test_services import build_world, later
+from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.tests.conftest import SAVED, build_world, later
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +23,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(name="world")
 def _world(city: City) -> City:
     return build_world(city)
-
-
-def api(user: User, language: str = "en") -> Client:
-    token = api_token_issue(user=user).token
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE=language)
-
-
-def post(client: Client, url: str, data: dict[str, Any]) -> Any:
-    return client.post(url, json.dumps(data, default=str), content_type="application/json")
 
 
 def body(**overrides: Any) -> dict[str, Any]:
@@ -50,15 +39,6 @@ def body(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def saved() -> tuple[int, int, int, int]:
-    return (
-        Outage.objects.count(),
-        AffectedHousehold.objects.count(),
-        OutageEvent.objects.count(),
-        Message.objects.count(),
-    )
-
-
 def test_manager_publishes_and_gets_the_household_count(world: City) -> None:
     response = post(api(world.manager), "/api/v1/outages", body(compounds=["NORTH"]))
 
@@ -72,6 +52,7 @@ def test_manager_publishes_and_gets_the_household_count(world: City) -> None:
 
 
 def test_short_notice_is_refused_with_the_rule_named(world: City) -> None:
+    before = snapshot(*SAVED)
     for language, words in [("zh-hans", "电力供应与使用条例 第二十八条"), ("en", "7 days")]:
         response = post(
             api(world.manager, language),
@@ -81,10 +62,11 @@ def test_short_notice_is_refused_with_the_rule_named(world: City) -> None:
         assert response.status_code == 422
         assert response.json()["rule"] == "outage.planned.notice_days"
         assert words in response.json()["detail"]
-    assert saved() == (0, 0, 0, 0)
+    assert snapshot(*SAVED) == before
 
 
 def test_supervisor_override_is_recorded_and_manager_override_refused(world: City) -> None:
+    before = snapshot(*SAVED)
     short = body(
         start=later(days=2).isoformat(),
         end=later(days=2, hours=3).isoformat(),
@@ -93,7 +75,7 @@ def test_supervisor_override_is_recorded_and_manager_override_refused(world: Cit
     refused = post(api(world.manager), "/api/v1/outages", short)
     assert refused.status_code == 422
     assert refused.json()["rule"] == "outage.planned.notice_days"
-    assert saved() == (0, 0, 0, 0)
+    assert snapshot(*SAVED) == before
 
     response = post(api(world.supervisor), "/api/v1/outages", short)
     assert response.status_code == 201
@@ -118,16 +100,19 @@ def test_supervisor_override_is_recorded_and_manager_override_refused(world: Cit
 def test_bad_requests_are_refused_and_save_nothing(
     world: City, data: dict[str, Any], status: int, words: str
 ) -> None:
+    before = snapshot(*SAVED)
     response = post(api(world.manager), "/api/v1/outages", body(**data))
 
     assert response.status_code == status, response.content
     assert words in response.json()["detail"] + json.dumps(response.json(), ensure_ascii=False)
-    assert saved() == (0, 0, 0, 0)
+    assert snapshot(*SAVED) == before
 
 
 def test_unknown_codes_are_named(world: City) -> None:
     response = post(
-        api(world.manager), "/api/v1/outages", body(station_areas=["TA-404"], compounds=["NOWHERE"])
+        api(world.manager),
+        "/api/v1/outages",
+        body(station_areas=["TA-404"], compounds=["NOWHERE"]),
     )
     assert "TA-404" in response.json()["detail"]
     assert "NOWHERE" in response.json()["detail"]
@@ -136,27 +121,29 @@ def test_unknown_codes_are_named(world: City) -> None:
 def test_overlap_is_409_naming_the_other_outage(world: City) -> None:
     client = api(world.manager)
     first = post(client, "/api/v1/outages", body()).json()
-    before = saved()
+    before = snapshot(*SAVED)
 
     response = post(client, "/api/v1/outages", body(title="又一次停电", buildings=["NORTH-1"]))
 
     assert response.status_code == 409
     assert response.json()["conflict"] == first["id"]
     assert "北苑小区计划检修停电" in response.json()["detail"]
-    assert saved() == before
+    assert snapshot(*SAVED) == before
 
 
 @pytest.mark.parametrize("who", ["electrician", "staff", "gridadmin", "resident", "outsider"])
 def test_roles_that_do_not_publish_get_403(world: City, who: str) -> None:
+    before = snapshot(*SAVED)
     response = post(api(getattr(world, who)), "/api/v1/outages", body())
     assert response.status_code == 403
-    assert saved() == (0, 0, 0, 0)
+    assert snapshot(*SAVED) == before
 
 
 def test_no_token_is_401(client: Client, world: City) -> None:
+    before = snapshot(*SAVED)
     response = client.post("/api/v1/outages", body(), content_type="application/json")
     assert response.status_code == 401
-    assert saved() == (0, 0, 0, 0)
+    assert snapshot(*SAVED) == before
 
 
 def test_draft_then_publish_action(world: City) -> None:
@@ -173,7 +160,7 @@ def test_draft_then_publish_action(world: City) -> None:
 
 
 def test_lifecycle_actions_over_the_api(world: City) -> None:
-    client = api(world.manager)
+    client = api(world.manager, "en")
     outage = post(
         client,
         "/api/v1/outages",
@@ -228,29 +215,35 @@ def test_postpone_and_cancel_over_the_api(world: City) -> None:
 
 def test_actions_outside_scope_are_404_or_403_and_change_nothing(world: City) -> None:
     outage = post(api(world.supervisor), "/api/v1/outages", body(station_areas=["TA1"])).json()
-    before = saved()
+    before = snapshot(*SAVED)
 
     # manager_b serves the south compound it reaches, but TA1 is listed for north too.
     assert (
         post(
-            api(world.manager_b), f"/api/v1/outages/{outage['id']}/actions/cancel", {"note": "x"}
+            api(world.manager_b),
+            f"/api/v1/outages/{outage['id']}/actions/cancel",
+            {"note": "x"},
         ).status_code
         == 403
     )
     # An electrician sees it but may not act.
     assert (
         post(
-            api(world.electrician), f"/api/v1/outages/{outage['id']}/actions/cancel", {"note": "x"}
+            api(world.electrician),
+            f"/api/v1/outages/{outage['id']}/actions/cancel",
+            {"note": "x"},
         ).status_code
         == 403
     )
     assert (
         post(
-            api(world.outsider), f"/api/v1/outages/{outage['id']}/actions/cancel", {"note": "x"}
+            api(world.outsider),
+            f"/api/v1/outages/{outage['id']}/actions/cancel",
+            {"note": "x"},
         ).status_code
         == 404
     )
-    assert saved() == before
+    assert snapshot(*SAVED) == before
     assert Outage.objects.get(pk=outage["id"]).state == "published"
 
 

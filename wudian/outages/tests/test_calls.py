@@ -9,7 +9,7 @@ from wudian.conftest import City
 from wudian.grid.models import CompoundAssignment, Household
 from wudian.notify.models import CallTask, Message
 from wudian.outages.models import Outage, OutageEvent
-from wudian.outages.tests.test_services import build_world, create
+from wudian.outages.tests.conftest import build_world, create
 
 
 @pytest.fixture

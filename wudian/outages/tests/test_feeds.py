@@ -16,26 +16,11 @@ from wudian.conftest import City
 from wudian.grid.models import Building, Compound, Feeder, Household, StationArea
 from wudian.outages import feeds
 from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
+from wudian.outages.tests.conftest import make_outage
 
 CAP_XSD = Path(feeds.__file__).parent / "standards" / "cap12.xsd"
 CAP = {"cap": feeds.CAP_NAMESPACE}
 ATOM = {"a": feeds.ATOM_NAMESPACE}
-
-
-def make_outage(city: City, **fields: Any) -> Outage:
-    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=8)
-    values: dict[str, Any] = {
-        "kind": Outage.Kind.PLANNED,
-        "state": Outage.State.PUBLISHED,
-        "title": "北苑小区线路检修",
-        "reason": "更换10kV涂山线老旧开关",
-        "start": start,
-        "end": start + datetime.timedelta(hours=8),
-        "created_by": city.manager,
-        "published_at": timezone.now() - datetime.timedelta(hours=1),
-    }
-    values.update(fields)
-    return Outage.objects.create(**values)
 
 
 def revise(outage: Outage, *, kind: str, by: Any, **changes: Any) -> Outage:

@@ -9,17 +9,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from wudian.conftest import DESKTOP, PASSWORD, PHONE, City
+from wudian.conftest import DESKTOP, PHONE, City, log_in
 from wudian.outages.models import AffectedHousehold, Outage
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main button[type=submit]").click()
 
 
 def test_manager_publishes_and_resident_acknowledges_on_a_phone(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import io
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -14,24 +13,9 @@ from pypdf import PdfReader
 from wudian.conftest import City
 from wudian.grid.models import Building, Compound
 from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.tests.conftest import make_outage
 
 A4_POINTS = (595, 842)
-
-
-def make_outage(city: City, **fields: Any) -> Outage:
-    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=8)
-    values: dict[str, Any] = {
-        "kind": Outage.Kind.PLANNED,
-        "state": Outage.State.PUBLISHED,
-        "title": "北苑小区线路检修",
-        "reason": "更换10kV涂山线老旧开关",
-        "start": start,
-        "end": start + datetime.timedelta(hours=8),
-        "created_by": city.manager,
-        "published_at": timezone.now(),
-    }
-    values.update(fields)
-    return Outage.objects.create(**values)
 
 
 def pdf_text(client: Client, url: str) -> tuple[PdfReader, str]:

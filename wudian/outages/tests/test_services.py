@@ -12,14 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from wudian.conftest import City
+from wudian.conftest import City, snapshot
 from wudian.core.errors import WrongState
 from wudian.core.models import ServiceRule
-from wudian.grid.models import Building, Household, HouseholdMembership, StationArea
+from wudian.grid.models import Household, HouseholdMembership
 from wudian.notify.models import Message
 from wudian.notify.services import render_message
 from wudian.outages import services
-from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
+from wudian.outages.models import AffectedHousehold, Outage
 from wudian.outages.selectors import (
     outage_reach,
     outage_scope_households,
@@ -27,10 +27,7 @@ from wudian.outages.selectors import (
     outages_for_resident,
     outages_visible_to,
 )
-
-
-def later(days: float = 0, hours: float = 0) -> datetime.datetime:
-    return (timezone.now() + datetime.timedelta(days=days, hours=hours)).replace(microsecond=0)
+from wudian.outages.tests.conftest import SAVED, build_world, create, later
 
 
 @pytest.fixture
@@ -38,55 +35,11 @@ def world(city: City) -> City:
     return build_world(city)
 
 
-def build_world(city: City) -> City:
-    """The shared city, with north's homes on their own station area TA-N (north only), a
-    second north building, and TA1 feeding the south home (and listed for north)."""
-    area = StationArea.objects.create(
-        feeder=city.station_area.feeder, code="TA-N", name="北苑2号台区"
-    )
-    area.compounds.add(city.north)
-    Household.objects.filter(pk__in=[city.north_home.pk, city.north_home_2.pk]).update(
-        station_area=area
-    )
-    building = Building.objects.create(compound=city.north, code="NORTH-2", name="2号楼")
-    Household.objects.create(
-        building=building,
-        station_area=area,
-        account_no="3400000009",
-        unit="1",
-        room="201",
-        address="涂山路100号北苑小区2号楼1单元201室",
-        holder_name="陈红",
-        phone="13800000009",
-    )
-    return city
-
-
-def create(by: Any, **overrides: Any) -> Outage:
-    fields: dict[str, Any] = {
-        "kind": Outage.Kind.PLANNED,
-        "title": "北苑小区计划检修停电",
-        "reason": "10kV涂山线设备例行检修",
-        "start": later(days=8),
-        "end": later(days=8, hours=6),
-        "station_areas": ["TA-N"],
-    }
-    fields.update(overrides)
-    return services.outage_create(by=by, **fields)
-
-
 def messages(outage: Outage, template: str | None = None) -> int:
     rows = Message.objects.filter(source=f"outage:{outage.pk}")
     if template:
         rows = rows.filter(template=template)
     return rows.count()
-
-
-def nothing_saved() -> None:
-    assert Outage.objects.count() == 0
-    assert AffectedHousehold.objects.count() == 0
-    assert OutageEvent.objects.count() == 0
-    assert Message.objects.count() == 0
 
 
 # Publishing -------------------------------------------------------------------------------
@@ -147,13 +100,14 @@ def test_household_without_station_area_counts_when_its_compound_is_fed_by_the_a
 
 
 def test_planned_outage_with_short_notice_is_refused_naming_the_rule(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(services.OutageRuleError) as refused:
         create(world.manager, start=later(days=3), end=later(days=3, hours=4))
 
     assert refused.value.rule == "outage.planned.notice_days"
     assert "电力供应与使用条例 第二十八条" in refused.value.messages[0]
     assert "7" in refused.value.messages[0]
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
 
 def test_notice_period_comes_from_the_configured_rule(world: City) -> None:
@@ -165,10 +119,11 @@ def test_notice_period_comes_from_the_configured_rule(world: City) -> None:
 
 
 def test_temporary_outage_needs_a_day_of_notice(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(services.OutageRuleError) as refused:
         create(world.manager, kind="temporary", start=later(hours=12), end=later(hours=14))
     assert refused.value.rule == "outage.temporary.notice_hours"
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
     outage = create(world.manager, kind="temporary", start=later(hours=30), end=later(hours=32))
     assert outage.state == Outage.State.PUBLISHED
@@ -191,6 +146,7 @@ def test_fault_outage_needs_no_notice_carries_an_estimate_and_is_urgent(world: C
 
 
 def test_arrears_disconnection_names_one_household_and_needs_seven_days(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(services.OutageRuleError) as refused:
         create(
             world.manager,
@@ -202,11 +158,11 @@ def test_arrears_disconnection_names_one_household_and_needs_seven_days(world: C
         )
     assert refused.value.rule == "outage.arrears.notice_days"
     assert "第三十九条" in refused.value.messages[0]
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
     with pytest.raises(ValidationError):
         create(world.manager, kind="arrears", household="3400000001")  # also a station area
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
     outage = create(
         world.manager,
@@ -222,9 +178,10 @@ def test_arrears_disconnection_names_one_household_and_needs_seven_days(world: C
 
 
 def test_supervisor_overrides_the_notice_period_with_a_recorded_reason(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(services.OutageRuleError):
         create(world.supervisor, start=later(days=2), end=later(days=2, hours=3))
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
     outage = create(
         world.supervisor,
@@ -241,6 +198,7 @@ def test_supervisor_overrides_the_notice_period_with_a_recorded_reason(world: Ci
 
 
 def test_customer_manager_may_not_override_the_notice_period(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(services.OutageRuleError) as refused:
         create(
             world.manager,
@@ -249,7 +207,7 @@ def test_customer_manager_may_not_override_the_notice_period(world: City) -> Non
             override_reason="我想提前",
         )
     assert "第二十八条" in refused.value.messages[0]
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
 
 def test_superuser_may_override_the_notice_period(world: City) -> None:
@@ -266,21 +224,23 @@ def test_superuser_may_override_the_notice_period(world: City) -> None:
     "who", ["electrician", "staff", "gridadmin", "dept", "resident", "outsider"]
 )
 def test_only_managers_supervisors_and_admins_publish(world: City, who: str) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(PermissionDenied):
         create(getattr(world, who))
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
 
 def test_manager_may_not_publish_outside_their_compounds(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(PermissionDenied) as refused:
         create(world.manager, station_areas=[], compounds=["SOUTH"])
     assert "南苑小区" in str(refused.value)
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
     # TA1 also feeds the south compound: its scope reaches outside the manager's.
     with pytest.raises(PermissionDenied):
         create(world.manager, station_areas=["TA1"])
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
 
 def test_supervisor_publishes_anywhere_in_their_district(world: City) -> None:
@@ -301,33 +261,36 @@ def test_supervisor_publishes_anywhere_in_their_district(world: City) -> None:
 
 
 def test_reversed_times_are_refused(world: City) -> None:
+    before = snapshot(*SAVED)
     start = later(days=10)
     with pytest.raises(ValidationError) as refused:
         create(world.manager, start=start, end=start)
     assert "end" in refused.value.message_dict
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
 
 def test_unknown_codes_are_refused_naming_them(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(ValidationError) as refused:
         create(world.manager, station_areas=["TA-N", "TA-404"], compounds=["NOPE"])
     text = " ".join(refused.value.messages)
     assert "TA-404" in text
     assert "NOPE" in text
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
 
 def test_empty_scope_and_blank_title_are_refused(world: City) -> None:
+    before = snapshot(*SAVED)
     with pytest.raises(ValidationError):
         create(world.manager, station_areas=[])
     with pytest.raises(ValidationError):
         create(world.manager, title="  ")
-    nothing_saved()
+    assert snapshot(*SAVED) == before
 
 
 def test_overlapping_outage_for_the_same_households_is_refused_naming_it(world: City) -> None:
     first = create(world.manager)
-    counts = (Outage.objects.count(), Message.objects.count(), AffectedHousehold.objects.count())
+    before = snapshot(first, *SAVED)
 
     with pytest.raises(services.OutageConflictError) as refused:
         create(
@@ -341,11 +304,7 @@ def test_overlapping_outage_for_the_same_households_is_refused_naming_it(world: 
 
     assert refused.value.other == first
     assert first.title in refused.value.messages[0]
-    assert (
-        Outage.objects.count(),
-        Message.objects.count(),
-        AffectedHousehold.objects.count(),
-    ) == counts
+    assert snapshot(first, *SAVED) == before
 
 
 def test_outages_at_other_times_or_after_cancellation_do_not_clash(world: City) -> None:
@@ -374,19 +333,20 @@ def test_draft_notifies_nobody_until_published(world: City) -> None:
     assert published.state == Outage.State.PUBLISHED
     assert AffectedHousehold.objects.filter(outage=draft).count() == 3
     assert messages(draft, "outage_published") > 0
+    before = snapshot(draft)
     with pytest.raises(ValidationError):
         services.outage_publish(outage=draft, by=world.manager)
+    assert snapshot(draft) == before
 
 
 def test_publishing_a_draft_checks_the_notice_period_then(world: City) -> None:
     draft = create(world.manager, publish=False, start=later(days=3), end=later(days=3, hours=2))
+    before = snapshot(draft, *SAVED)
 
     with pytest.raises(services.OutageRuleError):
         services.outage_publish(outage=draft, by=world.manager)
 
-    draft.refresh_from_db()
-    assert draft.state == Outage.State.DRAFT
-    assert messages(draft) == 0
+    assert snapshot(draft, *SAVED) == before
 
 
 def test_each_step_is_an_event_bumps_the_sequence_and_notifies_everyone(world: City) -> None:
@@ -441,6 +401,7 @@ def test_cancelling_notifies_everyone_and_ends_the_lifecycle(world: City) -> Non
     assert outage.state == Outage.State.CANCELLED
     assert outage.cancelled_at is not None
     assert messages(outage, "outage_cancelled") == published
+    before = snapshot(outage)
     for action in (
         lambda: services.outage_cancel(outage=outage, by=world.manager, note="再次取消"),
         lambda: services.outage_restore(outage=outage, by=world.manager),
@@ -454,8 +415,7 @@ def test_cancelling_notifies_everyone_and_ends_the_lifecycle(world: City) -> Non
     ):
         with pytest.raises(ValidationError):
             action()
-    assert messages(outage, "outage_cancelled") == published
-    assert outage.events.filter(kind="cancelled").count() == 1
+    assert snapshot(outage) == before
 
 
 def test_stale_copy_cannot_win_a_second_time(world: City) -> None:
@@ -469,13 +429,12 @@ def test_stale_copy_cannot_win_a_second_time(world: City) -> None:
         note="顺延",
     )
     services.outage_cancel(outage=outage, by=world.manager, note="取消")
+    before = snapshot(outage)
 
     with pytest.raises(ValidationError):
         services.outage_cancel(outage=stale, by=world.supervisor, note="两人同时操作")
 
-    outage.refresh_from_db()
-    assert outage.state == Outage.State.CANCELLED
-    assert outage.events.filter(kind="cancelled").count() == 1
+    assert snapshot(outage) == before
 
 
 def test_changing_the_scope_resolves_households_again_and_tells_those_dropped(
@@ -506,7 +465,7 @@ def test_changing_the_scope_resolves_households_again_and_tells_those_dropped(
 
 def test_change_outside_scope_or_bringing_start_forward_too_far_is_refused(world: City) -> None:
     outage = create(world.manager)
-    before = (messages(outage), outage.sequence)
+    before = snapshot(outage)
 
     with pytest.raises(PermissionDenied):
         services.outage_change(outage=outage, by=world.manager, note="扩大", compounds=["SOUTH"])
@@ -515,13 +474,13 @@ def test_change_outside_scope_or_bringing_start_forward_too_far_is_refused(world
     with pytest.raises(PermissionDenied):
         services.outage_cancel(outage=outage, by=world.manager_b, note="不是我的")
 
-    outage.refresh_from_db()
-    assert (messages(outage), outage.sequence) == before
+    assert snapshot(outage) == before
     assert set(outage.station_areas.values_list("code", flat=True)) == {"TA-N"}
 
 
 def test_postpone_only_moves_later(world: City) -> None:
     outage = create(world.manager)
+    before = snapshot(outage)
     with pytest.raises(ValidationError):
         services.outage_postpone(
             outage=outage,
@@ -530,8 +489,7 @@ def test_postpone_only_moves_later(world: City) -> None:
             end=outage.end,
             note="提前",
         )
-    outage.refresh_from_db()
-    assert outage.state == Outage.State.PUBLISHED
+    assert snapshot(outage) == before
 
 
 def test_fault_estimate_updates_are_urgent_and_extend_the_end(world: City) -> None:
@@ -556,7 +514,7 @@ def test_only_a_fault_gets_estimates_and_power_is_restored_only_once_it_went_off
     world: City,
 ) -> None:
     outage = create(world.manager)
-    before = (outage.estimated_restoration, outage.end, outage.sequence, messages(outage))
+    before = snapshot(outage)
 
     with pytest.raises(WrongState):
         services.outage_update_estimate(
@@ -565,9 +523,7 @@ def test_only_a_fault_gets_estimates_and_power_is_restored_only_once_it_went_off
     with pytest.raises(WrongState):
         services.outage_restore(outage=outage, by=world.manager)
 
-    outage.refresh_from_db()
-    assert (outage.estimated_restoration, outage.end, outage.sequence, messages(outage)) == before
-    assert outage.state == Outage.State.PUBLISHED
+    assert snapshot(outage) == before
 
 
 # Acknowledgement --------------------------------------------------------------------------
@@ -590,13 +546,14 @@ def test_resident_acknowledges_their_affected_household_once(world: City) -> Non
 
 def test_acknowledging_someone_elses_or_an_unaffected_household_is_refused(world: City) -> None:
     outage = create(world.manager)
+    before = snapshot(outage, *outage.affected.all())
 
     with pytest.raises(PermissionDenied):
         services.outage_acknowledge(outage=outage, household=world.north_home, by=world.resident_b)
     with pytest.raises(ValidationError):
         services.outage_acknowledge(outage=outage, household=world.south_home, by=world.resident_b)
 
-    assert not AffectedHousehold.objects.filter(acknowledged_at__isnull=False).exists()
+    assert snapshot(outage, *outage.affected.all()) == before
 
 
 # Reads ------------------------------------------------------------------------------------

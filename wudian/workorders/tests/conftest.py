@@ -9,11 +9,14 @@ import pytest
 from django.utils import timezone
 
 from wudian.conftest import City
-from wudian.workorders.models import Category, Channel, WorkOrder
+from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.services import workorder_create
 
 # A Friday morning in a year the official calendar knows, so working-day clocks are stable.
 FRIDAY = timezone.make_aware(datetime.datetime(2026, 11, 27, 9, 0))
+
+# The tables a filing writes to: a refused one leaves their counts, `snapshot(*FILED)`.
+FILED = (WorkOrder, WorkOrderEvent, WorkOrderPhoto)
 
 
 @pytest.fixture

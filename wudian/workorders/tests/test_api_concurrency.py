@@ -5,7 +5,6 @@ refused against the state the winner left."""
 from __future__ import annotations
 
 import importlib
-import json
 import threading
 from typing import Any
 
@@ -15,8 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from wudian.accounts.models import RoleCode, User
-from wudian.accounts.services import api_token_issue
-from wudian.conftest import City, make_user
+from wudian.conftest import City, api, make_user, post
 from wudian.workorders.models import WorkOrder, WorkOrderEvent
 from wudian.workorders.services import workorder_escalate
 
@@ -33,10 +31,6 @@ def _categories(db: None) -> None:
     migration.seed(apps, None)
 
 
-def api(user: User) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user).token}")
-
-
 def race(*calls: tuple[User, str, dict[str, Any]], workorder: int) -> list[tuple[str, int]]:
     """Send the actions at once, one thread each; returns (username, status) per call."""
     clients = [(user, api(user), action, data) for user, action, data in calls]
@@ -46,11 +40,7 @@ def race(*calls: tuple[User, str, dict[str, Any]], workorder: int) -> list[tuple
     def send(user: User, client: Client, action: str, data: dict[str, Any]) -> None:
         try:
             barrier.wait(timeout=10)
-            response = client.post(
-                f"{URL}/{workorder}/actions/{action}",
-                json.dumps(data),
-                content_type="application/json",
-            )
+            response = post(client, f"{URL}/{workorder}/actions/{action}", data)
             results.append((user.username, response.status_code))
         finally:
             connection.close()
@@ -64,16 +54,14 @@ def race(*calls: tuple[User, str, dict[str, Any]], workorder: int) -> list[tuple
 
 
 def file_fault(city: City) -> int:
-    response = api(city.resident).post(
+    response = post(
+        api(city.resident),
         URL,
-        json.dumps(
-            {
-                "category": "fault_behind_meter",
-                "description": "楼道配电箱冒烟",
-                "household_id": city.north_home.pk,
-            }
-        ),
-        content_type="application/json",
+        {
+            "category": "fault_behind_meter",
+            "description": "楼道配电箱冒烟",
+            "household_id": city.north_home.pk,
+        },
     )
     assert response.status_code == 201, response.content
     return int(response.json()["id"])

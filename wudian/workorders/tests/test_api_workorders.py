@@ -18,44 +18,19 @@ from django.utils import timezone
 from PIL import Image
 
 from wudian.accounts.models import Certificate, RoleCode, User
-from wudian.accounts.services import api_token_issue
-from wudian.conftest import City, make_user
+from wudian.conftest import City, api, image_bytes, make_user, post, snapshot, upload
 from wudian.grid.models import CompoundAssignment, HouseholdMembership
 from wudian.notify.models import Message
 from wudian.workorders import api as workorders_api
 from wudian.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.photos import MAX_PHOTO_BYTES
 from wudian.workorders.services import MAX_PHOTOS, workorder_accept, workorder_resolve
+from wudian.workorders.tests.conftest import FILED
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 URL = "/api/v1/workorders"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-TOKENS: dict[int, str] = {}
-
-
-@pytest.fixture(autouse=True)
-def _tokens() -> Any:
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
-
-
-def api(user: User, language: str | None = None) -> Client:
-    """A client with the user's bearer token; without a language it gets the default,
-    Simplified Chinese."""
-    if user.pk not in TOKENS:
-        TOKENS[user.pk] = api_token_issue(user=user).token
-    headers = {"Authorization": f"Bearer {TOKENS[user.pk]}"}
-    if language:
-        headers["Accept-Language"] = language
-    return Client(headers=headers)
-
-
-def post(client: Client, url: str, data: dict[str, Any] | None = None) -> Any:
-    return client.post(url, json.dumps(data or {}), content_type="application/json")
 
 
 def body(city: City, **overrides: Any) -> dict[str, Any]:
@@ -74,25 +49,9 @@ def file(city: City, user: User | None = None, **overrides: Any) -> dict[str, An
     return response.json()
 
 
-def counts() -> tuple[int, int, int, int]:
-    return (
-        WorkOrder.objects.count(),
-        WorkOrderEvent.objects.count(),
-        WorkOrderPhoto.objects.count(),
-        Message.objects.count(),
-    )
-
-
-def state(pk: int) -> tuple[dict[str, Any], list[tuple[Any, ...]], int]:
-    """Everything a refused action must leave as it was: the row, its timeline and the
-    messages sent about it."""
-    row: dict[str, Any] = dict(WorkOrder.objects.filter(pk=pk).values().get())
-    events = list(
-        WorkOrderEvent.objects.filter(workorder_id=pk)
-        .order_by("pk")
-        .values_list("pk", "kind", "by_id", "to_user_id", "to_department_id", "note")
-    )
-    return row, events, Message.objects.filter(source=f"workorder:{pk}").count()
+def state(pk: int) -> dict[str, Any]:
+    """Everything a refused action on the request must leave as it was, its photos too."""
+    return snapshot(WorkOrder.objects.get(pk=pk), WorkOrderPhoto)
 
 
 def chinese(response: Any) -> str:
@@ -107,23 +66,6 @@ def refused(response: Any, status: int, before: Any, pk: int, *words: str) -> No
     for word in words:
         assert word in detail, detail
     assert state(pk) == before
-
-
-def png(color: str = "red", size: tuple[int, int] = (40, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format="PNG")
-    return out.getvalue()
-
-
-def upload(name: str, data: bytes, content_type: str = "image/png") -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return SimpleUploadedFile(name, data, content_type=content_type)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Any) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 # Categories --------------------------------------------------------------------------------
@@ -260,13 +202,13 @@ def test_bad_filings_are_refused_in_chinese_and_save_nothing(
 ) -> None:
     if overrides.get("household_id") == "south_home":
         overrides = {**overrides, "household_id": city.south_home.pk}
-    before = counts()
+    before = snapshot(*FILED)
 
     response = post(api(getattr(city, who)), URL, body(city, **overrides))
 
     assert response.status_code == status, response.content
     assert words in chinese(response)
-    assert counts() == before
+    assert snapshot(*FILED) == before
 
 
 @pytest.mark.parametrize(
@@ -279,13 +221,13 @@ def test_bad_filings_are_refused_in_chinese_and_save_nothing(
     ],
 )
 def test_malformed_filings_are_422(city: City, data: dict[str, Any]) -> None:
-    before = counts()
+    before = snapshot(*FILED)
 
     response = post(api(city.manager), URL, body(city, **data))
 
     assert response.status_code == 422
     chinese(response)
-    assert counts() == before
+    assert snapshot(*FILED) == before
 
 
 def test_refusals_speak_english_when_asked(city: City) -> None:
@@ -299,11 +241,11 @@ def test_refusals_speak_english_when_asked(city: City) -> None:
 def test_session_callers_need_the_csrf_token(city: City) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(city.resident)
-    before = counts()
+    before = snapshot(*FILED)
 
     refused_call = post(client, URL, body(city))
     assert refused_call.status_code == 403
-    assert counts() == before
+    assert snapshot(*FILED) == before
 
     client.cookies["csrftoken"] = "a" * 32
     response = client.post(
@@ -725,7 +667,10 @@ def test_the_resident_adds_photos_and_those_who_see_the_request_fetch_them(city:
     pk = file(city)["id"]
 
     response = send_photos(
-        city.resident, pk, upload("a.png", png("red")), upload("b.png", png("blue"))
+        city.resident,
+        pk,
+        upload("a.png", image_bytes(color="red")),
+        upload("b.png", image_bytes(color="blue")),
     )
 
     assert response.status_code == 201, response.content
@@ -748,15 +693,15 @@ def test_the_resident_adds_photos_and_those_who_see_the_request_fetch_them(city:
 
 def test_the_holder_adds_photos_but_others_on_staff_may_not(city: City) -> None:
     pk = file(city)["id"]
-    assert send_photos(city.electrician, pk, upload("done.png", png())).status_code == 201
-    before = counts()
+    assert send_photos(city.electrician, pk, upload("done.png", image_bytes())).status_code == 201
+    before = state(pk)
 
-    refused_call = send_photos(city.gridadmin, pk, upload("x.png", png()))
+    refused_call = send_photos(city.gridadmin, pk, upload("x.png", image_bytes()))
     assert refused_call.status_code == 403
     chinese(refused_call)
-    hidden = send_photos(city.resident_b, pk, upload("x.png", png()))
+    hidden = send_photos(city.resident_b, pk, upload("x.png", image_bytes()))
     assert hidden.status_code == 404
-    assert counts() == before
+    assert state(pk) == before
 
 
 @pytest.mark.parametrize(
@@ -764,46 +709,54 @@ def test_the_holder_adds_photos_but_others_on_staff_may_not(city: City) -> None:
     [
         (lambda: [upload("big.png", b"\x89PNG" + b"0" * MAX_PHOTO_BYTES)], "big.png"),
         (lambda: [upload("notes.txt", b"just text", "text/plain")], "notes.txt"),
-        (lambda: [upload("ok.png", png()), upload("fake.jpg", b"\xff\xd8\xff garbage")], "fake"),
-        (lambda: [upload(f"{n}.png", png()) for n in range(MAX_PHOTOS + 1)], str(MAX_PHOTOS)),
+        (
+            lambda: [upload("ok.png", image_bytes()), upload("fake.jpg", b"\xff\xd8\xff garbage")],
+            "fake",
+        ),
+        (
+            lambda: [upload(f"{n}.png", image_bytes()) for n in range(MAX_PHOTOS + 1)],
+            str(MAX_PHOTOS),
+        ),
         (list, ""),
     ],
 )
 def test_bad_photos_are_refused_and_none_is_saved(city: City, files: Any, words: str) -> None:
     pk = file(city)["id"]
-    before = counts()
+    before = state(pk)
 
     response = send_photos(city.resident, pk, *files())
 
     assert response.status_code in (413, 422), response.content
     assert words in chinese(response)
-    assert counts() == before
+    assert state(pk) == before
 
 
 def test_a_request_keeps_at_most_six_photos_in_all(city: City) -> None:
     pk = file(city)["id"]
-    first = [upload(f"{n}.png", png()) for n in range(MAX_PHOTOS - 1)]
+    first = [upload(f"{n}.png", image_bytes()) for n in range(MAX_PHOTOS - 1)]
     assert send_photos(city.resident, pk, *first).status_code == 201
-    before = counts()
+    before = state(pk)
 
-    response = send_photos(city.resident, pk, upload("a.png", png()), upload("b.png", png()))
+    response = send_photos(
+        city.resident, pk, upload("a.png", image_bytes()), upload("b.png", image_bytes())
+    )
 
     assert response.status_code == 422
     assert str(MAX_PHOTOS) in chinese(response)
-    assert counts() == before
-    assert send_photos(city.resident, pk, upload("last.png", png())).status_code == 201
+    assert state(pk) == before
+    assert send_photos(city.resident, pk, upload("last.png", image_bytes())).status_code == 201
 
 
 def test_no_photos_on_a_closed_request(city: City) -> None:
     pk = file(city)["id"]
     ok(city.resident, pk, "cancel")
-    before = counts()
+    before = state(pk)
 
-    response = send_photos(city.resident, pk, upload("late.png", png()))
+    response = send_photos(city.resident, pk, upload("late.png", image_bytes()))
 
     assert response.status_code == 409
     chinese(response)
-    assert counts() == before
+    assert state(pk) == before
 
 
 def test_the_openapi_schema_describes_the_requests_api(client: Client, city: City) -> None:

@@ -6,26 +6,19 @@ at phone and desktop size, to be looked at."""
 
 from __future__ import annotations
 
-import io
 import os
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
-from wudian.conftest import DESKTOP, PASSWORD, PHONE, City
+from wudian.conftest import DESKTOP, PHONE, City, image_bytes, log_in
 from wudian.workorders.models import WorkOrder
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("media")]
 
 SHOTS = os.environ.get("WUDIAN_SHOTS", "")
-
-
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -38,13 +31,6 @@ def categories(world: City) -> None:
     import_module("wudian.core.migrations.0003_service_rule_defaults").seed_rules(apps, None)
 
 
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main button[type=submit]").click()
-
-
 def shot(page: Any, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -53,12 +39,6 @@ def shot(page: Any, name: str) -> None:
 
 def fits(page: Any, width: int) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth") <= width)
-
-
-def photo_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (640, 480), (180, 40, 40)).save(out, format="JPEG")
-    return out.getvalue()
 
 
 def test_resident_reports_electrician_resolves_resident_rates(
@@ -79,7 +59,13 @@ def test_resident_reports_electrician_resolves_resident_rates(
     assert page.locator("#description-count").inner_text().startswith("16 /")
     page.set_input_files(
         "#id_photos",
-        files=[{"name": "socket.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}],
+        files=[
+            {
+                "name": "socket.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": image_bytes("JPEG", color=(180, 40, 40), size=(640, 480)),
+            }
+        ],
     )
     assert page.locator("#photo-names li").inner_text() == "socket.jpg"
     assert fits(page, PHONE["width"])

@@ -12,9 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from lxml import etree
 
-from wudian.conftest import City
-from wudian.notify.models import Message
-from wudian.workorders.models import Category, Channel, Open311Key, WorkOrder, WorkOrderEvent
+from wudian.conftest import City, snapshot
+from wudian.workorders.models import Category, Channel, Open311Key, WorkOrder
 from wudian.workorders.open311 import documents, views
 from wudian.workorders.open311.keys import open311_key_issue
 from wudian.workorders.services import (
@@ -24,6 +23,7 @@ from wudian.workorders.services import (
     workorder_create,
     workorder_resolve,
 )
+from wudian.workorders.tests.conftest import FILED
 
 KEY = "test-open311-key"
 W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
@@ -75,10 +75,6 @@ def file(client: Client, fmt: str = "json", *, language: str | None = None, **fi
     data = {name: value for name, value in data.items() if value is not None}
     headers = {"accept-language": language} if language else {}
     return client.post(f"/open311/v2/requests.{fmt}", data, headers=headers)
-
-
-def snapshot() -> tuple[int, int, int]:
-    return WorkOrder.objects.count(), WorkOrderEvent.objects.count(), Message.objects.count()
 
 
 # Discovery -----------------------------------------------------------------------------------
@@ -351,22 +347,22 @@ def test_bad_filings_are_refused_and_change_nothing(
     status: int,
     fragment: str,
 ) -> None:
-    before = snapshot()
+    before = snapshot(*FILED)
     fields = {"address_id": "NORTH", **fields}
     _refused(file(client, language="en", **fields), status, fragment)
-    assert snapshot() == before
+    assert snapshot(*FILED) == before
 
 
 def test_a_deactivated_key_is_refused(client: Client, city: City, api_key: Open311Key) -> None:
     Open311Key.objects.filter(pk=api_key.pk).update(active=False)
-    before = snapshot()
+    before = snapshot(*FILED)
     response = file(client, "xml", address_id="NORTH")
     assert response.status_code == 403
     root = xml(response)
     assert root.tag == "errors"
     assert root.findtext("error/code") == "403"
     assert root.findtext("error/description")
-    assert snapshot() == before
+    assert snapshot(*FILED) == before
 
 
 def test_an_address_naming_two_compounds_equally_is_refused(
@@ -374,10 +370,10 @@ def test_an_address_naming_two_compounds_equally_is_refused(
 ) -> None:
     city.south.name = "北苑小区"
     city.south.save(update_fields=["name"])
-    before = snapshot()
+    before = snapshot(*FILED)
     response = file(client, address_id=None, address_string="北苑小区1号楼")
     _refused(response, 400, "北苑小区")
-    assert snapshot() == before
+    assert snapshot(*FILED) == before
 
 
 def test_errors_speak_the_clients_language(client: Client, city: City) -> None:

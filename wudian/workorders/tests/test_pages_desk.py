@@ -6,72 +6,40 @@ Every refusal answers with its message and changes nothing."""
 from __future__ import annotations
 
 import datetime
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
-from django.utils.translation import gettext
-from PIL import Image
+from django.utils import timezone
 
 from wudian.accounts.models import Department
-from wudian.conftest import City
+from wudian.conftest import City, image_bytes, snapshot, upload, zh
 from wudian.workorders import views
-from wudian.workorders.models import Channel, WorkOrder, WorkOrderPhoto
+from wudian.workorders.models import Channel, WorkOrder
 from wudian.workorders.services import (
     workorder_accept,
     workorder_cancel,
     workorder_wait,
     workorders_check_clocks,
 )
+from wudian.workorders.tests.conftest import FILED
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 LIST = "/desk/requests/"
-
-
-@pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def zh(msgid: str) -> str:
-    with translation.override("zh-hans"):
-        return gettext(msgid)
 
 
 def rows(body: str) -> list[int]:
     return [int(pk) for pk in re.findall(r'<tr data-request="(\d+)"', body)]
 
 
-def snapshot(workorder: WorkOrder) -> tuple[Any, ...]:
-    workorder.refresh_from_db()
-    return (
-        workorder.status,
-        workorder.assignee_id,
-        workorder.department_id,
-        workorder.owner_id,
-        workorder.resolution,
-        workorder.events.count(),
-    )
-
-
 def repair_crew(city: City) -> Department:
     department = city.dept.department
     assert department is not None
     return department
-
-
-def png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (30, 30), "green").save(out, format="PNG")
-    return out.getvalue()
 
 
 # Who may open the workbench ---------------------------------------------------------------
@@ -384,7 +352,7 @@ def test_staff_enter_a_phone_call_by_account_number(login: Any, city: City, medi
             "description": "楼道灯不亮，配电箱有异响",
             "contact_name": "王先生",
             "contact_phone": "13700000000",
-            "photos": [SimpleUploadedFile("p.png", png(), content_type="image/png")],
+            "photos": [upload("p.png", image_bytes())],
         },
     )
     workorder = WorkOrder.objects.get()
@@ -412,7 +380,7 @@ def test_staff_enter_a_phone_call_by_account_number(login: Any, city: City, medi
         (lambda city: {"category": "nope"}, ""),
         (lambda city: {"description": "电" * 4001}, ""),
         (
-            lambda city: {"photos": [SimpleUploadedFile("a.gif", b"GIF89a", "image/gif")]},
+            lambda city: {"photos": [upload("a.gif", b"GIF89a", "image/gif")]},
             "",
         ),
     ],
@@ -427,14 +395,14 @@ def test_refused_staff_entries_save_nothing(
         "description": "楼道灯不亮",
         **change(city),
     }
+    before = snapshot(*FILED)
     response = login(city.manager).post("/desk/requests/new/", data)
     assert response.status_code == 422
     body = response.content.decode()
     assert 'class="field-error"' in body
     if msgid:
         assert zh(msgid) in body
-    assert not WorkOrder.objects.exists()
-    assert not WorkOrderPhoto.objects.exists()
+    assert snapshot(*FILED) == before
 
 
 # One request --------------------------------------------------------------------------------

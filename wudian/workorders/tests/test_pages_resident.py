@@ -5,52 +5,28 @@ loop, and the scoped photo view. Every refusal leaves nothing saved or changed."
 from __future__ import annotations
 
 import datetime
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
-from django.utils.translation import gettext
-from PIL import Image
+from django.utils import timezone
 
-from wudian.conftest import City
+from wudian.conftest import City, image_bytes, snapshot, stored_files, upload, zh
 from wudian.grid.models import HouseholdMembership
 from wudian.workorders import photos as photo_checks
-from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent
+from wudian.workorders.photos import photo_from_bytes
 from wudian.workorders.services import (
     workorder_accept,
     workorder_cancel,
     workorder_resolve,
     workorder_wait,
 )
+from wudian.workorders.tests.conftest import FILED
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def zh(msgid: str) -> str:
-    """What the page shows for a msgid in the default language."""
-    with translation.override("zh-hans"):
-        return gettext(msgid)
-
-
-def image(fmt: str = "PNG", color: str = "red", size: tuple[int, int] = (40, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format=fmt)
-    return out.getvalue()
-
-
-def upload(name: str, data: bytes, content_type: str = "image/png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type=content_type)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 def report(city: City, **overrides: Any) -> dict[str, Any]:
@@ -61,25 +37,6 @@ def report(city: City, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-def nothing_saved(media: Path) -> None:
-    assert not WorkOrder.objects.exists()
-    assert not WorkOrderPhoto.objects.exists()
-    assert not WorkOrderEvent.objects.exists()
-    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
-
-
-def snapshot(workorder: WorkOrder) -> tuple[Any, ...]:
-    workorder.refresh_from_db()
-    return (
-        workorder.status,
-        workorder.assignee_id,
-        workorder.rating,
-        workorder.closed_at,
-        workorder.reopen_count,
-        workorder.events.count(),
-    )
 
 
 # The list ----------------------------------------------------------------------------------
@@ -168,7 +125,10 @@ def test_a_resident_with_several_homes_picks_one(login: Any, city: City) -> None
 
 def test_resident_files_a_fault_with_photos(login: Any, city: City, media: Path) -> None:
     client = login(city.resident)
-    photos = [upload("a.png", image()), upload("b.jpg", image("JPEG", "blue"), "image/jpeg")]
+    photos = [
+        upload("a.png", image_bytes()),
+        upload("b.jpg", image_bytes("JPEG", color="blue"), "image/jpeg"),
+    ]
     response = client.post("/me/requests/new/", {**report(city), "photos": photos})
     workorder = WorkOrder.objects.get()
     assert response.status_code == 302
@@ -205,7 +165,7 @@ def test_resident_files_a_fault_with_photos(login: Any, city: City, media: Path)
             {"name": "doc.pdf"},
         ),
         (
-            lambda city: {"photos": [upload(f"{n}.png", image()) for n in range(7)]},
+            lambda city: {"photos": [upload(f"{n}.png", image_bytes()) for n in range(7)]},
             "At most %(n)s photos may be attached.",
             {"n": 6},
         ),
@@ -237,7 +197,8 @@ def test_resident_files_a_fault_with_photos(login: Any, city: City, media: Path)
 def test_refused_reports_save_nothing(
     login: Any, city: City, media: Path, change: Any, msgid: str, params: dict[str, Any]
 ) -> None:
-    data = {**report(city), "photos": [upload("ok.png", image())], **change(city)}
+    data = {**report(city), "photos": [upload("ok.png", image_bytes())], **change(city)}
+    before = snapshot(*FILED)
     response = login(city.resident).post("/me/requests/new/", data)
     assert response.status_code == 422
     body = response.content.decode()
@@ -249,20 +210,23 @@ def test_refused_reports_save_nothing(
     assert 'class="field-error"' in body
     # The photos cannot be kept across a refusal; the resident is told to choose them again.
     assert zh("For your safety the photos were not kept: please choose them again.") in body
-    nothing_saved(media)
+    assert snapshot(*FILED) == before
+    assert stored_files(media) == []
 
 
 def test_a_too_large_photo_is_refused_before_it_is_read(
     login: Any, city: City, media: Path, monkeypatch: Any
 ) -> None:
-    big = image(size=(400, 400))
+    big = image_bytes(size=(400, 400))
     monkeypatch.setattr(photo_checks, "MAX_PHOTO_BYTES", len(big) - 1)
+    before = snapshot(*FILED)
     response = login(city.resident).post(
         "/me/requests/new/", {**report(city), "photos": [upload("big.png", big)]}
     )
     assert response.status_code == 422
     assert "“big.png”" in response.content.decode()
-    nothing_saved(media)
+    assert snapshot(*FILED) == before
+    assert stored_files(media) == []
 
 
 def test_line_breaks_count_once_against_the_limit(login: Any, city: City) -> None:
@@ -284,9 +248,10 @@ def test_a_user_without_a_home_is_told_to_link_one(login: Any, city: City) -> No
         )
         in body
     )
+    before = snapshot(*FILED)
     response = login(city.outsider).post("/me/requests/new/", report(city))
     assert response.status_code == 422
-    assert not WorkOrder.objects.exists()
+    assert snapshot(*FILED) == before
 
 
 # One request -------------------------------------------------------------------------------
@@ -352,9 +317,7 @@ def test_anonymous_visitors_are_sent_to_log_in(city: City, client: Any, file_req
 def test_photos_are_served_only_to_those_who_see_the_request(
     login: Any, city: City, file_request: Any, client: Any
 ) -> None:
-    from wudian.workorders.photos import photo_from_bytes
-
-    workorder = file_request(photos=[photo_from_bytes(image(), name="a.png")])
+    workorder = file_request(photos=[photo_from_bytes(image_bytes(), name="a.png")])
     other = file_request(description="另一个问题")
     item = workorder.photos.get()
     url = f"/requests/{workorder.pk}/photos/{item.pk}/"
@@ -490,10 +453,10 @@ def test_resident_answers_when_asked(login: Any, city: City, file_request: Any) 
     assert "请上传房产证照片" in body
     assert f'action="/me/requests/{workorder.pk}/reply/"' in body
     assert zh("Your answer is needed: please reply.") in body
+    before = snapshot(workorder)
     response = client.post(f"/me/requests/{workorder.pk}/reply/", {"reply-note": ""})
     assert response.status_code == 422
-    workorder.refresh_from_db()
-    assert workorder.status == WorkOrder.Status.WAITING
+    assert snapshot(workorder) == before
     response = client.post(f"/me/requests/{workorder.pk}/reply/", {"reply-note": "已经准备好了"})
     assert response.status_code == 302
     workorder.refresh_from_db()

@@ -14,23 +14,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, PngImagePlugin
 
-from wudian.conftest import City
+from wudian.conftest import City, image_bytes, snapshot, stored_files
 from wudian.workorders.models import WorkOrder, WorkOrderPhoto
 from wudian.workorders.photos import MAX_PHOTO_BYTES, MAX_SIDE, photo_from_bytes
 from wudian.workorders.services import intake, steps, workorder_add_photos
+from wudian.workorders.tests.conftest import FILED
+
+pytestmark = pytest.mark.usefixtures("media")
 
 GPS_IFD = 0x8825
 MAKE = 0x010F
 ORIENTATION = 0x0112
-
-
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    }
 
 
 def exif_with_gps() -> Image.Exif:
@@ -42,13 +36,6 @@ def exif_with_gps() -> Image.Exif:
     gps[3] = "E"
     gps[4] = (117.0, 23.0, 15.0)
     return exif
-
-
-def photo(fmt: str, size: tuple[int, int] = (64, 48), **save: Any) -> bytes:
-    image = Image.new("RGB", size, (200, 80, 40))
-    out = io.BytesIO()
-    image.save(out, format=fmt, **save)
-    return out.getvalue()
 
 
 def reopened(data: bytes) -> Image.Image:
@@ -82,7 +69,7 @@ def png_header(width: int, height: int) -> bytes:
 def test_a_real_photo_is_accepted_and_re_encoded_without_its_gps_position(
     fmt: str, content_type: str, suffix: str
 ) -> None:
-    original = photo(fmt, exif=exif_with_gps())
+    original = image_bytes(fmt, size=(64, 48), exif=exif_with_gps())
     assert reopened(original).getexif().get_ifd(GPS_IFD)  # the phone's position is there
 
     cleaned = photo_from_bytes(original, name=f"IMG_0001.{suffix}")
@@ -101,8 +88,8 @@ def test_a_real_photo_is_accepted_and_re_encoded_without_its_gps_position(
 def test_other_metadata_is_dropped_too() -> None:
     text = PngImagePlugin.PngInfo()
     text.add_text("Comment", "张三 13800000001")
-    png = photo("PNG", pnginfo=text)
-    jpeg = photo("JPEG", comment=b"owner: zhang san", xmp=b"<x:xmpmeta>secret</x:xmpmeta>")
+    png = image_bytes("PNG", pnginfo=text)
+    jpeg = image_bytes("JPEG", comment=b"owner: zhang san", xmp=b"<x:xmpmeta>secret</x:xmpmeta>")
 
     for original in (png, jpeg):
         data = photo_from_bytes(original).content.read()
@@ -116,7 +103,7 @@ def test_other_metadata_is_dropped_too() -> None:
 def test_a_photo_taken_sideways_is_turned_upright() -> None:
     exif = Image.Exif()
     exif[ORIENTATION] = 6  # rotate 90° clockwise to view
-    original = photo("JPEG", size=(80, 40), exif=exif)
+    original = image_bytes("JPEG", size=(80, 40), exif=exif)
 
     image = reopened(photo_from_bytes(original).content.read())
 
@@ -125,7 +112,7 @@ def test_a_photo_taken_sideways_is_turned_upright() -> None:
 
 
 def test_a_large_photo_is_shrunk() -> None:
-    original = photo("JPEG", size=(MAX_SIDE * 2, MAX_SIDE))
+    original = image_bytes("JPEG", size=(MAX_SIDE * 2, MAX_SIDE))
 
     image = reopened(photo_from_bytes(original).content.read())
 
@@ -133,11 +120,9 @@ def test_a_large_photo_is_shrunk() -> None:
 
 
 def test_a_transparent_png_keeps_its_transparency() -> None:
-    image = Image.new("RGBA", (10, 10), (0, 0, 0, 0))
-    out = io.BytesIO()
-    image.save(out, format="PNG")
+    transparent = image_bytes("PNG", color=(0, 0, 0, 0), size=(10, 10))
 
-    cleaned = reopened(photo_from_bytes(out.getvalue()).content.read())
+    cleaned = reopened(photo_from_bytes(transparent).content.read())
 
     assert cleaned.mode == "RGBA"
     assert cleaned.getpixel((0, 0))[3] == 0  # type: ignore[index]
@@ -153,8 +138,8 @@ TOO_MANY_PIXELS = "“%(name)s” has too many pixels; a photo may have at most 
     [
         (b"just some text, not a picture", "notes.txt"),
         (b"%PDF-1.4\n1 0 obj<<>>endobj\n", "bill.pdf"),
-        (photo("GIF"), "anim.gif"),
-        (photo("BMP"), "scan.bmp"),
+        (image_bytes("GIF", size=(64, 48)), "anim.gif"),
+        (image_bytes("BMP", size=(64, 48)), "scan.bmp"),
         (b"", "empty.jpg"),
     ],
 )
@@ -167,7 +152,8 @@ def test_what_is_not_a_photo_is_refused(data: bytes, name: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_a_truncated_photo_is_refused_as_damaged(fmt: str) -> None:
-    whole = photo(fmt, size=(400, 300), **({"quality": 95} if fmt != "PNG" else {}))
+    quality: dict[str, Any] = {"quality": 95} if fmt != "PNG" else {}
+    whole = image_bytes(fmt, size=(400, 300), **quality)
     cut = whole[: len(whole) // 2]
 
     error = refusal(cut, f"half.{fmt.lower()}")
@@ -177,7 +163,7 @@ def test_a_truncated_photo_is_refused_as_damaged(fmt: str) -> None:
 
 
 def test_a_truncated_jpeg_says_it_is_damaged() -> None:
-    whole = photo("JPEG", size=(400, 300), quality=95)
+    whole = image_bytes("JPEG", size=(400, 300), quality=95)
 
     error = refusal(whole[: len(whole) // 2], "half.jpg")
 
@@ -208,7 +194,7 @@ def test_a_file_over_five_megabytes_is_refused() -> None:
 
 
 def test_photos_are_stored_cleaned_with_the_request(city: City, file_request: Any) -> None:
-    upload = photo_from_bytes(photo("JPEG", exif=exif_with_gps()), name="IMG_0001.jpg")
+    upload = photo_from_bytes(image_bytes("JPEG", exif=exif_with_gps()), name="IMG_0001.jpg")
 
     wo = file_request(photos=[upload])
 
@@ -225,7 +211,7 @@ def test_photos_are_stored_cleaned_with_the_request(city: City, file_request: An
 
 
 def test_a_seventh_photo_is_refused_and_none_is_added(city: City, file_request: Any) -> None:
-    uploads = [photo_from_bytes(photo("PNG", size=(8 + n, 8))) for n in range(7)]
+    uploads = [photo_from_bytes(image_bytes("PNG", size=(8 + n, 8))) for n in range(7)]
     wo = file_request(photos=uploads[:5])
 
     with pytest.raises(ValidationError) as caught:
@@ -238,32 +224,29 @@ def test_a_seventh_photo_is_refused_and_none_is_added(city: City, file_request: 
     assert WorkOrderPhoto.objects.filter(workorder=wo).count() == 6
 
 
-def stored_files(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file()]
-
-
 def test_a_filing_that_fails_leaves_no_photo_file_behind(
-    city: City, file_request: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    city: City, file_request: Any, media: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the timeline could not be written")
 
     monkeypatch.setattr(intake, "record", broken)
-    uploads = [photo_from_bytes(photo("JPEG")), photo_from_bytes(photo("PNG"))]
+    uploads = [photo_from_bytes(image_bytes("JPEG")), photo_from_bytes(image_bytes("PNG"))]
+
+    before = snapshot(*FILED)
 
     with pytest.raises(RuntimeError):
         file_request(photos=uploads)
 
-    assert not WorkOrder.objects.exists()
-    assert not WorkOrderPhoto.objects.exists()
-    assert stored_files(Path(settings.MEDIA_ROOT)) == []
+    assert snapshot(*FILED) == before
+    assert stored_files(media) == []
 
 
 def test_photos_added_together_are_all_kept_or_all_removed(
-    city: City, file_request: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    city: City, file_request: Any, media: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    wo = file_request(photos=[photo_from_bytes(photo("JPEG"))])
-    kept = stored_files(Path(settings.MEDIA_ROOT))
+    wo = file_request(photos=[photo_from_bytes(image_bytes("JPEG"))])
+    kept = stored_files(media)
     attach = steps.attach
     calls = [0]
 
@@ -274,10 +257,10 @@ def test_photos_added_together_are_all_kept_or_all_removed(
         return attach(*args, **kwargs)
 
     monkeypatch.setattr(steps, "attach", second_fails)
-    uploads = [photo_from_bytes(photo("PNG", size=(8 + n, 8))) for n in range(2)]
+    uploads = [photo_from_bytes(image_bytes("PNG", size=(8 + n, 8))) for n in range(2)]
 
     with pytest.raises(OSError, match="disk full"):
         workorder_add_photos(workorder=wo, by=city.resident, photos=uploads)
 
     assert WorkOrderPhoto.objects.filter(workorder=wo).count() == 1
-    assert stored_files(Path(settings.MEDIA_ROOT)) == kept
+    assert stored_files(media) == kept

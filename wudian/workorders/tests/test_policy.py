@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from wudian.accounts.models import User
-from wudian.conftest import City
+from wudian.conftest import City, api, post, snapshot
 from wudian.core.policy import Parties
 from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
 from wudian.workorders.policy import (
@@ -31,17 +31,9 @@ from wudian.workorders.services import (
     workorders_check_clocks,
 )
 from wudian.workorders.tests.conftest import FRIDAY
-from wudian.workorders.tests.test_api_workorders import TOKENS, api, post
 
 Status = WorkOrder.Status
 Event = WorkOrderEvent.Kind
-
-
-@pytest.fixture(autouse=True)
-def _tokens() -> Any:
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
 
 
 # What each party may do in each state, by the table (a request of the customer manager's
@@ -166,9 +158,11 @@ def test_each_listed_action_is_taken_and_an_unlisted_one_refused(
     wo = file_request()
     listed = detail(city.supervisor, wo.pk).json()["actions"]
     assert "accept" not in listed
+    before = snapshot(wo)
 
     refused = post(api(city.supervisor), f"/api/v1/workorders/{wo.pk}/actions/accept")
     assert refused.status_code == 403
+    assert snapshot(wo) == before
     taken = post(api(city.electrician), f"/api/v1/workorders/{wo.pk}/actions/accept")
     assert taken.status_code == 200
     assert taken.json()["status"] == Status.ACCEPTED
@@ -211,6 +205,7 @@ def test_a_wrong_state_is_409_and_a_wrong_party_403_on_the_api_and_the_page(
     city: City, file_request: Any, login: Any
 ) -> None:
     wo = file_request()  # submitted: nothing to confirm yet
+    before = snapshot(wo)
 
     on_api = post(api(city.resident), f"/api/v1/workorders/{wo.pk}/actions/confirm")
     on_page = login(city.resident).post(f"/me/requests/{wo.pk}/confirm/")
@@ -223,11 +218,14 @@ def test_a_wrong_state_is_409_and_a_wrong_party_403_on_the_api_and_the_page(
 
     assert on_api.status_code == 409  # not accepted yet: the state is asked first
     assert on_page.status_code == 409
+    assert snapshot(wo) == before
     workorder_accept(workorder=wo, by=city.electrician)
+    before = snapshot(wo)
     on_api = post(api(city.manager), f"/api/v1/workorders/{wo.pk}/actions/arrive", {"note": ""})
     on_page = login(city.manager).post(f"/desk/requests/{wo.pk}/arrive/", {"arrive-note": ""})
     assert on_api.status_code == on_page.status_code == 403
     assert on_api.json()["detail"] in on_page.content.decode()
+    assert snapshot(wo) == before
 
 
 # One timeline rule per viewer --------------------------------------------------------------

@@ -10,11 +10,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from wudian.conftest import City
+from wudian.conftest import City, snapshot
 from wudian.core import kept
 from wudian.grid.models import Household
 from wudian.notify.models import Message
-from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
+from wudian.workorders.models import Category, Channel, WorkOrder
 from wudian.workorders.services import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
@@ -22,7 +22,7 @@ from wudian.workorders.services import (
     category_for_intake,
     workorder_create,
 )
-from wudian.workorders.tests.conftest import FRIDAY
+from wudian.workorders.tests.conftest import FILED, FRIDAY
 
 # Queries of one filing inside a transaction (2 of them the savepoint): routing (1: the
 # certified electricians with roster and load, or the manager), the request, its event,
@@ -31,10 +31,6 @@ from wudian.workorders.tests.conftest import FRIDAY
 # is the test's first filing, so it reads them).
 FAULT_QUERIES = 7
 COMPLAINT_QUERIES = 8 + 1
-
-
-def nothing_filed() -> tuple[int, int, int]:
-    return WorkOrder.objects.count(), WorkOrderEvent.objects.count(), Message.objects.count()
 
 
 def loaded(household: Household) -> Household:
@@ -133,11 +129,13 @@ def test_bad_filings_are_refused_and_save_nothing(
         **change,
     }
 
+    before = snapshot(*FILED)
+
     with pytest.raises(ValidationError) as caught:
         workorder_create(**arguments)
 
     assert caught.value.error_dict[field][0].code == code
-    assert nothing_filed() == (0, 0, 0)
+    assert snapshot(*FILED) == before
 
 
 def test_a_description_of_exactly_the_limit_is_accepted(city: City, file_request: Any) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from wudian.conftest import City
+from wudian.conftest import City, snapshot, told
 from wudian.core.errors import WrongState
 from wudian.grid.models import HouseholdMembership
 from wudian.notify.models import Message
-from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent
+from wudian.workorders.models import Channel, WorkOrder
 from wudian.workorders.services import (
     workorder_accept,
     workorder_cancel,
@@ -30,17 +30,6 @@ Status = WorkOrder.Status
 
 def minutes(n: int) -> datetime.timedelta:
     return datetime.timedelta(minutes=n)
-
-
-def told(user: Any, kind: str, template: str = "workorder_staff") -> int:
-    return Message.objects.filter(
-        user=user, template=template, channel="inapp", context__kind=kind
-    ).count()
-
-
-def snapshot(workorder: WorkOrder) -> tuple[Any, int, int]:
-    row = WorkOrder.objects.filter(pk=workorder.pk).values().get()
-    return row, WorkOrderEvent.objects.filter(workorder=workorder).count(), Message.objects.count()
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from wudian.accounts.models import Certificate, Department, RoleCode
-from wudian.conftest import City, make_user
+from wudian.conftest import City, make_user, snapshot, told
 from wudian.core.calendar import china_date
 from wudian.core.errors import WrongState
 from wudian.core.models import ServiceRule
 from wudian.grid.models import CompoundAssignment, District, DutyShift
 from wudian.notify.models import Message
-from wudian.workorders.models import WorkOrder, WorkOrderEvent
+from wudian.workorders.models import WorkOrder
 from wudian.workorders.services import (
     certified_electricians,
     route,
@@ -33,19 +33,6 @@ from wudian.workorders.services import (
 from wudian.workorders.tests.conftest import FRIDAY
 
 Status = WorkOrder.Status
-
-
-def told(user: Any, kind: str, template: str = "workorder_staff") -> int:
-    """How many in-app messages about steps of that kind the user got."""
-    return Message.objects.filter(
-        user=user, template=template, channel="inapp", context__kind=kind
-    ).count()
-
-
-def snapshot(workorder: WorkOrder) -> tuple[Any, int, int]:
-    """Everything a refused action must leave as it was."""
-    row = WorkOrder.objects.filter(pk=workorder.pk).values().get()
-    return row, WorkOrderEvent.objects.filter(workorder=workorder).count(), Message.objects.count()
 
 
 def certified(city: City, username: str) -> Any:

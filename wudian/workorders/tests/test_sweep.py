@@ -12,7 +12,7 @@ from django.utils import timezone
 from huey.api import PeriodicTask
 from huey.contrib.djhuey import HUEY
 
-from wudian.conftest import City
+from wudian.conftest import City, snapshot, told
 from wudian.core.models import ServiceRule
 from wudian.notify.models import Message
 from wudian.workorders import tasks
@@ -34,12 +34,6 @@ def minutes(n: int) -> datetime.timedelta:
     return datetime.timedelta(minutes=n)
 
 
-def told(user: Any, kind: str, template: str = "workorder_staff") -> int:
-    return Message.objects.filter(
-        user=user, template=template, channel="inapp", context__kind=kind
-    ).count()
-
-
 def set_rule(key: str, value: int) -> None:
     ServiceRule.objects.update_or_create(key=key, defaults={"value": Decimal(value)})
 
@@ -47,9 +41,9 @@ def set_rule(key: str, value: int) -> None:
 def sweep_twice(at: datetime.datetime) -> dict[str, int]:
     """Run the sweep, then again at the same moment: the second run must find nothing."""
     first = workorders_check_clocks(now=at)
-    events, messages = WorkOrderEvent.objects.count(), Message.objects.count()
+    before = snapshot(*WorkOrder.objects.all(), WorkOrderEvent)
     assert workorders_check_clocks(now=at) == NOTHING
-    assert (WorkOrderEvent.objects.count(), Message.objects.count()) == (events, messages)
+    assert snapshot(*WorkOrder.objects.all(), WorkOrderEvent) == before
     return first
 
 
