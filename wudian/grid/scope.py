@@ -9,9 +9,11 @@ manager whose role was taken away no longer reaches the compounds still assigned
 is nobody's customer manager. A superuser reaches everything. Everyone reaches their own
 households (a resident's homes), whatever the purpose.
 
-Queries are built from id subqueries, never joins over the assignment tables: no row comes
-out twice, nothing needs DISTINCT, and the lists that filter tens of thousands of requests by
-compound keep their plans (docs/benchmarks.md, "Resident requests")."""
+What a person reaches is built from id subqueries, never joins over the assignment tables: no
+row comes out twice, nothing needs DISTINCT, and the lists that filter tens of thousands of
+requests by compound stay on their indexes. The lookups of one compound's staff, which every
+filing makes, join where unique constraints keep each row single (docs/benchmarks.md,
+"Resident requests")."""
 
 from __future__ import annotations
 
@@ -184,8 +186,9 @@ def households_for(user: User, purpose: Purpose) -> QuerySet[Household]:
 
 
 def own_households(user: User) -> QuerySet[Household]:
-    """The households the user belongs to (as holder, family member or tenant)."""
-    return Household.objects.filter(pk__in=own_household_ids(user))
+    """The households the user belongs to (as holder, family member or tenant). A join: a
+    user belongs to a household once, and a filing looks its household up here."""
+    return Household.objects.filter(memberships__user=user)
 
 
 def belongs_to_household(user: User, household_id: int) -> bool:
@@ -331,13 +334,17 @@ def assignments_in(
     return assignments.filter(compound_id__in=list(compounds))
 
 
-def customer_manager_ids(compound_ids: Iterable[int]) -> dict[int, int]:
-    """Each compound's customer manager (user id), for those that have one."""
-    return dict(assignments_in(CM, compounds=compound_ids).values_list("compound_id", "user_id"))
-
-
-def customer_manager_id(compound_id: int) -> int | None:
-    return customer_manager_ids([compound_id]).get(compound_id)
+def _serving_one(compound_id: int, role: RoleCode) -> QuerySet[User]:
+    """The users whose assignment to one compound in the role counts. Joins, each row single
+    (a user holds a role once and is assigned to a compound in it once): every filing asks for
+    its compound's customer manager and electricians, and these build in half the CPU of the
+    id subqueries."""
+    return User.objects.filter(
+        is_active=True,
+        roles__code=role,
+        compound_assignments__compound_id=compound_id,
+        compound_assignments__role=role,
+    )
 
 
 def customer_managers_of(compound_ids: Iterable[int]) -> dict[int, User]:
@@ -349,7 +356,11 @@ def customer_managers_of(compound_ids: Iterable[int]) -> dict[int, User]:
 
 
 def customer_manager_of(compound: Compound) -> User | None:
-    return customer_managers_of([compound.pk]).get(compound.pk)
+    return _serving_one(compound.pk, CM).first()
+
+
+def customer_manager_id(compound_id: int) -> int | None:
+    return _serving_one(compound_id, CM).values_list("pk", flat=True).first()
 
 
 def is_customer_manager_of(user: User, compound_id: int) -> bool:
@@ -361,7 +372,7 @@ def is_customer_manager_of(user: User, compound_id: int) -> bool:
 
 def electricians_of(compound: Compound) -> QuerySet[User]:
     """The compound's property electricians whose assignment counts."""
-    return User.objects.filter(pk__in=assignments_in(EL, compounds=[compound.pk]).values("user_id"))
+    return _serving_one(compound.pk, EL)
 
 
 def serves_compound_as(user: User, compound_id: int) -> set[str]:
@@ -396,7 +407,7 @@ def supervisor_ids_of(compound: Compound) -> list[int]:
         DistrictAssignment.objects.filter(
             district__streets__communities=compound.community_id,
             user__is_active=True,
-            user__in=_holding(RoleCode.SUPERVISOR),
+            user__roles__code=RoleCode.SUPERVISOR,
         ).values_list("user_id", flat=True)
     )
 
