@@ -4,7 +4,7 @@ with routing and its service clocks) and every step of its life — in hand (ste
 checks the policy (wudian.workorders.policy), records a WorkOrderEvent and writes its
 notifications to the outbox, in one transaction (recording).
 
-The modules depend one way: clocks (pure) ← routing ← recording ← intake, steps, handover,
+The modules depend one way: clocks (pure) and routing ← recording ← intake, steps, handover,
 closing ← sweep. Other apps and the pages call the names below."""
 
 from wudian.workorders.services.closing import (
