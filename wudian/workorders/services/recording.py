@@ -20,10 +20,12 @@ from wudian.core.errors import BadInput, invalid
 from wudian.core.policy import Parties
 from wudian.core.rules import rule_value
 from wudian.grid import scope
+from wudian.grid.models import Household
 from wudian.notify.services import Audience, notify_publish
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.photos import PhotoUpload
 from wudian.workorders.policy import POLICY, parties_of
+from wudian.workorders.selectors import workorders_visible_to
 from wudian.workorders.services.clocks import CLOCK_FIELDS, ClockRules, refresh_due
 
 MAX_NOTE = 2000
@@ -165,9 +167,24 @@ def resident_audience(workorder: WorkOrder, *, actor_id: int | None) -> Audience
         return Audience(users=[creator]) if creator.pk != actor_id else None
     if workorder.household is not None and workorder.channel in STAFF_FILED_CHANNELS:
         households = [workorder.household]
-        calls = scope.phone_calls_for(households, on=china_date(timezone.now()))
-        return Audience(households=households, calls=calls)
+        return Audience(households=households, calls=calls_about(workorder, households))
     return None
+
+
+def calls_about(workorder: WorkOrder, households: list[Household]) -> list[tuple[int, int]]:
+    """Who phones the special-group households about a step of the request. The caller reads
+    the step to them, so it is someone who may open the request: the compound's usual caller
+    when they may, else its customer manager."""
+    calls = scope.phone_calls_for(households, on=china_date(timezone.now()))
+    if not calls:
+        return []
+    callers = User.objects.filter(pk__in={caller for _household, caller in calls})
+    may_open = {
+        user.pk for user in callers if workorders_visible_to(user).filter(pk=workorder.pk).exists()
+    }
+    manager = scope.customer_manager_id(workorder.compound_id)
+    routed = [(household, caller if caller in may_open else manager) for household, caller in calls]
+    return [(household, caller) for household, caller in routed if caller is not None]
 
 
 def announce(

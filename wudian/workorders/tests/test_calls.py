@@ -23,13 +23,28 @@ def typed_in(city: City, file_request: Any) -> Any:
     )
 
 
-def test_a_request_typed_in_for_a_special_group_household_has_its_electrician_call_it(
+def test_the_customer_manager_calls_about_a_request_the_electrician_may_not_see(
+    city: City, file_request: Any, login: Any
+) -> None:
+    city.north_home.special_group = True
+    city.north_home.save(update_fields=["special_group"])
+
+    wo = typed_in(city, file_request)  # an outage enquiry: the property side does not see it
+
+    task = CallTask.objects.get()
+    assert (task.household, task.assignee) == (city.north_home, city.manager)
+    calls = login(city.electrician).get("/desk/calls/").content.decode()
+    assert city.north_home.phone not in calls
+    assert f"#{wo.pk}" not in calls
+
+
+def test_the_electrician_calls_about_a_fault_behind_the_meter_they_may_open(
     city: City, file_request: Any
 ) -> None:
     city.north_home.special_group = True
     city.north_home.save(update_fields=["special_group"])
 
-    wo = typed_in(city, file_request)
+    wo = file_request(by=city.manager, channel=Channel.PHONE, contact_name="王先生")
 
     task = CallTask.objects.get()
     event = wo.events.get(kind=WorkOrderEvent.Kind.SUBMITTED)
