@@ -46,12 +46,14 @@ def holds(user: User, workorder: WorkOrder) -> bool:
     return workorder.department_id is not None and workorder.department_id == user.department_id
 
 
+# The power company's own people.
+UTILITY_ROLES = (RoleCode.CUSTOMER_MANAGER, RoleCode.DEPARTMENT, RoleCode.SUPERVISOR)
+
+
 def passes_to_departments(user: User) -> bool:
     """The power company's own people pass work to its departments; a property electrician
     escalates to the customer manager instead."""
-    return user.is_superuser or user.has_role(
-        RoleCode.CUSTOMER_MANAGER, RoleCode.DEPARTMENT, RoleCode.SUPERVISOR
-    )
+    return user.is_superuser or user.has_role(*UTILITY_ROLES)
 
 
 def parties_of(user: User, workorder: WorkOrder, *, at: datetime.datetime | None = None) -> Parties:
@@ -98,6 +100,13 @@ HANDED_ON = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.ARRIVED})
 WITHDRAWABLE = HANDED_ON | {Status.WAITING}
 STAFF_ONLY = gettext_lazy("Only the member of staff holding this request may do this.")
 ANYONE_ELSE = gettext_lazy("You cannot act on this request.")
+# Asked at every step of the work, not only when it is accepted: a certificate can lapse
+# while a fault is in hand.
+CERTIFIED = Condition[WorkOrder](
+    _certified_for,
+    gettext_lazy("Fault repairs need a valid low-voltage electrician certificate."),
+    about_actor=True,
+)
 
 POLICY: Policy[WorkOrder] = Policy(
     [
@@ -107,13 +116,7 @@ POLICY: Policy[WorkOrder] = Policy(
             (HOLDER, MANAGER),
             gettext_lazy("Only the member of staff holding this request may accept it."),
             label=gettext_lazy("accepted"),
-            conditions=(
-                Condition(
-                    _certified_for,
-                    gettext_lazy("Fault repairs need a valid low-voltage electrician certificate."),
-                    about_actor=True,
-                ),
-            ),
+            conditions=(CERTIFIED,),
         ),
         Action(
             "arrive",
@@ -126,9 +129,17 @@ POLICY: Policy[WorkOrder] = Policy(
                     lambda wo: wo.arrived_at is None,
                     gettext_lazy("Arrival on site has already been recorded."),
                 ),
+                CERTIFIED,
             ),
         ),
-        Action("wait", IN_HAND, (HOLDER, MANAGER), STAFF_ONLY, label=gettext_lazy("put on hold")),
+        Action(
+            "wait",
+            IN_HAND,
+            (HOLDER, MANAGER),
+            STAFF_ONLY,
+            label=gettext_lazy("put on hold"),
+            conditions=(CERTIFIED,),
+        ),
         Action(
             "resume",
             {Status.WAITING},
@@ -136,7 +147,14 @@ POLICY: Policy[WorkOrder] = Policy(
             ANYONE_ELSE,
             label=gettext_lazy("resumed"),
         ),
-        Action("resolve", IN_HAND, (HOLDER, MANAGER), STAFF_ONLY, label=gettext_lazy("resolved")),
+        Action(
+            "resolve",
+            IN_HAND,
+            (HOLDER, MANAGER),
+            STAFF_ONLY,
+            label=gettext_lazy("resolved"),
+            conditions=(CERTIFIED,),
+        ),
         Action(
             "escalate", HANDED_ON, (HOLDER, MANAGER), STAFF_ONLY, label=gettext_lazy("escalated")
         ),

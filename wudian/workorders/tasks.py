@@ -18,3 +18,10 @@ def check_clocks() -> dict[str, int]:
 def retry_clocks() -> int:
     """Deadlines the calendar could not give yet: hourly, as calendar updates are rare."""
     return services.workorders_retry_clocks()
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def hand_back_lapsed() -> int:
+    """Faults held by an electrician whose certificate lapsed go back to the customer manager:
+    every ten minutes, as a certificate lapses at midnight."""
+    return services.workorders_hand_back_lapsed()

@@ -36,7 +36,11 @@ from wudian.workorders.services.steps import (
     workorder_resume,
     workorder_wait,
 )
-from wudian.workorders.services.sweep import workorders_check_clocks, workorders_retry_clocks
+from wudian.workorders.services.sweep import (
+    workorders_check_clocks,
+    workorders_hand_back_lapsed,
+    workorders_retry_clocks,
+)
 
 __all__ = [
     "MAX_DESCRIPTION",
@@ -63,6 +67,7 @@ __all__ = [
     "workorder_transfer",
     "workorder_wait",
     "workorders_check_clocks",
+    "workorders_hand_back_lapsed",
     "workorders_retry_clocks",
     "workorders_transfer",
 ]

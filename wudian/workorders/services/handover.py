@@ -72,10 +72,10 @@ def _check_colleague(workorder: WorkOrder, to_user: User, *, on: datetime.date) 
         )
 
 
-def _hand_over(
+def hand_over(
     workorder: WorkOrder,
     *,
-    by: User,
+    by: User | None,
     kind: str,
     reason: str,
     to_user: User | None,
@@ -133,7 +133,7 @@ def workorder_transfer(
         else:
             assert to_user is not None
             _check_colleague(wo, to_user, on=china_date(now))
-        _hand_over(
+        hand_over(
             wo,
             by=by,
             kind=Event.TRANSFERRED,
@@ -177,7 +177,7 @@ def workorder_escalate(
             _check_department(wo, by, department)
         else:
             to_user = _manager_above(wo, by)
-        _hand_over(
+        hand_over(
             wo,
             by=by,
             kind=Event.ESCALATED,

@@ -1,18 +1,25 @@
-"""The clocks' sweep, run every minute by a periodic task: warn owners before a deadline,
-mark missed deadlines late and escalate them, close resolved requests nobody confirmed, and
-fill in deadlines the official calendar could not give before."""
+"""The sweeps, run by periodic tasks: warn owners before a deadline, mark missed deadlines late
+and escalate them, close resolved requests nobody confirmed, fill in deadlines the official
+calendar could not give before, and hand faults held by an electrician whose certificate
+lapsed back to the customer manager."""
 
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from wudian.accounts.models import RoleCode
+from wudian.accounts.selectors import valid_certificate_holders, valid_certificates
+from wudian.core.calendar import china_date
 from wudian.core.rules import rule_value
 from wudian.grid import scope
-from wudian.workorders.models import WorkOrder, WorkOrderEvent
+from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
+from wudian.workorders.policy import UTILITY_ROLES
 from wudian.workorders.services.clocks import (
     CLOCKS,
     ClockWarning,
@@ -24,15 +31,20 @@ from wudian.workorders.services.clocks import (
     warned_of,
 )
 from wudian.workorders.services.closing import close
+from wudian.workorders.services.handover import hand_over
 from wudian.workorders.services.recording import (
     clock_rules,
     for_update,
     local_text,
+    name_of,
     save,
     take_step,
 )
+from wudian.workorders.services.routing import CompoundStaff
 
 SWEEP_BATCH = 500
+
+logger = logging.getLogger(__name__)
 
 Status = WorkOrder.Status
 Event = WorkOrderEvent.Kind
@@ -171,3 +183,48 @@ def workorders_retry_clocks(*, now: datetime.datetime | None = None) -> int:
 
 
 # Open311 keys ------------------------------------------------------------------------------
+
+
+def workorders_hand_back_lapsed(*, now: datetime.datetime | None = None) -> int:
+    """Behind-the-meter requests in the hands of a property electrician whose certificate is
+    no longer valid go back to the compound's customer manager, who must accept them, with a
+    step on the timeline saying why. Safe to run twice: each request is locked and looked at
+    again. Returns how many went back."""
+    now = now or timezone.now()
+    on = china_date(now)
+    lapsed = (
+        WorkOrder.objects.filter(
+            status__in=WorkOrder.ACTIVE_STATUSES,
+            category__routing=Category.Routing.ELECTRICIAN,
+            assignee__roles__code=RoleCode.ELECTRICIAN,
+        )
+        .exclude(assignee__roles__code__in=UTILITY_ROLES)
+        .exclude(Exists(valid_certificates(on=on).filter(holder=OuterRef("assignee_id"))))
+    )
+    handed = 0
+    for pk in lapsed.order_by("pk").values_list("pk", flat=True)[:SWEEP_BATCH]:
+        with transaction.atomic():
+            wo = for_update().filter(pk=pk, status__in=WorkOrder.ACTIVE_STATUSES).first()
+            if wo is None or wo.assignee is None:
+                continue
+            if wo.assignee.pk in valid_certificate_holders([wo.assignee], on=on):
+                continue  # renewed meanwhile
+            manager = CompoundStaff(wo.compound).manager
+            if manager is None or manager.pk == wo.assignee_id:
+                logger.warning("request %s: no customer manager to hand it back to", wo.pk)
+                continue
+            hand_over(
+                wo,
+                by=None,
+                kind=Event.ESCALATED,
+                reason=_(
+                    "%(name)s's electrician certificate is no longer valid: the request goes "
+                    "back to the customer manager."
+                )
+                % {"name": name_of(wo.assignee)},
+                to_user=manager,
+                department=None,
+                now=now,
+            )
+            handed += 1
+    return handed
