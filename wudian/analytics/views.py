@@ -28,8 +28,9 @@ from wudian.analytics.selectors import (
 from wudian.analytics.services import CHECK_STATUSES, lineloss_open_check, user_may_open_check
 from wudian.core.badges import Badge
 from wudian.core.errors import REFUSED, refusal_text, status_of
-from wudian.grid.models import StationArea
+from wudian.grid.models import Meter, StationArea
 from wudian.grid.scope import Purpose, station_areas_for
+from wudian.grid.selectors import household_views_for
 
 AREA_PAGE_SIZE = 50
 SPARK_WIDTH = 120
@@ -58,6 +59,16 @@ def sparkline(points: list[TrendPoint], *, last: date, days: int = TREND_DAYS) -
         y = Decimal(SPARK_HEIGHT) * (high - rate) / (high - low)
         coords.append(f"{x:.1f},{y:.1f}")
     return " ".join(coords)
+
+
+def account_nos_for(user: User, meters: list[Meter]) -> dict[int, str]:
+    """The account number of each meter's household as the user may see it: masked unless
+    they serve the household."""
+    households = {meter.household.pk: meter.household for meter in meters if meter.household}
+    return {
+        view.household.pk: view.account_no
+        for view in household_views_for(user, list(households.values()))
+    }
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,9 @@ def _render_area(
     since = days[-1].date if days else None
     open_check = open_area_check(area)
     latest = days[0] if days else None
+    anomalies = list(station_area_anomalies(area, since=since)[:ANOMALY_LIMIT])
+    failures = list(station_area_failures(area, since=since)[:ANOMALY_LIMIT])
+    shown = account_nos_for(user, [row.meter for row in (*anomalies, *failures)])
     context = {
         "area": area,
         "days": [
@@ -140,8 +154,9 @@ def _render_area(
             for day in days
         ],
         "latest": latest,
-        "anomalies": list(station_area_anomalies(area, since=since)[:ANOMALY_LIMIT]),
-        "failures": list(station_area_failures(area, since=since)[:ANOMALY_LIMIT]),
+        # Each row with its household's account number as the user may see it.
+        "anomalies": [(row, shown.get(row.meter.household_id or 0, "")) for row in anomalies],
+        "failures": [(row, shown.get(row.meter.household_id or 0, "")) for row in failures],
         "open_check": open_check,
         # The button: only for a high or negative loss, only when no check is open, and
         # only for those who may open one.

@@ -23,5 +23,13 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(len(name) - 1, 1)
 
 
+def mask_account_no(account_no: str) -> str:
+    """3400032052 → 34******52: enough to tell two households apart on a list, not to find
+    one."""
+    if len(account_no) <= 4:
+        return "*" * len(account_no)
+    return account_no[:2] + "*" * (len(account_no) - 4) + account_no[-2:]
+
+
 def mask_room(text: str) -> str:
     return "*" * max(len(text), 2) if text else ""

@@ -29,7 +29,7 @@ class HouseholdOut(Schema):
 
     @staticmethod
     def resolve_account_no(obj: HouseholdView) -> str:
-        return obj.household.account_no
+        return obj.account_no
 
     @staticmethod
     def resolve_compound(obj: HouseholdView) -> str:

@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import RoleCode, User
-from wudian.core.privacy import mask_name, mask_phone, mask_room
+from wudian.core.privacy import mask_account_no, mask_name, mask_phone, mask_room
 from wudian.grid.models import Compound, Household
 from wudian.grid.scope import (
     Purpose,
@@ -32,6 +32,11 @@ class HouseholdView:
     @property
     def phone(self) -> str:
         return mask_phone(self.household.phone) if self.masked else self.household.phone
+
+    @property
+    def account_no(self) -> str:
+        account_no = self.household.account_no
+        return mask_account_no(account_no) if self.masked else account_no
 
     @property
     def holder_name(self) -> str:

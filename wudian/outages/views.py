@@ -27,6 +27,7 @@ from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound
 from wudian.grid.scope import own_households
+from wudian.grid.selectors import household_views_for
 from wudian.notify.models import Channel
 from wudian.outages import services
 from wudian.outages.forms import (
@@ -277,8 +278,15 @@ def _render_detail(
             for compound in outage_compounds(outage).order_by("code")
             if (url := _feed_url("compound_calendar", compound.code))
         ],
+        # The household of an arrears disconnection, masked for staff who do not serve it.
         "arrears_households": (
-            list(outage.affected.select_related("household"))
+            household_views_for(
+                user,
+                [
+                    row.household
+                    for row in outage.affected.select_related("household__building__compound")
+                ],
+            )
             if outage.kind == Outage.Kind.ARREARS
             else []
         ),

@@ -320,7 +320,7 @@ class WorkOrderDetailOut(WorkOrderOut):
             return None
         return {
             "id": view.household.pk,
-            "account_no": view.household.account_no,
+            "account_no": view.account_no,
             "address": view.address,
         }
 

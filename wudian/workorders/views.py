@@ -686,7 +686,7 @@ def contact_for(user: User, workorder: WorkOrder) -> Contact:
         view = household_views_for(user, [household])[0]
         masked = view.masked
         holder_name, phone, address = view.holder_name, view.phone, view.address
-        account_no = "" if masked else household.account_no
+        account_no = view.account_no
     else:
         masked = not reaches_compound(user, Purpose.SERVE, workorder.compound_id)
         holder_name, phone, account_no = "", "", ""

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import Certificate, Department, Role, RoleCode, User
 from wudian.front.demo.common import DemoLogin, DemoSummary, Home
-from wudian.front.demo.places import COMPOUNDS, account_no
+from wudian.front.demo.places import COMPOUNDS, room_of
 from wudian.grid.models import (
     Community,
     CommunityAssignment,
@@ -276,7 +276,12 @@ def people_seed(
     for login in LOGINS:
         if login.home is None:
             continue
-        household = Household.objects.get(account_no=account_no(login.home))
+        home = login.home
+        household = Household.objects.get(
+            building__code=f"{home.compound}-{home.building}",
+            unit=str(home.unit),
+            room=room_of(home),
+        )
         user = users[login.username]
         _membership, created = HouseholdMembership.objects.get_or_create(
             user=user,

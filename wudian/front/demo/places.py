@@ -4,6 +4,7 @@ households with a user meter each."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -188,10 +189,27 @@ MOBILE_PREFIXES = words("""
 """)
 
 
+def _scrambled(number: int, key: str) -> str:
+    """An eight-digit number from another, one-to-one (a four-round Feistel network on its two
+    halves), so that neighbouring flats get unrelated numbers."""
+    left, right = divmod(number, 10**4)
+    for round_ in range(4):
+        digest = hashlib.sha256(f"{key}-{round_}-{right}".encode()).digest()
+        left, right = right, (left + int.from_bytes(digest[:4], "big")) % 10**4
+    return f"{left:04d}{right:04d}"
+
+
 def account_no(home: Home) -> str:
-    """A 10-digit account number (户号) that encodes the flat, so it is stable at any scale."""
+    """A 10-digit account number (户号), the same for a flat at any scale, that does not tell
+    which flat it is (an account number is personal data)."""
     index = COMPOUND_INDEX[home.compound]
-    return f"34{index:02d}{home.building:02d}{home.unit}{home.floor:02d}{home.position}"
+    flat = int(f"{index:02d}{home.building:02d}{home.unit}{home.floor:02d}{home.position}")
+    return "34" + _scrambled(flat, "account")
+
+
+def meter_no(account: str) -> str:
+    """A household's meter number, which does not repeat its account number."""
+    return "3401" + _scrambled(int(account[2:]), "meter")
 
 
 def room_of(home: Home) -> str:
@@ -401,7 +419,7 @@ def households_seed(
     unmetered = Household.objects.filter(
         building__in=buildings.values(), meter__isnull=True
     ).values_list("pk", "account_no", "station_area_id")
-    candidates = {f"3401{number[2:]}": (pk, area_id) for pk, number, area_id in unmetered}
+    candidates = {meter_no(number): (pk, area_id) for pk, number, area_id in unmetered}
     taken_meters: set[str] = set()
     for chunk in batched(list(candidates), BATCH):
         taken_meters.update(

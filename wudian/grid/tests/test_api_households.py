@@ -289,7 +289,8 @@ def test_supervisor_sees_contact_data_masked(city: City) -> None:
         assert body["holder_name"] == "王**"
         assert "101" not in body["address"]
         assert body["masked"] is True
-        assert body["account_no"] == "3400000001"
+        # Only staff who serve the household see its account number in full (issue 12).
+        assert body["account_no"] == "34******01"
 
 
 def test_manager_sees_contact_data_in_full(city: City) -> None:

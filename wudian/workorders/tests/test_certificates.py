@@ -4,6 +4,7 @@ when it lapses, the electrician's open faults go back to the customer manager.""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -45,11 +46,12 @@ def test_a_lapsed_certificate_stops_the_work_on_a_fault_in_hand(
     lapse(city.electrician)
     before = snapshot(wo)
 
-    for step, kwargs in [
+    steps: list[tuple[Callable[..., Any], dict[str, str]]] = [
         (workorder_arrive, {}),
         (workorder_wait, {"note": "请提供照片"}),
         (workorder_resolve, {"note": "换了插座"}),
-    ]:
+    ]
+    for step, kwargs in steps:
         with pytest.raises(NotAllowed, match=r"certificate|电工"):
             step(workorder=wo, by=city.electrician, **kwargs)
     assert snapshot(wo) == before
