@@ -31,5 +31,11 @@ def mask_account_no(account_no: str) -> str:
     return account_no[:2] + "*" * (len(account_no) - 4) + account_no[-2:]
 
 
+def mask_email(email: str) -> str:
+    """wang.jianguo@example.com → w***@example.com."""
+    name, at, domain = email.partition("@")
+    return f"{name[:1]}***{at}{domain}" if at else mask_name(email)
+
+
 def mask_room(text: str) -> str:
     return "*" * max(len(text), 2) if text else ""

@@ -424,6 +424,19 @@ def residents_of(compounds: QuerySet[Compound]) -> QuerySet[User]:
     return User.objects.filter(pk__in=members.values("user_id"))
 
 
+def residents_served_by(user: User, resident_ids: Iterable[int]) -> set[int]:
+    """Those of the residents one of whose households the user reaches for SERVE."""
+    ids = set(resident_ids)
+    if not ids:
+        return set()
+    if user.is_superuser:
+        return ids
+    members = HouseholdMembership.objects.filter(
+        user_id__in=ids, household__in=households_for(user, Purpose.SERVE).values("pk")
+    )
+    return set(members.values_list("user_id", flat=True))
+
+
 def household_members(
     household_ids: Iterable[int],
 ) -> QuerySet[HouseholdMembership, tuple[int, int]]:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from wudian.accounts.models import RoleCode, User
+from wudian.accounts.models import STAFF_ROLES, RoleCode, User
+from wudian.core.privacy import mask_email, mask_phone
 from wudian.grid.scope import (
     SERVING_ROLES,
     Purpose,
     assignments_in,
     compounds_for,
     residents_of,
+    residents_served_by,
 )
+from wudian.grid.selectors import household_views_for
 from wudian.notify.models import CallTask, Channel, Message
 
 
@@ -86,6 +91,56 @@ def failed_visible_to(user: User) -> QuerySet[Message]:
         | Q(user__in=residents_of(compounds).values("pk"))
         | Q(user__in=serving)
     ).order_by("-created_at", "-pk")
+
+
+@dataclass(frozen=True)
+class FailedRow:
+    """A failed message as one member of staff may see it: its recipient's contacts in full
+    only for a household (or a resident of one) they serve."""
+
+    message: Message
+    recipient: str
+    address: str
+
+
+def failed_rows(user: User, messages: Sequence[Message]) -> list[FailedRow]:
+    """Rows for the failed-messages page (the messages with household__building__compound,
+    compound and user loaded), in three queries whatever their number."""
+    households = list({m.household.pk: m.household for m in messages if m.household}.values())
+    views = {view.household.pk: view for view in household_views_for(user, households)}
+    recipients = {m.user_id for m in messages if m.household is None and m.user_id is not None}
+    staff = set(
+        User.roles.through.objects.filter(
+            user_id__in=recipients, role__code__in=STAFF_ROLES
+        ).values_list("user_id", flat=True)
+    )
+    served = residents_served_by(user, recipients - staff)
+    rows = []
+    for message in messages:
+        if message.household is not None:
+            view = views[message.household.pk]
+            recipient, masked = view.address, view.masked
+        elif message.compound is not None:
+            recipient, masked = message.compound.name, False
+        elif message.user is not None:
+            recipient = str(message.user)
+            masked = message.user.pk not in staff and message.user.pk not in served
+        else:
+            recipient, masked = "", False
+        rows.append(
+            FailedRow(message=message, recipient=recipient, address=_shown(message, masked))
+        )
+    return rows
+
+
+def _shown(message: Message, masked: bool) -> str:
+    if not masked:
+        return message.address
+    if message.channel == Channel.SMS:
+        return mask_phone(message.address)
+    if message.channel == Channel.EMAIL:
+        return mask_email(message.address)
+    return message.address
 
 
 def may_see_failed(user: User) -> bool:

@@ -160,4 +160,5 @@ def failed(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         visible.select_related("household__building__compound", "compound", "user"), PAGE_SIZE * 2
     ).get_page(request.GET.get("page"))
-    return render(request, "notify/failed.html", {"page": page})
+    rows = selectors.failed_rows(user, list(page.object_list))
+    return render(request, "notify/failed.html", {"page": page, "rows": rows})

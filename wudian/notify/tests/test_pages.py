@@ -140,6 +140,20 @@ def test_failed_page_shows_a_manager_only_their_compounds(city: City, login: Any
     assert south.address not in page.text
 
 
+def test_a_supervisor_sees_failed_messages_of_households_they_do_not_serve_masked(
+    city: City, login: Any
+) -> None:
+    north, south = failed_sms(city)
+
+    page = login(city.supervisor).get(reverse("notify:failed")).text
+
+    for message, home in ((north, city.north_home), (south, city.south_home)):
+        assert message.address not in page
+        assert f"{message.address[:3]}****{message.address[-4:]}" in page
+        assert home.address not in page
+    assert "1号楼" in page
+
+
 def test_manager_retries_failed_messages_in_scope_only(city: City, login: Any) -> None:
     north, south = failed_sms(city)
 

@@ -21,6 +21,7 @@ from wudian.core.policy import Parties
 from wudian.core.rules import rule_value
 from wudian.grid import scope
 from wudian.grid.models import Household
+from wudian.grid.selectors import HouseholdView
 from wudian.notify.services import Audience, notify_publish
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.photos import PhotoUpload
@@ -141,22 +142,20 @@ def context_of(workorder: WorkOrder, event: WorkOrderEvent, **extra: Any) -> dic
     }
 
 
-def staff_audience(
+def staff_concerned(
     workorder: WorkOrder, *, also: Iterable[int], actor_id: int | None
-) -> QuerySet[User] | None:
-    """The first responsible, whoever holds the request (a person, or the members of the
-    department it waits in) and `also`; never the one who acted."""
+) -> tuple[set[int], int | None]:
+    """Who on staff is told of a step: the first responsible, whoever holds the request and
+    `also` (user ids), and the department it waits in, if any; never the one who acted."""
     concerned = (workorder.owner_id, workorder.assignee_id, *also)
     ids = {pk for pk in concerned if pk is not None and pk != actor_id}
     department = workorder.department_id if workorder.assignee_id is None else None
-    if not ids and department is None:
-        return None
-    if department is None:
-        return User.objects.filter(pk__in=ids)
-    members = User.objects.filter(department_id=department, roles__code=RoleCode.DEPARTMENT)
-    if actor_id is not None:
-        members = members.exclude(pk=actor_id)
-    return User.objects.filter(Q(pk__in=ids) | Q(pk__in=members.values("pk")))
+    return ids, department
+
+
+def _department_members(department_id: int, actor_id: int | None) -> QuerySet[User]:
+    members = User.objects.filter(department_id=department_id, roles__code=RoleCode.DEPARTMENT)
+    return members.exclude(pk=actor_id) if actor_id is not None else members
 
 
 def resident_audience(workorder: WorkOrder, *, actor_id: int | None) -> Audience | None:
@@ -187,6 +186,40 @@ def calls_about(workorder: WorkOrder, households: list[Household]) -> list[tuple
     return [(household, caller) for household, caller in routed if caller is not None]
 
 
+def staff_audiences(
+    workorder: WorkOrder, context: dict[str, Any], *, also: Iterable[int], actor_id: int | None
+) -> list[tuple[QuerySet[User], dict[str, Any], str]]:
+    """The staff told of a step, each with what they may read: those who serve the household
+    read its address and whether it is a special-group household's request; everyone else (a
+    supervisor, a department) the building only, and an ordinary request."""
+    ids, department = staff_concerned(workorder, also=also, actor_id=actor_id)
+    members = _department_members(department, actor_id) if department is not None else None
+    if workorder.household is None:
+        everyone = Q(pk__in=ids) | (Q(pk__in=members.values("pk")) if members else Q())
+        return [(User.objects.filter(everyone), context, "staff")] if ids or members else []
+    serving = (
+        set(
+            scope.people_serving([workorder.compound_id])
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        if ids
+        else set()
+    )
+    masked = {
+        **context,
+        "address": HouseholdView(household=workorder.household, masked=True).address,
+        "priority": False,
+    }
+    others = Q(pk__in=ids - serving) | (Q(pk__in=members.values("pk")) if members else Q())
+    audiences = []
+    if serving:
+        audiences.append((User.objects.filter(pk__in=serving), context, "staff"))
+    if ids - serving or members is not None:
+        audiences.append((User.objects.filter(others), masked, "staff-masked"))
+    return audiences
+
+
 def announce(
     workorder: WorkOrder,
     event: WorkOrderEvent,
@@ -196,18 +229,17 @@ def announce(
     urgent: bool = False,
     **extra: Any,
 ) -> None:
-    """Write the outbox rows of one step: to the staff it concerns (see _staff_audience), and
+    """Write the outbox rows of one step: to the staff it concerns (see staff_audiences), and
     to the resident for the steps residents see (RESIDENT_EVENTS unless `residents` says).
     The event was recorded in this transaction, so its keys are new."""
     context = context_of(workorder, event, **extra)
     key = f"workorder:{workorder.pk}:{event.pk}"
-    staff = staff_audience(workorder, also=also, actor_id=event.by_id)
-    if staff is not None:
+    for users, told, suffix in staff_audiences(workorder, context, also=also, actor_id=event.by_id):
         notify_publish(
-            audience=Audience(users=staff),
+            audience=Audience(users=users),
             template="workorder_staff",
-            context=context,
-            event_key=f"{key}:staff",
+            context=told,
+            event_key=f"{key}:{suffix}",
             urgent=urgent or workorder.priority,
             source=f"workorder:{workorder.pk}",
             new_event=True,

@@ -26,11 +26,12 @@ from wudian.workorders.tests.conftest import FILED, FRIDAY
 
 # Queries of one filing inside a transaction (2 of them the savepoint): routing (1: the
 # certified electricians with roster and load, or the manager), the request, its event,
-# the supervisors when they must be told, and the notification outbox's 2 (recipients,
-# the insert). The service rules are read once per process, not per filing (the complaint
-# is the test's first filing, so it reads them).
-FAULT_QUERIES = 7
-COMPLAINT_QUERIES = 8 + 1
+# which of the staff told serve the household, the supervisors when they must be told, and
+# the notification outbox's 2 (recipients, the insert) for those who serve it and 2 more for
+# those who do not (the supervisors: they read it masked). The service rules are read once
+# per process, not per filing (the complaint is the test's first filing, so it reads them).
+FAULT_QUERIES = 8
+COMPLAINT_QUERIES = 11 + 1
 
 
 def loaded(household: Household) -> Household:
