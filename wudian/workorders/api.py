@@ -21,6 +21,7 @@ from pydantic import Field
 
 from wudian.accounts.models import Department, User
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope, field_errors, invalid
+from wudian.grid import scope
 from wudian.grid.models import Household
 from wudian.grid.scope import Purpose, own_households, reaches_compound, reaches_household
 from wudian.grid.selectors import household_views_for
@@ -365,7 +366,9 @@ def workorder_transfer(request: HttpRequest, workorder_id: int, payload: Transfe
     code of a department of the district."""
     user = _caller(request)
     workorder = selectors.workorder_for(user, workorder_id)
-    to_user = User.objects.filter(username=payload.to, is_active=True).first()
+    # Only the staff serving the compound are looked up by username: a refusal must not tell
+    # who stands behind any other username.
+    to_user = scope.people_serving([workorder.compound_id]).filter(username=payload.to).first()
     department = None if to_user else Department.objects.filter(code=payload.to).first()
     try:
         workorder = services.workorder_transfer(

@@ -626,6 +626,19 @@ def test_an_expired_certificate_cannot_take_a_fault_by_transfer(city: City) -> N
     assert WorkOrder.objects.get(pk=pk).assignee == city.electrician
 
 
+def test_a_refused_transfer_does_not_tell_who_is_behind_a_username(city: City) -> None:
+    pk = file(city)["id"]
+    before = state(pk)
+
+    real = act(city.manager, pk, "transfer", {"reason": "换人", "to": "resident_b"})
+    unknown = act(city.manager, pk, "transfer", {"reason": "换人", "to": "nobody"})
+
+    refused(real, 422, before, pk)
+    refused(unknown, 422, before, pk)
+    assert real.json()["detail"].replace("resident_b", "nobody") == unknown.json()["detail"]
+    assert city.resident_b.username in real.json()["detail"]
+
+
 def test_state_refusals_answer_in_english_when_asked(city: City) -> None:
     pk = file(city)["id"]
     ok(city.electrician, pk, "accept")
