@@ -54,7 +54,7 @@ class HouseholdContactIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    phone: str | None = Field(None, max_length=20, examples=["13800000001"])
+    phone: str | None = Field(None, max_length=20, examples=["13912345678"])
     holder_name: str | None = Field(None, max_length=64, examples=["王建国"])
 
 
