@@ -57,7 +57,7 @@ ALLOWED_HOSTS = envlist("WUDIAN_ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEB
 CSRF_TRUSTED_ORIGINS = envlist("WUDIAN_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "wudian.accounts.apps.WudianAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,9 +5,6 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from wudian.api import api
 
-admin.site.site_header = settings.ADMIN_SITE_HEADER
-admin.site.site_title = settings.ADMIN_SITE_HEADER
-
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.front.urls")),
     path("", include("wudian.core.urls")),

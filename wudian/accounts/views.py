@@ -8,17 +8,21 @@ from wudian.accounts.forms import LoginForm, WudianPasswordChangeForm
 from wudian.accounts.services import api_tokens_revoke_all
 
 
+def login_refused(response: HttpResponse, form: LoginForm) -> HttpResponse:
+    """The login page (ours or the admin's) showing a refused form, with its status."""
+    response.status_code = form.refusal_status
+    if form.locked_for:
+        response["Retry-After"] = str(form.locked_for)
+    return response
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
-        response = super().form_invalid(form)
-        if form.locked_for:
-            response.status_code = 429
-            response["Retry-After"] = str(form.locked_for)
-        return response
+        return login_refused(super().form_invalid(form), form)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
