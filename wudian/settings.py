@@ -259,6 +259,13 @@ LOGIN_FAILURE_LIMIT_PER_ADDRESS = envint(
     "WUDIAN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 4 * LOGIN_FAILURE_LIMIT
 )
 
+# Searches for a compound on the start page, per client address (per user when logged in)
+# and minute: enough for a person typing, too few to walk through account numbers.
+SEARCH_LIMIT_PER_MINUTE = envint("WUDIAN_SEARCH_LIMIT_PER_MINUTE", 30)
+# Reverse proxies in front of the web processes that append to X-Forwarded-For; the client's
+# address is read from there instead of the connection (login and search throttles count by it).
+TRUSTED_PROXY_COUNT = envint("WUDIAN_TRUSTED_PROXIES", 0)
+
 DEMO_PASSWORD = "wudian-demo"  # noqa: S105  refused unless DEBUG, see accounts.backends
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from wudian.accounts.backends import DemoPasswordRefused  # re-exported for callers
 from wudian.accounts.models import ApiToken, Role, User
+from wudian.core.throttle import client_address
 
 TOKEN_PREFIX = "wd_"  # noqa: S105  a visible marker, not a secret
 TOKEN_MAX_LENGTH = 100
@@ -186,8 +187,7 @@ def login_success_record(*, client_ip: str, username: str) -> None:
 
 
 def client_ip(request: object) -> str:
-    meta = getattr(request, "META", {})
-    return str(meta.get("REMOTE_ADDR") or "unknown")
+    return client_address(request)
 
 
 # Logging in ---------------------------------------------------------------------------
