@@ -274,7 +274,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Query strings may carry account numbers, search texts and keys: see wudian/core/logs.py.
+    "filters": {"redact": {"()": "wudian.core.logs.RedactQueryStrings"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("WUDIAN_LOG_LEVEL", "INFO")},
     # The Huey consumer installs its own handler; do not print each line twice.
     "loggers": {"huey": {"level": "INFO", "propagate": False}},

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET
 
 from wudian.accounts.forms import LoginForm, WudianPasswordChangeForm
+from wudian.accounts.models import User
 from wudian.accounts.services import api_tokens_revoke_all
 
 
@@ -40,3 +43,20 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
+
+
+@require_GET
+def photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A member of staff's portrait, as the compound windows show it to everyone. Uploaded
+    files are served only through views like this one, never as a public media folder."""
+    person = get_object_or_404(User, pk=pk, is_active=True)
+    if not person.photo.name:
+        raise Http404
+    try:
+        handle = person.photo.storage.open(person.photo.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Content-Disposition"] = "inline"
+    return response
