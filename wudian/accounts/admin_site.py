@@ -26,7 +26,7 @@ class WudianAdminSite(admin.AdminSite):
             return login_refused(response, form)
         return response
 
-    def password_change(
+    def password_change(  # type: ignore[override]  # a redirect, not the admin's form
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         return redirect("accounts:password_change")

@@ -90,10 +90,13 @@ def test_demo_password_on_the_admin_with_debug_off_is_refused_with_403(
     response = admin_login(client, "admin", settings.DEMO_PASSWORD)
 
     assert response.status_code == 403
-    assert zh(
-        "The demo password is refused on this server: it only works in debug mode. "
-        "Ask an administrator for your own password."
-    ) in response.text
+    assert (
+        zh(
+            "The demo password is refused on this server: it only works in debug mode. "
+            "Ask an administrator for your own password."
+        )
+        in response.text
+    )
     assert "_auth_user_id" not in client.session
 
 

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -26,16 +27,20 @@ ACCOUNT = "3400000001"
         (f"/?q={ACCOUNT}", "/?q=***"),
         ("/?q=%E5%8C%97%E8%8B%91", "/?q=***"),
         ("/open311/v2/requests.json?api_key=secret&service_code=fault", None),
-        (f"/api/v1/households?page=2&account_no={ACCOUNT}", "/api/v1/households?page=2&account_no=***"),
-        ("/desk/requests/?status=open&compound=NORTH", "/desk/requests/?status=open&compound=NORTH"),
+        (
+            f"/api/v1/households?page=2&account_no={ACCOUNT}",
+            "/api/v1/households?page=2&account_no=***",
+        ),
+        (
+            "/desk/requests/?status=open&compound=NORTH",
+            "/desk/requests/?status=open&compound=NORTH",
+        ),
         (f"/c/{ACCOUNT}/", "/c/***/"),
         ("/feeds/outages/NORTH.ics", "/feeds/outages/NORTH.ics"),
     ],
 )
 def test_redact_url(url: str, logged: str | None) -> None:
-    assert redact_url(url) == (
-        logged or "/open311/v2/requests.json?api_key=***&service_code=fault"
-    )
+    assert redact_url(url) == (logged or "/open311/v2/requests.json?api_key=***&service_code=fault")
 
 
 def test_a_parameter_nobody_listed_is_redacted() -> None:
@@ -50,14 +55,21 @@ def test_request_lines_inside_a_message_are_redacted() -> None:
 
 def test_the_log_filter_redacts_messages_and_their_arguments() -> None:
     record = logging.LogRecord(
-        "django.server", logging.INFO, __file__, 1, '"%s" %s %s', (f"GET /?q={ACCOUNT}", 200, 5), None
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        (f"GET /?q={ACCOUNT}", 200, 5),
+        None,
     )
     RedactQueryStrings().filter(record)
     assert record.getMessage() == '"GET /?q=***" 200 5'
 
 
 def test_every_log_handler_redacts() -> None:
-    for handler in settings.LOGGING["handlers"].values():
+    logging_config: dict[str, Any] = settings.LOGGING
+    for handler in logging_config["handlers"].values():
         assert "redact" in handler["filters"]
 
 
@@ -79,7 +91,7 @@ def test_gunicorn_as_wudian_serve_runs_it_logs_no_query_values(tmp_path: Path) -
     )
     try:
         url = f"http://127.0.0.1:{port}/nowhere/?q={ACCOUNT}&page=2"
-        request = urllib.request.Request(  # noqa: S310
+        request = urllib.request.Request(
             url, headers={"Referer": f"http://127.0.0.1:{port}/?q={ACCOUNT}"}
         )
         deadline = time.monotonic() + 30

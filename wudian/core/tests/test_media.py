@@ -51,7 +51,7 @@ def test_a_staff_portrait_is_served_through_its_view(media: Path, city: City) ->
     assert "/media/" not in window.text
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == image_bytes()
+    assert response.getvalue() == image_bytes()
 
 
 @pytest.mark.parametrize("who", ["staff", "outsider"])
