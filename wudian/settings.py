@@ -311,6 +311,7 @@ DEMO_PASSWORD = "wudian-demo"  # noqa: S105  refused unless DEBUG, see accounts.
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+LOG_LEVEL = os.environ.get("WUDIAN_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -320,9 +321,15 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("WUDIAN_LOG_LEVEL", "INFO")},
-    # The Huey consumer installs its own handler; do not print each line twice.
-    "loggers": {"huey": {"level": "INFO", "propagate": False}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # The Huey consumer installs its own handler; do not print each line twice.
+        "huey": {"level": "INFO", "propagate": False},
+        # Django's own handlers (its console in debug, runserver's request lines) would print
+        # query strings unredacted: these loggers use ours instead.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 ADMIN_SITE_HEADER = _("Wudian administration")

@@ -186,10 +186,6 @@ def login_success_record(*, client_ip: str, username: str) -> None:
     cache.delete(_keys(client_ip, username)[1])
 
 
-def client_ip(request: object) -> str:
-    return client_address(request)
-
-
 # Logging in ---------------------------------------------------------------------------
 
 
@@ -208,7 +204,7 @@ class InvalidLogin(Exception):
 def login_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:
     """Check a username and password under the throttle; the one path for the login page and
     the token endpoint. Raises LoginLocked, DemoPasswordRefused or InvalidLogin."""
-    address = client_ip(request)
+    address = client_address(request)
     locked_for = login_lock_seconds(client_ip=address, username=username)
     if locked_for:
         raise LoginLocked(locked_for)

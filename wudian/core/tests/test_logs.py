@@ -71,6 +71,11 @@ def test_every_log_handler_redacts() -> None:
     logging_config: dict[str, Any] = settings.LOGGING
     for handler in logging_config["handlers"].values():
         assert "redact" in handler["filters"]
+    # Django's default handlers (its debug console, runserver's log) are replaced too.
+    for name in ["", "django", "django.request", "django.server", "django.security"]:
+        for handler in logging.getLogger(name).handlers:
+            if "pytest" not in type(handler).__module__:
+                assert any(isinstance(f, RedactQueryStrings) for f in handler.filters), name
 
 
 def free_port() -> int:
