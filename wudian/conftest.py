@@ -384,6 +384,7 @@ def browser() -> Iterator[Any]:
     try:
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            _report_csp_violations(chromium)
             try:
                 yield chromium
             finally:
@@ -393,6 +394,37 @@ def browser() -> Iterator[Any]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+CSP_VIOLATIONS: list[str] = []
+
+
+def _report_csp_violations(chromium: Any) -> None:
+    """Every page of every browser context reports what the Content-Security-Policy blocked."""
+    new_context = chromium.new_context
+
+    def reporting_context(*args: Any, **kwargs: Any) -> Any:
+        context = new_context(*args, **kwargs)
+        context.on(
+            "console",
+            lambda message: (
+                CSP_VIOLATIONS.append(f"{message.location.get('url')}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return context
+
+    chromium.new_context = reporting_context
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser journey fails when the Content-Security-Policy blocked anything on its pages."""
+    CSP_VIOLATIONS.clear()
+    yield
+    if "browser" in request.fixturenames:
+        assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
 
 
 def log_in(page: Any, base: str, username: str) -> None:

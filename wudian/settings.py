@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,13 +58,14 @@ ALLOWED_HOSTS = envlist("WUDIAN_ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEB
 CSRF_TRUSTED_ORIGINS = envlist("WUDIAN_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "wudian.accounts.apps.WudianAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "django_htmx",
     "template_partials",
     # Listed so the API docs use the Swagger UI files shipped in the package, not a CDN.
@@ -82,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -231,13 +234,51 @@ STORAGES = {
     },
 }
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = envbool("WUDIAN_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS and security headers. WUDIAN_HTTPS: the site is reached over HTTPS only (directly, or
+# through a TLS proxy with WUDIAN_BEHIND_TLS_PROXY, which turns it on by default): cookies are
+# sent over HTTPS only, plain HTTP is redirected (except /healthz, for load balancers) and
+# browsers are told with HSTS to use HTTPS for WUDIAN_HSTS_SECONDS.
 if envbool("WUDIAN_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HTTPS = envbool("WUDIAN_HTTPS", envbool("WUDIAN_BEHIND_TLS_PROXY", False))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("WUDIAN_SECURE_COOKIES", HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = envint("WUDIAN_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+# Both reach beyond this site (every subdomain; browsers' built-in lists), so each is the
+# domain owner's decision; Django's deploy check is told it was made.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("WUDIAN_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("WUDIAN_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts and styles only from files this site serves: no inline script or style, no eval.
+# Images may be data: URIs (the CSS framework's icons, Swagger UI's).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Where to report a security problem: an e-mail address or a URL, shown on the error pages and
+# in /.well-known/security.txt.
+SECURITY_CONTACT = os.environ.get("WUDIAN_SECURITY_CONTACT", "")
 
 # Apprise URLs for the staff channels, comma separated.
 NOTIFY_URLS = envlist("WUDIAN_NOTIFY_URLS")
@@ -259,18 +300,36 @@ LOGIN_FAILURE_LIMIT_PER_ADDRESS = envint(
     "WUDIAN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 4 * LOGIN_FAILURE_LIMIT
 )
 
+# Searches for a compound on the start page, per client address (per user when logged in)
+# and minute: enough for a person typing, too few to walk through account numbers.
+SEARCH_LIMIT_PER_MINUTE = envint("WUDIAN_SEARCH_LIMIT_PER_MINUTE", 30)
+# Reverse proxies in front of the web processes that append to X-Forwarded-For; the client's
+# address is read from there instead of the connection (login and search throttles count by it).
+TRUSTED_PROXY_COUNT = envint("WUDIAN_TRUSTED_PROXIES", 0)
+
 DEMO_PASSWORD = "wudian-demo"  # noqa: S105  refused unless DEBUG, see accounts.backends
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+LOG_LEVEL = os.environ.get("WUDIAN_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("WUDIAN_LOG_LEVEL", "INFO")},
-    # The Huey consumer installs its own handler; do not print each line twice.
-    "loggers": {"huey": {"level": "INFO", "propagate": False}},
+    # Query strings may carry account numbers, search texts and keys: see wudian/core/logs.py.
+    "filters": {"redact": {"()": "wudian.core.logs.RedactQueryStrings"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # The Huey consumer installs its own handler; do not print each line twice.
+        "huey": {"level": "INFO", "propagate": False},
+        # Django's own handlers (its console in debug, runserver's request lines) would print
+        # query strings unredacted: these loggers use ours instead.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 ADMIN_SITE_HEADER = _("Wudian administration")

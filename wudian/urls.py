@@ -1,12 +1,7 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from wudian.api import api
-
-admin.site.site_header = settings.ADMIN_SITE_HEADER
-admin.site.site_title = settings.ADMIN_SITE_HEADER
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.front.urls")),
@@ -23,5 +18,3 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

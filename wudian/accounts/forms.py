@@ -4,7 +4,9 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.services import (
@@ -61,6 +63,21 @@ class LoginForm(AuthenticationForm):
 
     def get_invalid_login_error(self) -> forms.ValidationError:
         return forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
+    @property
+    def refusal_status(self) -> int:
+        """The status of the page that shows this refused form: 429 while logins are locked,
+        403 for the demo password, 200 for a wrong password (the form again, as Django does)."""
+        if self.locked_for:
+            return 429
+        if self.has_error(NON_FIELD_ERRORS, "demo_password"):
+            return 403
+        return 200
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's login: the same throttle, demo-password rule and messages as every other
+    login; the admin's own check that the account is staff."""
 
 
 class WudianPasswordChangeForm(PasswordChangeForm):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from wudian.accounts.backends import DemoPasswordRefused  # re-exported for callers
 from wudian.accounts.models import ApiToken, Role, User
+from wudian.core.throttle import client_address
 
 TOKEN_PREFIX = "wd_"  # noqa: S105  a visible marker, not a secret
 TOKEN_MAX_LENGTH = 100
@@ -185,11 +186,6 @@ def login_success_record(*, client_ip: str, username: str) -> None:
     cache.delete(_keys(client_ip, username)[1])
 
 
-def client_ip(request: object) -> str:
-    meta = getattr(request, "META", {})
-    return str(meta.get("REMOTE_ADDR") or "unknown")
-
-
 # Logging in ---------------------------------------------------------------------------
 
 
@@ -208,7 +204,7 @@ class InvalidLogin(Exception):
 def login_attempt(*, request: HttpRequest | None, username: str, password: str) -> User:
     """Check a username and password under the throttle; the one path for the login page and
     the token endpoint. Raises LoginLocked, DemoPasswordRefused or InvalidLogin."""
-    address = client_ip(request)
+    address = client_address(request)
     locked_for = login_lock_seconds(client_ip=address, username=username)
     if locked_for:
         raise LoginLocked(locked_for)

@@ -14,4 +14,5 @@ urlpatterns = [
         views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("people/<int:pk>/photo/", views.photo, name="photo"),
 ]

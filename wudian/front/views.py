@@ -3,16 +3,19 @@ resident's home, the duty catalogue and a compound's public window."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import Duty, Role, RoleCode, User
 from wudian.accounts.selectors import certificate_status_of
+from wudian.core.throttle import client_address, throttle_wait
 from wudian.grid.models import Compound, Household
 from wudian.grid.scope import (
     Purpose,
@@ -25,6 +28,7 @@ from wudian.grid.scope import (
 from wudian.grid.selectors import (
     compound_rows,
     compounds_matching,
+    is_account_number,
     manager_loads,
     search_text_problem,
 )
@@ -37,15 +41,43 @@ from wudian.outages.selectors import (
 DESK_PAGE_SIZE = 50
 
 
+def _search_wait(request: HttpRequest) -> int:
+    """Seconds this client must wait before searching again; 0 if it may search now."""
+    user = request.user
+    return throttle_wait(
+        scope="compound-search",
+        key=f"user:{user.pk}" if user.is_authenticated else f"ip:{client_address(request)}",
+        limit=settings.SEARCH_LIMIT_PER_MINUTE,
+        window=60,
+    )
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """Find your compound by name or by account number (户号)."""
+    """Find your compound by name; logged in, also by the account number (户号) of a household
+    one serves or holds. Searches are throttled per client (per user when logged in)."""
     query = request.GET.get("q", "").strip()
-    problem = search_text_problem(query) if query else ""
-    results = compounds_matching(query) if query and not problem else []
-    context = {"query": query, "problem": problem, "results": results, "searched": bool(query)}
+    wait = _search_wait(request) if query else 0
+    if wait:
+        problem = _("Too many searches in a short time. Please try again in %(seconds)d s.") % {
+            "seconds": wait
+        }
+    else:
+        problem = search_text_problem(query) if query else ""
+    searching = bool(query) and not problem
+    anonymous = not request.user.is_authenticated
+    context = {
+        "query": query,
+        "problem": problem,
+        "results": compounds_matching(query, user=request.user) if searching else [],
+        "searched": bool(query),
+        "needs_login": searching and anonymous and is_account_number(query),
+    }
     template = "front/index.html#results" if request.htmx else "front/index.html"  # type: ignore[attr-defined]
-    return render(request, template, context, status=400 if problem else 200)
+    response = render(request, template, context, status=429 if wait else 400 if problem else 200)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @login_required

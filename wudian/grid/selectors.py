@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -77,15 +78,26 @@ def search_text_problem(query: str) -> str:
     return ""
 
 
-def compounds_matching(query: str, *, limit: int = COMPOUND_SEARCH_LIMIT) -> list[Compound]:
-    """Public search for a compound by part of its name or address, or by an exact account
-    number. An account number only ever reveals its compound, never the household."""
+def is_account_number(query: str) -> bool:
+    return bool(ACCOUNT_NO_RE.fullmatch(query.strip()))
+
+
+def compounds_matching(
+    query: str, *, user: User | AnonymousUser, limit: int = COMPOUND_SEARCH_LIMIT
+) -> list[Compound]:
+    """Search for a compound by part of its name or address, or by an exact account number.
+    An account number finds its compound only for a logged-in user who sees that household in
+    full (serves it, or it is theirs), never for an anonymous visitor: otherwise anyone could
+    try numbers to learn which exist and where. It never reveals the household itself."""
     query = query.strip()
     if not query:
         return []
     compounds = Compound.objects.select_related("community")
-    if ACCOUNT_NO_RE.fullmatch(query):
-        return list(compounds.filter(buildings__households__account_no=query)[:1])
+    if is_account_number(query):
+        if not user.is_authenticated:
+            return []
+        households = households_for(user, Purpose.SERVE).filter(account_no=query)
+        return list(compounds.filter(pk__in=households.values("building__compound_id"))[:1])
     return list(
         compounds.filter(
             Q(name__icontains=query) | Q(address__icontains=query) | Q(code__iexact=query)

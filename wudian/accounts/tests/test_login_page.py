@@ -87,7 +87,7 @@ def test_demo_password_is_refused_on_the_page_when_debug_is_off(
 
     response = client.post(LOGIN_URL, {"username": "staff", "password": settings.DEMO_PASSWORD})
 
-    assert response.status_code == 200
+    assert response.status_code == 403
     assert "demo password is refused on this server" in response.content.decode()
     assert "_auth_user_id" not in client.session
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -18,9 +20,9 @@ def test_search_by_part_of_the_name_lists_the_compound(client: Client, city: Cit
     assert "南苑小区" not in body
 
 
-def test_search_by_account_number_reveals_only_the_compound(client: Client, city: City) -> None:
+def test_search_by_account_number_reveals_only_the_compound(login: Any, city: City) -> None:
     home = city.north_home
-    response = client.get("/", {"q": home.account_no})
+    response = login(city.resident).get("/", {"q": home.account_no})
     assert response.status_code == 200
     body = response.content.decode()
     assert "/c/NORTH/" in body

@@ -15,6 +15,26 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 
+def web_command(*, bind: str, workers: int) -> list[str]:
+    """gunicorn with Wudian's configuration (an access log without personal data)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "wudian.wsgi:application",
+        "--config",
+        "python:wudian.gunicorn_conf",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
+
+
 class Command(BaseCommand):
     help = "Serve Wudian over HTTP together with a Huey task consumer."
 
@@ -25,20 +45,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         python = sys.executable
-        web = [
-            python,
-            "-m",
-            "gunicorn",
-            "wudian.wsgi:application",
-            "--bind",
-            options["bind"],
-            "--workers",
-            str(options["web_workers"]),
-            "--access-logfile",
-            "-",
-            "--graceful-timeout",
-            "5",
-        ]
+        web = web_command(bind=options["bind"], workers=options["web_workers"])
         tasks = [
             python,
             "-m",

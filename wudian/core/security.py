@@ -1,0 +1,56 @@
+"""Where to report a security or privacy problem (WUDIAN_SECURITY_CONTACT), for the error
+pages, /.well-known/security.txt and the deploy check."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import checks
+from django.utils import timezone
+
+# RFC 9116 wants an expiry less than a year away; the file is written on each request.
+SECURITY_TXT_VALID_DAYS = 180
+
+
+@dataclass(frozen=True)
+class Contact:
+    href: str  # a mailto: or https: URI
+    text: str  # what a person reads
+
+
+def security_contact() -> Contact | None:
+    value = settings.SECURITY_CONTACT.strip()
+    if not value:
+        return None
+    if value.startswith(("https://", "http://")):
+        return Contact(href=value, text=value)
+    address = value.removeprefix("mailto:")
+    return Contact(href=f"mailto:{address}", text=address)
+
+
+def security_txt(*, now: datetime.datetime | None = None) -> str | None:
+    contact = security_contact()
+    if contact is None:
+        return None
+    expires = (now or timezone.now()) + datetime.timedelta(days=SECURITY_TXT_VALID_DAYS)
+    return (
+        f"Contact: {contact.href}\n"
+        f"Expires: {expires.astimezone(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+        "Preferred-Languages: zh, en\n"
+    )
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_security_contact(**kwargs: object) -> list[checks.CheckMessage]:
+    if security_contact() is not None:
+        return []
+    return [
+        checks.Warning(
+            "WUDIAN_SECURITY_CONTACT is not set: the error pages and security.txt cannot say "
+            "where to report a security or privacy problem.",
+            hint="Set it to an e-mail address or an https:// URL.",
+            id="wudian.W001",
+        )
+    ]
