@@ -225,12 +225,15 @@ ASKS: dict[str, Ask] = {
     "front:duties": get(lambda w: "/duties/"),
     "front:compound_window": get(lambda w: f"/c/{w.city.north.code}/"),
     "core:healthz": get(lambda w: "/healthz"),
+    "core:security_txt": get(lambda w: "/.well-known/security.txt"),
     "set_language": post(lambda w: "/i18n/setlang/", lambda w: {"language": "en"}),
     # Accounts
     "accounts:login": get(lambda w: "/accounts/login/"),
     "accounts:logout": post(lambda w: "/accounts/logout/"),
     "accounts:password_change": get(lambda w: "/accounts/password/"),
     "accounts:password_change_done": get(lambda w: "/accounts/password/done/"),
+    # A member of staff's portrait (public on the compound window): the manager has none.
+    "accounts:photo": get(lambda w: f"/people/{w.city.manager.pk}/photo/"),
     # Grid
     "grid:compound_households": get(lambda w: f"/desk/compounds/{w.city.north.code}/"),
     # Outages
@@ -506,6 +509,7 @@ ROWS: dict[str, str] = {
     "accounts:login": "200  302  302  302  302  302  302  302  302  302  302  302  302",
     "accounts:logout": "302  302  302  302  302  302  302  302  302  302  302  302  302",
     "accounts:password_change": "302  200  200  200  200  200  200  200  200  200  200  200  200",
+    "accounts:photo": "404  404  404  404  404  404  404  404  404  404  404  404  404",
     "accounts:password_change_done": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "analytics:lineloss": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "analytics:lineloss_check": "302  404  404  403  404  403  403  409  404  403  409  404  409",
@@ -513,6 +517,7 @@ ROWS: dict[str, str] = {
     "api:api-root": "404  404  404  404  404  404  404  404  404  404  404  404  404",
     "api:openapi-json": "200  200  200  200  200  200  200  200  200  200  200  200  200",
     "api:openapi-view": "200  200  200  200  200  200  200  200  200  200  200  200  200",
+    "core:security_txt": "404  404  404  404  404  404  404  404  404  404  404  404  404",
     "core:healthz": "200  200  200  200  200  200  200  200  200  200  200  200  200",
     "feeds:cap_alert": "200  200  200  200  200  200  200  200  200  200  200  200  200",
     "feeds:cap_index": "200  200  200  200  200  200  200  200  200  200  200  200  200",
