@@ -151,6 +151,8 @@ class Ask:
     data: Payload = None
     api: bool = False
     only: tuple[str, ...] = ()
+    # Sends the role's own username with a wrong password (a login).
+    wrong_password: bool = False
 
     def payload(self, world: World) -> dict[str, Any] | None:
         return self.data(world) if callable(self.data) else self.data
@@ -300,8 +302,10 @@ ASKS: dict[str, Ask] = {
     "api:openapi-view": get(lambda w: "/api/v1/docs"),
     "api:api-root": get(lambda w: "/api/v1/"),
     # API operations
-    "POST /api/v1/auth/token": api_send(
-        "POST", lambda w: "/api/v1/auth/token", lambda w: {"username": "x", "password": "y"}
+    # A wrong password, each role under its own name: the login throttle counts per name (and
+    # more loosely per address), and the Redis cache is not rolled back between roles.
+    "POST /api/v1/auth/token": Ask(
+        "POST", lambda w: "/api/v1/auth/token", api=True, wrong_password=True
     ),
     "DELETE /api/v1/auth/token": api_send("DELETE", lambda w: "/api/v1/auth/token"),
     "GET /api/v1/me": api_get(lambda w: "/api/v1/me"),
@@ -449,6 +453,8 @@ def ask_as(world: World, role: str, ask: Ask) -> str:
         return "-"
     path = ask.path(world)
     data = ask.payload(world)
+    if ask.wrong_password:
+        data = {"username": role, "password": "not-the-password"}
     with transaction.atomic():
         if ask.api:
             response = client.generic(
