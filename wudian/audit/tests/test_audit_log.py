@@ -428,3 +428,35 @@ def test_staff_who_are_not_superusers_do_not_see_the_entries_in_the_admin(
 def test_the_desk_links_the_log_for_those_who_may_read_it(login: Any, city: City) -> None:
     assert "/desk/audit/" in login(city.supervisor).get("/desk/").content.decode()
     assert "/desk/audit/" not in login(city.manager).get("/desk/").content.decode()
+
+
+def test_the_call_list_adds_one_query_for_its_reads_however_many_calls(
+    login: Any, city: City
+) -> None:
+    home = special(city)
+    client = login(city.electrician)
+    CallTask.objects.create(
+        assignee=city.electrician, household=home, event_key="e:0", reason="停电"
+    )
+    with CaptureQueriesContext(connection) as one:
+        client.get("/desk/calls/")
+    homes = [
+        Household.objects.create(
+            building=city.north_building,
+            account_no=f"34100000{i:02d}",
+            room=f"9{i:02d}",
+            address="x",
+        )
+        for i in range(30)
+    ]
+    for i, other in enumerate(homes):
+        CallTask.objects.create(
+            assignee=city.electrician, household=other, event_key=f"e:{i + 1}", reason="停电"
+        )
+    with CaptureQueriesContext(connection) as many:
+        client.get("/desk/calls/")
+    assert len(many) == len(one)
+    assert sum(q["sql"].startswith("INSERT") for q in many.captured_queries) == 1
+    assert (
+        LogEntry.objects.filter(actor=city.electrician, action=LogEntry.Action.ACCESS).count() == 32
+    )
