@@ -261,7 +261,7 @@ def logged(city: City) -> dict[str, LogEntry]:
     in a district of its own (not the supervisor's)."""
     far_district = District.objects.create(code="D2", name="龙子湖区", city="蚌埠市")
     with set_actor(city.admin):
-        Household.objects.filter(pk=city.north_home.pk).first().save()  # no change: no entry
+        Household.objects.get(pk=city.north_home.pk).save()  # no change: no entry
         home = city.north_home
         home.special_group = True
         home.save(update_fields=["special_group"])
