@@ -275,6 +275,17 @@ class RequestPages(PageNumberPagination):
     def _items_count(self, queryset: QuerySet[WorkOrder]) -> int:
         return selectors.count_up_to(queryset, API_COUNT_CAP)
 
+    def paginate_queryset(
+        self, queryset: QuerySet[WorkOrder], pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        rows = list(page[self.items_attribute])
+        page[self.items_attribute] = rows
+        user = _caller(request)
+        if viewer_of(user) == Viewer.STAFF:
+            special_group_reads_record(viewer=user, households=selectors.priority_households(rows))
+        return page
+
 
 @router.get("/workorders", response=list[WorkOrderRowOut], summary="Requests I may see")
 @paginate(RequestPages)

@@ -66,6 +66,7 @@ from wudian.workorders.selectors import (
     count_up_to,
     due_soon,
     overdue,
+    priority_households,
     timeline_of,
     workorder_compounds_of,
     workorder_for,
@@ -451,6 +452,7 @@ def _render_workbench(
     # The tab's count is already known: the paginator need not ask again.
     paginator.__dict__["count"] = min(counts[tab], DESK_COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
+    special_group_reads_record(viewer=user, households=priority_households(page))
     query = request.GET
     context = {
         "filters": filters,

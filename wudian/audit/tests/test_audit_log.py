@@ -243,6 +243,32 @@ def test_a_priority_requests_detail_logs_the_staff_reader_not_the_resident(
     assert readers == [(city.manager, home.pk), (city.supervisor, home.pk)]
 
 
+def test_request_lists_log_the_households_of_their_priority_rows(login: Any, city: City) -> None:
+    home = special(city)
+    for household in (home, city.north_home_2):
+        response = post(
+            api(city.resident if household == home else city.manager),
+            "/api/v1/workorders",
+            {
+                "category": "fault_behind_meter",
+                "description": "插座没电",
+                "household_id": household.pk,
+            },
+        )
+        assert response.status_code == 201, response.content
+    assert entries_of(Kind.SPECIAL_GROUP_READ) == []
+
+    assert api(city.resident).get("/api/v1/workorders").status_code == 200
+    assert entries_of(Kind.SPECIAL_GROUP_READ) == []
+    assert api(city.manager).get("/api/v1/workorders").status_code == 200
+    assert login(city.supervisor).get("/desk/requests/?tab=all").status_code == 200
+    readers = [(e.actor, e.object_id, e.object_repr) for e in entries_of(Kind.SPECIAL_GROUP_READ)]
+    assert readers == [
+        (city.manager, home.pk, home.account_no),
+        (city.supervisor, home.pk, home.account_no),
+    ]
+
+
 def test_the_admins_household_form_logs_its_reading(login: Any, city: City) -> None:
     assert (
         login(city.admin).get(f"/admin/grid/household/{city.north_home.pk}/change/").status_code
