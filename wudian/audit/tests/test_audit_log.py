@@ -81,6 +81,7 @@ def test_a_special_group_change_in_the_admin_is_logged_with_who_and_when(
     assert entry.changes_dict == {"special_group": ["False", "True"]}
     assert entry.object_repr == home.account_no
     assert recent(entry)
+    assert list(home.history.all()) == [entry]  # AuditlogHistoryField
 
 
 def test_other_household_changes_and_plain_households_are_not_logged(city: City) -> None:
