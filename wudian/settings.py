@@ -71,9 +71,11 @@ INSTALLED_APPS = [
     # Listed so the API docs use the Swagger UI files shipped in the package, not a CDN.
     "ninja",
     "huey.contrib.djhuey",
+    "auditlog",
     "wudian.core",
     "wudian.accounts",
     "wudian.grid",
+    "wudian.audit",
     "wudian.fieldwork",
     "wudian.notify",
     "wudian.outages",
@@ -91,10 +93,30 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wudian.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# The audit log (django-auditlog): who changed special-group status, roles, scope
+# assignments and Open311 keys. Reads of special-group status are written by
+# wudian.audit.services.special_group_reads_record. The client address is core.throttle's
+# (the AuditActorMiddleware's), never a forwarded header that any client may set.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "grid.household", "include_fields": ["special_group"]},
+    {
+        "model": "accounts.user",
+        "include_fields": ["is_active", "is_staff", "is_superuser", "department"],
+        "m2m_fields": ["roles"],
+    },
+    "grid.compoundassignment",
+    "grid.communityassignment",
+    "grid.districtassignment",
+    {"model": "workorders.open311key", "exclude_fields": ["digest", "last_used_at"]},
+)
+# A foreign key's value is written as its name then, so the page reads no other row.
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 
 ROOT_URLCONF = "wudian.urls"
 WSGI_APPLICATION = "wudian.wsgi.application"

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.accounts.urls")),
     path("", include("wudian.outages.urls")),
     path("", include("wudian.notify.urls")),
+    path("", include("wudian.audit.urls")),
     path("", include("wudian.analytics.urls")),
     path("", include("wudian.workorders.urls")),
     path("open311/", include("wudian.workorders.open311_urls")),

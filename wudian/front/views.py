@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import Duty, Role, RoleCode, User
 from wudian.accounts.selectors import certificate_status_of
+from wudian.audit.selectors import may_see_audit
 from wudian.core.throttle import client_address, throttle_wait
 from wudian.grid.models import Compound, Household
 from wudian.grid.scope import (
@@ -114,6 +115,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "department": (user.department if user.has_role(RoleCode.DEPARTMENT) else None),
         "manager_loads": manager_loads(scope) if oversees else [],
         "live_outages": outages_for_staff(user).count(),
+        "may_see_audit": may_see_audit(user),
         "today": today,
     }
     return render(request, "front/desk.html", context)

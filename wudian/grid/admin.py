@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+from auditlog.signals import accessed
 from django.contrib import admin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from wudian.grid.models import (
@@ -137,6 +140,21 @@ class HouseholdAdmin(admin.ModelAdmin):
     @admin.display(description=_("compound"), ordering="building__compound__name")
     def compound_name(self, obj: Household) -> str:
         return obj.building.compound.name
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The form shows the special-group status: its reading goes into the audit log,
+        through django-auditlog's own signal for a read."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        household = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and household is not None:
+            accessed.send(sender=Household, instance=household)
+        return response
 
 
 @admin.register(Feeder)

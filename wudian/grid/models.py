@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from auditlog.models import AuditlogHistoryField
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -208,6 +209,8 @@ class Household(models.Model):
         default=False,
         help_text=_("Only with the resident's separate consent. Gets phone calls for outages."),
     )
+    # Who changed and who was shown the special-group status (django-auditlog's entries).
+    history = AuditlogHistoryField()
 
     class Meta:
         ordering = ["building", "unit", "room"]
@@ -307,6 +310,10 @@ class CompoundAssignment(models.Model):
     def __str__(self) -> str:
         return f"{self.compound} · {self.get_role_display()} · {self.user}"
 
+    def get_additional_data(self) -> dict[str, int]:
+        """Where the audit log files a change of this assignment (read by django-auditlog)."""
+        return {"compound": self.compound_id}
+
 
 class CommunityAssignment(models.Model):
     """A community grid administrator's communities."""
@@ -333,6 +340,10 @@ class CommunityAssignment(models.Model):
     def __str__(self) -> str:
         return f"{self.community} · {self.user}"
 
+    def get_additional_data(self) -> dict[str, int]:
+        """Where the audit log files a change of this assignment (read by django-auditlog)."""
+        return {"community": self.community_id}
+
 
 class DistrictAssignment(models.Model):
     """A supervisor's districts."""
@@ -356,6 +367,10 @@ class DistrictAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district} · {self.user}"
+
+    def get_additional_data(self) -> dict[str, int]:
+        """Where the audit log files a change of this assignment (read by django-auditlog)."""
+        return {"district": self.district_id}
 
 
 class HouseholdMembership(models.Model):

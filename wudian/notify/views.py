@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wudian.accounts.models import User
+from wudian.audit.services import special_group_reads_record
 from wudian.notify import selectors, services
 from wudian.notify.models import CallTask, Message
 
@@ -101,6 +102,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 def _calls_page(request: HttpRequest, user: User, *, status: int = 200) -> HttpResponse:
     tasks = selectors.call_tasks_of(user)
     page = Paginator(tasks, PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    special_group_reads_record(viewer=user, households=[task.household for task in page])
     context = {
         "page": page,
         "open_count": tasks.filter(state=CallTask.State.OPEN).count(),

@@ -260,6 +260,8 @@ ASKS: dict[str, Ask] = {
         lambda w: f"/desk/calls/{w.call_task.pk}/done/", lambda w: {"outcome": "reached"}
     ),
     "notify:failed": get(lambda w: "/desk/notifications/failed/"),
+    # The audit log
+    "audit:entries": get(lambda w: "/desk/audit/"),
     # Line loss
     "analytics:lineloss": get(lambda w: "/desk/lineloss/"),
     "analytics:lineloss_station_area": get(lambda w: f"/desk/lineloss/{w.city.station_area.code}/"),
@@ -540,6 +542,7 @@ ROWS: dict[str, str] = {
     "notify:call_done": "302  404  404  302  404  404  404  404  404  404  404  404  404",
     "notify:calls": "302  200  200  200F 200  200  200  200  200  200  200  200  200",
     "notify:failed": "302  403  403  403  403  403  403  200F 200  403  200M 403  200F",
+    "audit:entries": "302  403  403  403  403  403  403  403  403  403  200  403  200",
     "notify:inbox": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "notify:preferences": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "open311:discovery": "200  200  200  200  200  200  200  200  200  200  200  200  200",

@@ -20,6 +20,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from wudian.accounts.models import Department, User
+from wudian.audit.services import special_group_reads_record
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope, field_errors, invalid
 from wudian.grid import scope
 from wudian.grid.models import Household
@@ -77,6 +78,8 @@ def _detail(user: User, workorder: WorkOrder) -> WorkOrder:
         serves = not view.masked
     else:
         serves = reaches_compound(user, Purpose.SERVE, wo.compound_id)
+    if viewer == Viewer.STAFF and wo.priority and wo.household is not None:
+        special_group_reads_record(viewer=user, households=[wo.household])
     wo.staff_view = viewer == Viewer.STAFF  # type: ignore[attr-defined]
     wo.household_view = view  # type: ignore[attr-defined]
     wo.serves = serves  # type: ignore[attr-defined]
@@ -271,6 +274,17 @@ class RequestPages(PageNumberPagination):
 
     def _items_count(self, queryset: QuerySet[WorkOrder]) -> int:
         return selectors.count_up_to(queryset, API_COUNT_CAP)
+
+    def paginate_queryset(
+        self, queryset: QuerySet[WorkOrder], pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        rows = list(page[self.items_attribute])
+        page[self.items_attribute] = rows
+        user = _caller(request)
+        if viewer_of(user) == Viewer.STAFF:
+            special_group_reads_record(viewer=user, households=selectors.priority_households(rows))
+        return page
 
 
 @router.get("/workorders", response=list[WorkOrderRowOut], summary="Requests I may see")

@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wudian.accounts.models import Department, User
+from wudian.audit.services import special_group_reads_record
 from wudian.core.errors import REFUSED, messages_of, refusal_text, status_of
 from wudian.core.privacy import mask_name, mask_phone
 from wudian.grid.models import Compound
@@ -65,6 +66,7 @@ from wudian.workorders.selectors import (
     count_up_to,
     due_soon,
     overdue,
+    priority_households,
     timeline_of,
     workorder_compounds_of,
     workorder_for,
@@ -450,6 +452,7 @@ def _render_workbench(
     # The tab's count is already known: the paginator need not ask again.
     paginator.__dict__["count"] = min(counts[tab], DESK_COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
+    special_group_reads_record(viewer=user, households=priority_households(page))
     query = request.GET
     context = {
         "filters": filters,
@@ -724,6 +727,8 @@ def _render_desk_detail(
     # A refused form is shown even when the state no longer offers it, with its message.
     for name, form in bound.items():
         action_forms.setdefault(name, form)
+    if workorder.priority and workorder.household is not None:
+        special_group_reads_record(viewer=user, households=[workorder.household])
     context = {
         "workorder": workorder,
         "category_name": category_label(workorder.category),

@@ -310,3 +310,20 @@ def test_demo_outages_reach_the_residents_of_their_compounds(small_city: str) ->
     assert theirs == ["华府名苑1号台区计划检修停电"]
     restored = Outage.objects.get(kind=Outage.Kind.FAULT)
     assert restored.state == Outage.State.RESTORED
+
+
+def test_the_seed_is_logged_as_the_system_and_a_rerun_logs_nothing(small_city: str) -> None:
+    """The demo seed runs with the audit log on: what it sets is written down with no actor
+    (the system), and a second run, changing nothing, writes nothing."""
+    from auditlog.models import LogEntry
+
+    special = LogEntry.objects.filter(
+        content_type__app_label="grid", content_type__model="household"
+    )
+    assert special.count() == 1
+    assert special.get().changes_dict == {"special_group": ["False", "True"]}
+    assert LogEntry.objects.filter(content_type__model="user", changes__has_key="roles").exists()
+    assert not LogEntry.objects.exclude(actor=None).exists()
+    count = LogEntry.objects.count()
+    seed(households_per_building=SMALL)
+    assert LogEntry.objects.count() == count
