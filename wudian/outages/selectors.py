@@ -43,15 +43,17 @@ def _split(items: ScopeItems) -> tuple[list[int], list[str]]:
 
 
 def _matching(field: str, items: ScopeItems) -> Q | None:
-    """Q for `field` being one of the items, given as instances or codes."""
+    """Q for `field` being one of the items, given as instances or codes ("" for the row
+    itself)."""
     pks, codes = _split(items)
     if not pks and not codes:
         return None
+    prefix = f"{field}__" if field else ""
     q = Q()
     if pks:
-        q |= Q(**{f"{field}__pk__in": pks})
+        q |= Q(**{f"{prefix}pk__in": pks})
     if codes:
-        q |= Q(**{f"{field}__code__in": codes})
+        q |= Q(**{f"{prefix}code__in": codes})
     return q
 
 
@@ -100,6 +102,34 @@ def outage_scope_households(
     if not matched:
         return Household.objects.none()
     return Household.objects.filter(q)
+
+
+def outage_scope_compounds(
+    *,
+    station_areas: ScopeItems = (),
+    compounds: ScopeItems = (),
+    buildings: ScopeItems = (),
+    feeders: ScopeItems = (),
+) -> QuerySet[Compound]:
+    """The compounds a scope given in supply terms reaches (instances or codes; unknown codes
+    match nothing): named, holding a named building, fed by a named station area or feeder,
+    or holding a household the scope reaches."""
+    q = Q(
+        pk__in=outage_scope_households(
+            station_areas=station_areas, compounds=compounds, buildings=buildings, feeders=feeders
+        )
+        .order_by()
+        .values("building__compound_id")
+    )
+    for part in (
+        _matching("", compounds),
+        _matching("buildings", buildings),
+        _matching("station_areas", station_areas),
+        _matching("station_areas__feeder", feeders),
+    ):
+        if part is not None:
+            q |= part
+    return Compound.objects.filter(q).distinct()
 
 
 def outage_compounds(outage: Outage) -> QuerySet[Compound]:
