@@ -6,7 +6,9 @@ import datetime
 import re
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import feedparser
 import icalendar
 import pytest
 import vobject
@@ -31,6 +33,11 @@ ORIGIN = "https://wudian.example.cn"
 def public_origin(settings: Any) -> str:
     settings.PUBLIC_URL = ORIGIN
     return ORIGIN
+
+
+def freeze(moment: datetime.datetime) -> Any:
+    """The clock of every `timezone.now()` stopped at the moment."""
+    return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
 def revise(outage: Outage, *, kind: str, by: Any, **changes: Any) -> Outage:
@@ -474,3 +481,87 @@ def test_every_public_kind_and_state_validates_as_cap(
             restored_at=timezone.now() if state == Outage.State.RESTORED else None,
         )
         cap_document(client, outage)
+
+
+# Standards: one identifier, one content; text of any kind; names from the public origin -----
+
+
+def test_control_characters_in_stored_text_leave_every_feed_valid(
+    city: City, client: Client
+) -> None:
+    """Text stored before the input checks (or through the admin) must not break a feed."""
+    outage = make_outage(city, title="检修\x01\x0b", reason="电缆\x01故障\x1f\ufffe")
+    outage.compounds.add(city.north)
+
+    root = cap_document(client, outage)
+    assert text(root, "cap:info/cap:headline") == "检修"
+    assert "电缆故障" in text(root, "cap:info/cap:description")
+    atom = client.get("/feeds/cap.atom").content
+    assert etree.fromstring(atom) is not None
+    assert not feedparser.parse(atom).bozo
+    [event] = calendar(client, city.north)
+    assert "电缆故障" in str(event["DESCRIPTION"])
+
+
+def test_a_cap_alert_keeps_its_content_as_time_passes(city: City, client: Client) -> None:
+    """Urgency, severity and response are those of when the revision was sent: a later
+    request names the same identifier, so it must get the same document."""
+    outage = make_outage(
+        city, start=timezone.now().replace(microsecond=0) + datetime.timedelta(days=1)
+    )
+    outage.compounds.add(city.north)
+    first = client.get(f"/feeds/cap/{outage.pk}.xml").content
+
+    for later_by in (datetime.timedelta(hours=23, minutes=30), datetime.timedelta(days=3)):
+        with freeze(timezone.now() + later_by):
+            assert client.get(f"/feeds/cap/{outage.pk}.xml").content == first
+
+
+def test_the_all_clear_of_a_restored_outage_expires_after_it_is_sent(
+    city: City, client: Client
+) -> None:
+    start = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=5)
+    outage = make_outage(
+        city,
+        kind=Outage.Kind.FAULT,
+        start=start,
+        end=start + datetime.timedelta(hours=2),
+        published_at=start,
+    )
+    outage.compounds.add(city.north)
+    revise(
+        outage,
+        kind=OutageEvent.Kind.RESTORED,
+        by=city.manager,
+        state=Outage.State.RESTORED,
+        restored_at=start + datetime.timedelta(hours=1),
+    )
+
+    root = cap_document(client, outage)
+
+    assert text(root, "cap:info/cap:responseType") == "AllClear"
+    sent = datetime.datetime.fromisoformat(text(root, "cap:sent"))
+    expires = datetime.datetime.fromisoformat(text(root, "cap:info/cap:expires"))
+    assert expires > sent
+
+
+def test_every_name_and_link_comes_from_the_public_origin_not_the_host_header(
+    city: City, client: Client, settings: Any
+) -> None:
+    settings.ALLOWED_HOSTS = ["*"]
+    outage = make_outage(city)
+    outage.compounds.add(city.north)
+    host = {"HTTP_HOST": "evil.example"}
+
+    cap = client.get(f"/feeds/cap/{outage.pk}.xml", **host).content
+    atom = client.get("/feeds/cap.atom", **host).content
+    ics = client.get("/feeds/outages/NORTH.ics", **host).content
+
+    root = etree.fromstring(cap)
+    assert text(root, "cap:identifier") == f"wudian.example.cn.outage.{outage.pk}.0"
+    assert text(root, "cap:sender") == "outages@wudian.example.cn"
+    assert text(root, "cap:info/cap:web") == f"{ORIGIN}/c/NORTH/"
+    [event] = events(ics)
+    assert event["UID"] == f"outage-{outage.pk}@wudian.example.cn"
+    for body in (cap, atom, ics):
+        assert b"evil.example" not in body
