@@ -33,9 +33,8 @@ BOUNDED = settings(
 )
 
 # Any character a database stores: no lone surrogates, no NUL (PostgreSQL refuses both).
-stored_text = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1
-)
+stored_characters = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+stored_text = st.text(stored_characters, min_size=1)
 PUBLIC_KINDS = [kind for kind in Outage.Kind if kind != Outage.Kind.ARREARS]
 STATES = [state for state in Outage.State if state != Outage.State.DRAFT]
 
@@ -53,7 +52,9 @@ def stored_outages(draw: Any) -> dict[str, Any]:
         "kind": draw(st.sampled_from(PUBLIC_KINDS)),
         "state": draw(st.sampled_from(STATES)),
         "title": draw(stored_text.map(lambda text: text[:120])),
-        "reason": draw(st.one_of(stored_text, st.text(min_size=1500, max_size=2000))),
+        "reason": draw(
+            st.one_of(stored_text, st.text(stored_characters, min_size=1500, max_size=2000))
+        ),
         "start": start,
         "end": start
         + draw(st.timedeltas(datetime.timedelta(seconds=1), datetime.timedelta(days=400))),
