@@ -248,11 +248,12 @@ def build_ics(*, compound: Compound, outages: Iterable[Outage]) -> bytes:
     cal.add("prodid", "-//Wudian//Outage notices//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", _("Power outages: %(compound)s") % {"compound": compound.name})
+    name = feed_text(compound.name)
+    cal.add("x-wr-calname", _("Power outages: %(compound)s") % {"compound": name})
     cal.add(
         "x-wr-caldesc",
         _("Outage notices for %(compound)s from the property–power liaison station.")
-        % {"compound": compound.name},
+        % {"compound": name},
     )
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     cal.add("refresh-interval", ICS_REFRESH, parameters={"VALUE": "DURATION"})

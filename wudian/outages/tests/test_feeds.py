@@ -501,6 +501,8 @@ def test_control_characters_in_stored_text_leave_every_feed_valid(
     assert not feedparser.parse(atom).bozo
     [event] = calendar(client, city.north)
     assert "电缆故障" in str(event["DESCRIPTION"])
+    assert client.get(f"/feeds/outages/{outage.pk}/notice.pdf").status_code == 200
+    assert client.get("/c/NORTH/").status_code == 200
 
 
 def test_a_cap_alert_keeps_its_content_as_time_passes(city: City, client: Client) -> None:
