@@ -215,7 +215,7 @@ def outage_preview(request: HttpRequest) -> HttpResponse:
     user = _manager(request)
     form = ScopeForm(request.POST, user=user)
     if not form.is_valid():
-        context = {"preview": None, "preview_errors": form.errors}
+        context: dict[str, Any] = {"preview": None, "preview_errors": form.errors}
         return render(request, "outages/outage_new.html#preview", context, status=422)
     try:
         _check_preview(form)

@@ -33,7 +33,7 @@ BOUNDED = settings(
 )
 
 # Any character a database stores: no lone surrogates, no NUL (PostgreSQL refuses both).
-stored_characters = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+stored_characters = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 stored_text = st.text(stored_characters, min_size=1)
 PUBLIC_KINDS = [kind for kind in Outage.Kind if kind != Outage.Kind.ARREARS]
 STATES = [state for state in Outage.State if state != Outage.State.DRAFT]

@@ -553,11 +553,11 @@ def test_every_name_and_link_comes_from_the_public_origin_not_the_host_header(
     settings.ALLOWED_HOSTS = ["*"]
     outage = make_outage(city)
     outage.compounds.add(city.north)
-    host = {"HTTP_HOST": "evil.example"}
+    client.defaults["HTTP_HOST"] = "evil.example"
 
-    cap = client.get(f"/feeds/cap/{outage.pk}.xml", **host).content
-    atom = client.get("/feeds/cap.atom", **host).content
-    ics = client.get("/feeds/outages/NORTH.ics", **host).content
+    cap = client.get(f"/feeds/cap/{outage.pk}.xml").content
+    atom = client.get("/feeds/cap.atom").content
+    ics = client.get("/feeds/outages/NORTH.ics").content
 
     root = etree.fromstring(cap)
     assert text(root, "cap:identifier") == f"wudian.example.cn.outage.{outage.pk}.0"
