@@ -298,6 +298,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The site's public origin (scheme, host, optional port): the absolute links of the public feeds,
+# the printable notice's QR code, and the names the feeds give their items (CAP identifier and
+# sender, iCalendar UIDs) come from it, never from a request's Host header.
+PUBLIC_URL = (os.environ.get("WUDIAN_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+
 # Where to report a security problem: an e-mail address or a URL, shown on the error pages and
 # in /.well-known/security.txt.
 SECURITY_CONTACT = os.environ.get("WUDIAN_SECURITY_CONTACT", "")

@@ -1,10 +1,13 @@
 """Where to report a security or privacy problem (WUDIAN_SECURITY_CONTACT), for the error
-pages, /.well-known/security.txt and the deploy check."""
+pages, /.well-known/security.txt and the deploy check; and the deploy check of the site's public
+origin (WUDIAN_PUBLIC_URL)."""
 
 from __future__ import annotations
 
 import datetime
+import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
@@ -52,5 +55,31 @@ def check_security_contact(**kwargs: object) -> list[checks.CheckMessage]:
             "where to report a security or privacy problem.",
             hint="Set it to an e-mail address or an https:// URL.",
             id="wudian.W001",
+        )
+    ]
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_public_url(**kwargs: object) -> list[checks.CheckMessage]:
+    """The public feeds name their items and link after WUDIAN_PUBLIC_URL: a development
+    default in production would publish links nobody can open."""
+    parts = urlsplit(settings.PUBLIC_URL)
+    if parts.scheme in ("http", "https") and parts.hostname and not _is_local(parts.hostname):
+        return []
+    return [
+        checks.Warning(
+            f"WUDIAN_PUBLIC_URL is {settings.PUBLIC_URL!r}: the outage feeds and the printed "
+            "notices would link to and be named after an address residents cannot reach.",
+            hint="Set it to the site's public origin, e.g. https://wudian.example.cn.",
+            id="wudian.W002",
         )
     ]

@@ -17,7 +17,12 @@ from wudian.core.errors import BadInput, NotAllowed, OutsideScope
 from wudian.grid.scope import own_households
 from wudian.outages import services
 from wudian.outages.models import Outage
-from wudian.outages.policy import OUTAGES, parties_of, user_may_manage_outages
+from wudian.outages.policy import (
+    OUTAGES,
+    check_may_publish,
+    parties_of,
+    user_may_manage_outages,
+)
 from wudian.outages.schemas import (
     AcknowledgeIn,
     AcknowledgementOut,
@@ -36,6 +41,7 @@ from wudian.outages.schemas import (
 from wudian.outages.selectors import (
     outage_reach,
     outage_rows,
+    outage_scope_compounds,
     outage_scope_households,
     outages_for_resident,
     outages_for_staff,
@@ -125,14 +131,22 @@ class ScopePreviewOut(Schema):
 
 @router.post(
     "/outages/preview",
-    response={200: ScopePreviewOut, 403: OutageErrorOut},
+    response={200: ScopePreviewOut, 403: OutageErrorOut, 422: OutageErrorOut},
     summary="How many households a scope reaches",
 )
 def outage_preview(request: HttpRequest, payload: ScopeIn) -> Any:
-    """The count shown before publishing (unknown codes match nothing)."""
+    """The count shown before publishing (unknown codes match nothing). A scope reaching a
+    compound the caller may not publish for is refused as publishing it would be (403)."""
     user = _caller(request)
     if not user_may_manage_outages(user):
         raise NotAllowed(_("You may not publish outages."))
+    reached = outage_scope_compounds(
+        station_areas=payload.station_areas,
+        compounds=payload.compounds,
+        buildings=payload.buildings,
+        feeders=payload.feeders,
+    )
+    check_may_publish(user, set(reached.values_list("pk", flat=True)))
     households = outage_scope_households(
         station_areas=payload.station_areas,
         compounds=payload.compounds,

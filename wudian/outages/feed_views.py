@@ -1,14 +1,13 @@
 """Public outage feeds under /feeds/: iCalendar per compound, CAP alerts with their Atom index,
-and the printable PDF notice. Like the compound window they need no login and show no
-household data; a draft is never shown (404, as if it did not exist)."""
+and the printable PDF notice. Like the compound window they need no login, show only
+`public_outages()` (no draft, no arrears disconnection: 404, as if it did not exist) and no
+household data."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.request import split_domain_port
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
@@ -18,19 +17,10 @@ from wudian.grid.scope import customer_manager_of
 from wudian.outages import feeds
 from wudian.outages.models import Outage
 from wudian.outages.pdf import render_notice_pdf
+from wudian.outages.selectors import public_outages
 
 # Subscribers poll; a few minutes of staleness is fine and spares the database.
 FEED_MAX_AGE = 300
-
-
-def _host(request: HttpRequest) -> str:
-    """The host name (no port) that names this site in UIDs and CAP identifiers."""
-    domain, _port = split_domain_port(request.get_host())
-    return domain.strip("[]") or "localhost"
-
-
-def _window_url(request: HttpRequest, compound: Compound) -> str:
-    return request.build_absolute_uri(reverse("front:compound_window", args=[compound.code]))
 
 
 @require_safe
@@ -44,19 +34,14 @@ def compound_calendar(request: HttpRequest, code: str) -> HttpResponse:
         .order_by("start", "pk")
     )
     with translation.override(feeds.FEED_LANGUAGE):
-        body = feeds.build_ics(
-            compound=compound,
-            outages=outages,
-            host=_host(request),
-            window_url=_window_url(request, compound),
-        )
+        body = feeds.build_ics(compound=compound, outages=outages.prefetch_related("events"))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{compound.code}.ics"'
     return response
 
 
 def _public_outage(pk: int) -> Outage:
-    return get_object_or_404(feeds.public_outages().prefetch_related("events"), pk=pk)
+    return get_object_or_404(public_outages().prefetch_related("events"), pk=pk)
 
 
 @require_safe
@@ -64,14 +49,11 @@ def _public_outage(pk: int) -> Outage:
 def cap_alert(request: HttpRequest, pk: int) -> HttpResponse:
     outage = _public_outage(pk)
     compounds = list(feeds.compounds_reached_by(outage))
-    web = _window_url(request, compounds[0]) if compounds else request.build_absolute_uri("/")
     with translation.override(feeds.FEED_LANGUAGE):
         body = feeds.build_cap(
             outage=outage,
             compounds=compounds,
             buildings=feeds.affected_buildings(outage, compounds),
-            host=_host(request),
-            web=web,
         )
     return HttpResponse(body, content_type="application/cap+xml; charset=utf-8")
 
@@ -79,15 +61,8 @@ def cap_alert(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @cache_control(public=True, max_age=FEED_MAX_AGE)
 def cap_index(request: HttpRequest) -> HttpResponse:
-    def cap_url(outage: Outage) -> str:
-        return request.build_absolute_uri(reverse("feeds:cap_alert", args=[outage.pk]))
-
     with translation.override(feeds.FEED_LANGUAGE):
-        body = feeds.build_cap_atom(
-            outages=list(feeds.atom_outages()),
-            self_url=request.build_absolute_uri(reverse("feeds:cap_index")),
-            cap_url=cap_url,
-        )
+        body = feeds.build_cap_atom(outages=list(feeds.atom_outages()))
     return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
 
 
@@ -109,7 +84,7 @@ def notice_pdf(request: HttpRequest, pk: int, code: str | None = None) -> HttpRe
             compounds=compounds,
             buildings=feeds.affected_buildings(outage, compounds),
             manager=customer_manager_of(compound),
-            window_url=_window_url(request, compound),
+            window_url=feeds.window_url(compound),
         )
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="outage-{outage.pk}-{compound.code}.pdf"'

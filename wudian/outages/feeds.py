@@ -2,31 +2,40 @@
 CAP 1.2 alert, and an Atom index of the alerts.
 
 The builders are plain functions over model instances so the views stay thin. Feeds are public
-(like the compound window) and carry no household data. Text is Chinese: callers render them
-inside ``translation.override(FEED_LANGUAGE)``.
+(like the compound window): they show only `selectors.public_outages()` and carry no household
+data. Text is Chinese: callers render them inside ``translation.override(FEED_LANGUAGE)``.
+Every absolute link, and the names the feeds give their items (CAP identifier and sender,
+iCalendar UIDs), come from the configured public origin (``settings.PUBLIC_URL``), never from
+a request's Host header: a name must not change with the way the site was reached.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+import icalendar
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from wudian.grid.models import Building, Compound
 from wudian.outages.models import Outage, OutageEvent
-from wudian.outages.selectors import outage_compounds, reaching
+from wudian.outages.selectors import outage_compounds, public_outages, reaching
 
 FEED_LANGUAGE = "zh-hans"
 CAP_LANGUAGE = "zh-CN"
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
-ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 HOTLINE = "95598"
 
 # A calendar keeps what it once saw; older outages only make the feed heavier.
@@ -35,22 +44,51 @@ ICS_HISTORY = datetime.timedelta(days=90)
 ATOM_HISTORY = datetime.timedelta(days=30)
 ATOM_MAX_ENTRIES = 200
 # Calendar apps poll; RFC 7986 REFRESH-INTERVAL and the de-facto X-PUBLISHED-TTL say how often.
-ICS_REFRESH = "PT1H"
+ICS_REFRESH = datetime.timedelta(hours=1)
+# How long an all-clear (cancelled, restored) stays in force after it is sent, and the least
+# time any alert does: CAP's expires must come after sent.
+ALL_CLEAR_TTL = datetime.timedelta(hours=24)
+MIN_ALERT_TTL = datetime.timedelta(hours=1)
+
+
+# The public origin --------------------------------------------------------------------------
+
+
+def public_url(path: str = "/") -> str:
+    """An absolute URL on the configured public origin."""
+    return settings.PUBLIC_URL + path
+
+
+def public_host() -> str:
+    """The host name of the public origin: it names the site in UIDs and CAP identifiers."""
+    return urlsplit(settings.PUBLIC_URL).hostname or "localhost"
+
+
+def window_url(compound: Compound) -> str:
+    return public_url(reverse("front:compound_window", args=[compound.code]))
+
+
+def cap_url(outage: Outage) -> str:
+    return public_url(reverse("feeds:cap_alert", args=[outage.pk]))
+
+
+# Characters XML 1.0 cannot carry at all (control characters other than tab and line breaks,
+# lone surrogates, U+FFFE/U+FFFF); iCalendar's TEXT refuses the same controls.
+_NOT_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def feed_text(text: str) -> str:
+    """Text as every feed can carry it: what no XML document nor iCalendar TEXT value may
+    contain dropped, line breaks as LF. Stored text predating the input checks, or put in
+    through the admin, must not make a feed invalid."""
+    return _NOT_TEXT.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 # Reads ----------------------------------------------------------------------------------------
 
 
-def public_outages() -> QuerySet[Outage]:
-    """Outages the public may see: every one that was published, whatever became of it.
-    A draft, or a draft cancelled before it was ever published, is never shown."""
-    return Outage.objects.exclude(state=Outage.State.DRAFT).exclude(
-        state=Outage.State.CANCELLED, published_at__isnull=True
-    )
-
-
 def outages_reaching(compound: Compound) -> QuerySet[Outage]:
-    """Published outages whose scope reaches the compound."""
+    """Public outages whose scope reaches the compound."""
     return public_outages().filter(reaching(Compound.objects.filter(pk=compound.pk)))
 
 
@@ -183,88 +221,69 @@ def outage_end(outage: Outage) -> datetime.datetime:
     return outage.end
 
 
-# iCalendar (RFC 5545) -------------------------------------------------------------------------
+# iCalendar (RFC 5545), written by the icalendar package ---------------------------------------
 
 
-def ics_escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 §3.3.11)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def ics_uid(outage: Outage) -> str:
+    return f"outage-{outage.pk}@{public_host()}"
 
 
-def ics_fold(line: str, limit: int = 75) -> str:
-    """Fold a content line into pieces of at most ``limit`` octets (RFC 5545 §3.1), never
-    splitting a UTF-8 character; continuation lines start with one space."""
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    room = limit
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > room:
-            pieces.append("".join(current))
-            current, size = [], 0
-            room = limit - 1  # the leading space of a continuation line is one octet
-        current.append(char)
-        size += width
-    pieces.append("".join(current))
-    return "\r\n ".join(pieces)
+def _vtimezone() -> icalendar.Timezone:
+    """The site's time zone, in which the events are given. Also what keeps a calendar with
+    no outage a valid one: RFC 5545 wants at least one component."""
+    today = timezone.localdate()
+    return icalendar.Timezone.from_tzid(
+        settings.TIME_ZONE,
+        first_date=datetime.date(today.year - 1, 1, 1),
+        last_date=datetime.date(today.year + 3, 1, 1),
+    )
 
 
-def ics_datetime(value: datetime.datetime) -> str:
-    return value.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def ics_uid(outage: Outage, host: str) -> str:
-    return f"outage-{outage.pk}@{host}"
-
-
-def build_ics(
-    *, compound: Compound, outages: Iterable[Outage], host: str, window_url: str
-) -> bytes:
-    location = f"{compound.name}（{compound.address}）"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Wudian//Outage notices//ZH",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "X-WR-CALNAME:"
-        + ics_escape(_("Power outages: %(compound)s") % {"compound": compound.name}),
-        "X-WR-CALDESC:"
-        + ics_escape(
-            _("Outage notices for %(compound)s from the property–power liaison station.")
-            % {"compound": compound.name}
-        ),
-        "X-WR-TIMEZONE:Asia/Shanghai",
-        f"REFRESH-INTERVAL;VALUE=DURATION:{ICS_REFRESH}",
-        f"X-PUBLISHED-TTL:{ICS_REFRESH}",
-    ]
+def build_ics(*, compound: Compound, outages: Iterable[Outage]) -> bytes:
+    """The compound's calendar. A subscription, not a scheduling message: no METHOD (so no
+    ORGANIZER is needed), and DTSTAMP is, as RFC 5545 §3.8.7.2 says for that case, when the
+    event's information was last revised: the time its current revision was sent."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Wudian//Outage notices//ZH")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    name = feed_text(compound.name)
+    cal.add("x-wr-calname", _("Power outages: %(compound)s") % {"compound": name})
+    cal.add(
+        "x-wr-caldesc",
+        _("Outage notices for %(compound)s from the property–power liaison station.")
+        % {"compound": name},
+    )
+    cal.add("x-wr-timezone", settings.TIME_ZONE)
+    cal.add("refresh-interval", ICS_REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    cal.add_component(_vtimezone())
+    location = feed_text(f"{compound.name}（{compound.address}）")
+    url = window_url(compound)
     for outage in outages:
         cancelled = outage.state == Outage.State.CANCELLED
         summary = _("%(kind)s: %(title)s") % {"kind": event_name(outage), "title": outage.title}
         if cancelled:
             summary = _("Cancelled: %(summary)s") % {"summary": summary}
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{ics_uid(outage, host)}",
-            f"DTSTAMP:{ics_datetime(outage.updated_at)}",
-            f"CREATED:{ics_datetime(outage.created_at)}",
-            f"LAST-MODIFIED:{ics_datetime(outage.updated_at)}",
-            f"SEQUENCE:{outage.sequence}",
-            f"DTSTART:{ics_datetime(outage.start)}",
-            f"DTEND:{ics_datetime(outage_end(outage))}",
-            "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
-            # An outage does not make the subscriber busy.
-            "TRANSP:TRANSPARENT",
-            "SUMMARY:" + ics_escape(summary),
-            "DESCRIPTION:" + ics_escape(outage_description(outage)),
-            "LOCATION:" + ics_escape(location),
-            "URL:" + window_url,
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(ics_fold(line) for line in lines) + "\r\n").encode("utf-8")
+        revised = revision_times(outage)[outage.sequence]
+        event = icalendar.Event()
+        event.add("uid", ics_uid(outage))
+        event.add("dtstamp", revised)
+        event.add("created", outage.created_at.replace(microsecond=0))
+        event.add("last-modified", revised)
+        event.add("sequence", outage.sequence)
+        event.add("dtstart", outage.start.astimezone(zone).replace(microsecond=0))
+        event.add("dtend", outage_end(outage).astimezone(zone).replace(microsecond=0))
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        # An outage does not make the subscriber busy.
+        event.add("transp", "TRANSPARENT")
+        event.add("summary", feed_text(summary))
+        event.add("description", feed_text(outage_description(outage)))
+        event.add("location", location)
+        event.add("url", url)
+        cal.add_component(event)
+    return cal.to_ical()
 
 
 # CAP 1.2 --------------------------------------------------------------------------------------
@@ -280,10 +299,11 @@ _REVISION_EVENTS = (
 
 
 def revision_times(outage: Outage) -> list[datetime.datetime]:
-    """When each revision 0..sequence of the published outage was sent. CAP references name
-    earlier messages by their sent time, so these must not move between requests: they come
-    from the event log (an event's ``data["sequence"]`` when it has one, otherwise the order
-    of revising events), padded with ``updated_at`` when the log is short."""
+    """When each revision 0..sequence of the published outage was sent, to the second. CAP
+    references name earlier messages by their sent time, so these must not move between
+    requests: they come from the event log (an event's ``data["sequence"]`` when it has one,
+    otherwise the order of revising events), padded with ``updated_at`` when the log is
+    short."""
     first = outage.published_at or outage.created_at
     times: dict[int, datetime.datetime] = {0: first}
     counted = 0
@@ -298,18 +318,19 @@ def revision_times(outage: Outage) -> list[datetime.datetime]:
         elif event.kind in _REVISION_EVENTS and event.at >= first:
             counted += 1
             times.setdefault(counted, event.at)
-    result = [times[0]]
+    result = [times[0].replace(microsecond=0)]
     for number in range(1, outage.sequence + 1):
-        result.append(max(times.get(number, outage.updated_at), result[-1]))
+        sent = times.get(number, outage.updated_at).replace(microsecond=0)
+        result.append(max(sent, result[-1]))
     return result
 
 
-def cap_sender(host: str) -> str:
-    return f"outages@{host}"
+def cap_sender() -> str:
+    return f"outages@{public_host()}"
 
 
-def cap_identifier(outage: Outage, revision: int, host: str) -> str:
-    return f"{host}.outage.{outage.pk}.{revision}"
+def cap_identifier(outage: Outage, revision: int) -> str:
+    return f"{public_host()}.outage.{outage.pk}.{revision}"
 
 
 def cap_datetime(value: datetime.datetime) -> str:
@@ -330,22 +351,40 @@ class CapAssessment:
     certainty: str
     response: str
 
+    @property
+    def all_clear(self) -> bool:
+        return self.response == "AllClear"
 
-def cap_assessment(outage: Outage, now: datetime.datetime) -> CapAssessment:
-    """Urgency follows the clock, severity and certainty the kind: a fault is already
-    happening (Observed), a planned outage is scheduled (Likely); losing power for hours is a
-    Moderate threat for a fault, Minor when residents had notice."""
-    if outage.state in (Outage.State.CANCELLED, Outage.State.RESTORED) or now >= outage_end(outage):
+
+def cap_assessment(outage: Outage, sent: datetime.datetime) -> CapAssessment:
+    """The assessment as of when the revision was sent, so that one identifier always names
+    the same content; as time passes the alert expires rather than changes. Severity and
+    certainty follow the kind: a fault is already happening (Observed), a planned outage is
+    scheduled (Likely); losing power for hours is a Moderate threat for a fault, Minor when
+    residents had notice."""
+    if outage.state in (Outage.State.CANCELLED, Outage.State.RESTORED) or sent >= outage_end(
+        outage
+    ):
         return CapAssessment("Past", "Minor", "Observed", "AllClear")
     if outage.kind == Outage.Kind.FAULT:
         return CapAssessment("Immediate", "Moderate", "Observed", "Monitor")
-    if now >= outage.start:
+    if sent >= outage.start:
         urgency = "Immediate"
-    elif outage.start - now <= datetime.timedelta(hours=1):
+    elif outage.start - sent <= datetime.timedelta(hours=1):
         urgency = "Expected"
     else:
         urgency = "Future"
     return CapAssessment(urgency, "Minor", "Likely", "Prepare")
+
+
+def cap_expires(
+    outage: Outage, sent: datetime.datetime, assessment: CapAssessment
+) -> datetime.datetime:
+    """An alert is in force until the outage ends; an all-clear for a day after it is sent.
+    Either way after it is sent."""
+    if assessment.all_clear:
+        return sent + ALL_CLEAR_TTL
+    return max(outage_end(outage), sent + MIN_ALERT_TTL)
 
 
 def area_description(compound: Compound, buildings: Sequence[Building]) -> str:
@@ -362,28 +401,27 @@ def build_cap(
     outage: Outage,
     compounds: Sequence[Compound],
     buildings: dict[int, list[Building]],
-    host: str,
-    web: str,
-    now: datetime.datetime | None = None,
 ) -> bytes:
-    now = now or timezone.now()
+    """The outage's current revision as a CAP 1.2 alert: its content depends on nothing but
+    the revision, so an identifier always names the same document."""
     times = revision_times(outage)
     revision = outage.sequence
-    sender = cap_sender(host)
-    assessment = cap_assessment(outage, now)
+    sent = times[revision]
+    sender = cap_sender()
+    assessment = cap_assessment(outage, sent)
 
     def sub(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:
         element = ET.SubElement(parent, name)
         if text is not None:
-            element.text = text
+            element.text = feed_text(text)
         return element
 
     # The default namespace is declared as a plain attribute so ElementTree's global prefix
     # registry (shared by every thread) stays untouched.
     alert = ET.Element("alert", {"xmlns": CAP_NAMESPACE})
-    sub(alert, "identifier", cap_identifier(outage, revision, host))
+    sub(alert, "identifier", cap_identifier(outage, revision))
     sub(alert, "sender", sender)
-    sub(alert, "sent", cap_datetime(times[revision]))
+    sub(alert, "sent", cap_datetime(sent))
     sub(alert, "status", "Actual")
     sub(alert, "msgType", cap_msg_type(outage))
     sub(alert, "scope", "Public")
@@ -392,11 +430,11 @@ def build_cap(
             alert,
             "references",
             " ".join(
-                f"{sender},{cap_identifier(outage, number, host)},{cap_datetime(times[number])}"
+                f"{sender},{cap_identifier(outage, number)},{cap_datetime(times[number])}"
                 for number in range(revision)
             ),
         )
-    sub(alert, "incidents", f"{host}.outage.{outage.pk}")
+    sub(alert, "incidents", f"{public_host()}.outage.{outage.pk}")
 
     info = sub(alert, "info")
     sub(info, "language", CAP_LANGUAGE)
@@ -406,9 +444,9 @@ def build_cap(
     sub(info, "urgency", assessment.urgency)
     sub(info, "severity", assessment.severity)
     sub(info, "certainty", assessment.certainty)
-    sub(info, "effective", cap_datetime(times[revision]))
+    sub(info, "effective", cap_datetime(sent))
     sub(info, "onset", cap_datetime(outage.start))
-    sub(info, "expires", cap_datetime(outage_end(outage)))
+    sub(info, "expires", cap_datetime(cap_expires(outage, sent, assessment)))
     sub(info, "senderName", _("Property–power liaison station"))
     headline = outage.title
     if outage.state == Outage.State.CANCELLED:
@@ -421,7 +459,7 @@ def build_cap(
         outage_description(outage, area="；".join(areas), with_instruction=False),
     )
     sub(info, "instruction", instruction(outage))
-    sub(info, "web", web)
+    sub(info, "web", window_url(compounds[0]) if compounds else public_url())
     sub(info, "contact", HOTLINE)
     for compound, text in zip(compounds, areas, strict=True):
         area = sub(info, "area")
@@ -432,7 +470,7 @@ def build_cap(
     return ET.tostring(alert, encoding="utf-8", xml_declaration=True)
 
 
-# Atom (RFC 4287) index of the CAP alerts ------------------------------------------------------
+# Atom (RFC 4287) index of the CAP alerts, written by Django's feed generator -----------------
 
 
 def atom_outages() -> QuerySet[Outage]:
@@ -446,46 +484,39 @@ def atom_outages() -> QuerySet[Outage]:
     )
 
 
-def atom_datetime(value: datetime.datetime) -> str:
-    return value.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def _atom_time(value: datetime.datetime) -> datetime.datetime:
+    """Naive UTC to the second: the feed generator writes it as RFC 3339 with a 'Z'."""
+    return value.astimezone(datetime.UTC).replace(microsecond=0, tzinfo=None)
 
 
-def build_cap_atom(
-    *,
-    outages: Sequence[Outage],
-    self_url: str,
-    cap_url: Callable[[Outage], str],
-    now: datetime.datetime | None = None,
-) -> bytes:
-    def sub(parent: ET.Element, name: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, name, attrs)
-        if text is not None:
-            element.text = text
-        return element
-
-    entries = [(outage, revision_times(outage)[outage.sequence]) for outage in outages]
-    latest = max((sent for _outage, sent in entries), default=now or timezone.now())
-    feed = ET.Element("feed", {"xmlns": ATOM_NAMESPACE, XML_LANG: CAP_LANGUAGE})
-    sub(feed, "id", self_url)
-    sub(feed, "title", _("Power outage alerts (CAP)"))
-    sub(feed, "updated", atom_datetime(latest))
-    sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
-    author = sub(feed, "author")
-    sub(author, "name", _("Property–power liaison station"))
-    for outage, sent in entries:
-        entry = sub(feed, "entry")
+def build_cap_atom(*, outages: Sequence[Outage]) -> bytes:
+    self_url = public_url(reverse("feeds:cap_index"))
+    feed = Atom1Feed(
+        title=feed_text(_("Power outage alerts (CAP)")),
+        link=public_url(),
+        description="",
+        language=CAP_LANGUAGE,
+        feed_url=self_url,
+        feed_guid=self_url,
+        author_name=_("Property–power liaison station"),
+    )
+    for outage in outages:
         url = cap_url(outage)
-        sub(entry, "id", url)
         title = _("%(kind)s: %(title)s") % {"kind": event_name(outage), "title": outage.title}
         if outage.state == Outage.State.CANCELLED:
             title = _("Cancelled: %(summary)s") % {"summary": title}
-        sub(entry, "title", title)
-        sub(entry, "updated", atom_datetime(sent))
-        if outage.published_at:
-            sub(entry, "published", atom_datetime(outage.published_at))
-        sub(entry, "link", rel="alternate", type="application/cap+xml", href=url)
-        sub(entry, "category", term=cap_msg_type(outage))
         summary = time_window(outage)
         note = state_note(outage)
-        sub(entry, "summary", f"{summary}\n{note}" if note else summary)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        if note:
+            summary = f"{summary}\n{note}"
+        feed.add_item(
+            title=feed_text(title),
+            link=url,
+            unique_id=url,
+            # The generator marks a summary as HTML.
+            description=escape(feed_text(summary)).replace("\n", "<br>"),
+            pubdate=_atom_time(outage.published_at) if outage.published_at else None,
+            updateddate=_atom_time(revision_times(outage)[outage.sequence]),
+            categories=[cap_msg_type(outage)],
+        )
+    return feed.writeString("utf-8").encode("utf-8")

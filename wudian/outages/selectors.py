@@ -21,6 +21,10 @@ from wudian.grid.scope import Purpose, compounds_for, own_households, people_ser
 from wudian.notify.selectors import delivery_stats
 from wudian.outages.models import AffectedHousehold, Outage
 
+# Kinds of outage that concern one household's own affairs (its debt): never public, never
+# told to a compound's circle; told to the household and the staff serving it only.
+PRIVATE_KINDS = (Outage.Kind.ARREARS,)
+
 # How long a restored or cancelled outage stays on a compound's public window and feeds.
 RECENT = datetime.timedelta(days=7)
 
@@ -39,15 +43,17 @@ def _split(items: ScopeItems) -> tuple[list[int], list[str]]:
 
 
 def _matching(field: str, items: ScopeItems) -> Q | None:
-    """Q for `field` being one of the items, given as instances or codes."""
+    """Q for `field` being one of the items, given as instances or codes ("" for the row
+    itself)."""
     pks, codes = _split(items)
     if not pks and not codes:
         return None
+    prefix = f"{field}__" if field else ""
     q = Q()
     if pks:
-        q |= Q(**{f"{field}__pk__in": pks})
+        q |= Q(**{f"{prefix}pk__in": pks})
     if codes:
-        q |= Q(**{f"{field}__code__in": codes})
+        q |= Q(**{f"{prefix}code__in": codes})
     return q
 
 
@@ -96,6 +102,34 @@ def outage_scope_households(
     if not matched:
         return Household.objects.none()
     return Household.objects.filter(q)
+
+
+def outage_scope_compounds(
+    *,
+    station_areas: ScopeItems = (),
+    compounds: ScopeItems = (),
+    buildings: ScopeItems = (),
+    feeders: ScopeItems = (),
+) -> QuerySet[Compound]:
+    """The compounds a scope given in supply terms reaches (instances or codes; unknown codes
+    match nothing): named, holding a named building, fed by a named station area or feeder,
+    or holding a household the scope reaches."""
+    q = Q(
+        pk__in=outage_scope_households(
+            station_areas=station_areas, compounds=compounds, buildings=buildings, feeders=feeders
+        )
+        .order_by()
+        .values("building__compound_id")
+    )
+    for part in (
+        _matching("", compounds),
+        _matching("buildings", buildings),
+        _matching("station_areas", station_areas),
+        _matching("station_areas__feeder", feeders),
+    ):
+        if part is not None:
+            q |= part
+    return Compound.objects.filter(q).distinct()
 
 
 def outage_compounds(outage: Outage) -> QuerySet[Compound]:
@@ -150,18 +184,52 @@ def outage_rows(outages: QuerySet[Outage]) -> QuerySet[Outage]:
     )
 
 
+def published_outages() -> QuerySet[Outage]:
+    """Every outage that was published, whatever became of it: not a draft, nor a draft
+    cancelled before it was ever published."""
+    return Outage.objects.exclude(state=Outage.State.DRAFT).exclude(
+        state=Outage.State.CANCELLED, published_at__isnull=True
+    )
+
+
+def public_outages() -> QuerySet[Outage]:
+    """The one answer to which outages the public may see: the compound window, the calendar,
+    CAP and Atom feeds and the printable notice all read it. The published outages, except
+    an arrears disconnection: it concerns one household's debt and is told to that household
+    and the staff serving it only."""
+    return published_outages().exclude(kind__in=PRIVATE_KINDS)
+
+
+def _staff_may_see(user: User) -> Q:
+    """Q on Outage: what a member of staff sees. Outages reaching the compounds they oversee;
+    an arrears disconnection only where they serve its household or publish outages."""
+    arrears = Q(kind__in=PRIVATE_KINDS)
+    serving = compounds_for(user, Purpose.SERVE) | compounds_for(user, Purpose.PUBLISH_OUTAGES)
+    return (reaching(compounds_for(user, Purpose.OVERSEE)) & ~arrears) | (
+        reaching(serving) & arrears
+    )
+
+
+def _resident_may_see(user: User) -> Q:
+    """Q on Outage: what a resident sees. The public outages reaching their homes' compounds,
+    and any published outage affecting one of their own households (so their own arrears
+    disconnection, and no neighbour's)."""
+    mine = AffectedHousehold.objects.filter(household__in=own_households(user).values("pk"))
+    home = public_outages().filter(reaching(compounds_for(user, Purpose.HOME)))
+    return Q(pk__in=home.values("pk")) | Q(
+        pk__in=published_outages().filter(pk__in=mine.values("outage_id")).values("pk")
+    )
+
+
 def outages_visible_to(user: User) -> QuerySet[Outage]:
-    """Staff see the outages reaching the compounds of their scope, drafts included;
-    residents see the published outages reaching the compounds of their homes."""
+    """Staff see the outages reaching the compounds of their scope, drafts included (an
+    arrears disconnection only where they serve it); residents see the published outages
+    reaching the compounds of their homes, and their own households' arrears disconnections."""
     if not user.is_authenticated or not user.is_active:
         return Outage.objects.none()
     if user.is_superuser:
         return Outage.objects.all()
-    staff_compounds = compounds_for(user, Purpose.OVERSEE)
-    home_compounds = compounds_for(user, Purpose.HOME)
-    return Outage.objects.filter(
-        reaching(staff_compounds) | (reaching(home_compounds) & ~Q(state=Outage.State.DRAFT))
-    )
+    return Outage.objects.filter(_staff_may_see(user) | _resident_may_see(user))
 
 
 def _upcoming_or_current(now: datetime.datetime) -> Q:
@@ -193,13 +261,14 @@ def outages_for_resident(user: User) -> QuerySet[Outage]:
 
 
 def outages_for_staff(user: User) -> QuerySet[Outage]:
-    """Upcoming and current live outages reaching the compounds a member of staff works with."""
+    """Upcoming and current live outages reaching the compounds a member of staff works with
+    (an arrears disconnection only where they serve it)."""
     if not user.is_authenticated or not user.is_active:
         return Outage.objects.none()
     if user.is_superuser:
         outages = Outage.objects.all()
     else:
-        outages = Outage.objects.filter(reaching(compounds_for(user, Purpose.OVERSEE)))
+        outages = Outage.objects.filter(_staff_may_see(user))
     return outages.filter(_upcoming_or_current(timezone.now()))
 
 
@@ -208,8 +277,8 @@ def outages_for_compound(compound: Compound) -> QuerySet[Outage]:
     cancelled within the last week (calendar feeds show cancellations in place)."""
     now = timezone.now()
     return outage_rows(
-        Outage.objects.filter(reaching(Compound.objects.filter(pk=compound.pk)))
-        .exclude(state=Outage.State.DRAFT)
+        public_outages()
+        .filter(reaching(Compound.objects.filter(pk=compound.pk)))
         .filter(
             Q(state__in=Outage.LIVE_STATES)
             | Q(end__gte=now - RECENT)
@@ -217,6 +286,11 @@ def outages_for_compound(compound: Compound) -> QuerySet[Outage]:
             | Q(cancelled_at__gte=now - RECENT)
         )
     )
+
+
+def is_private(outage: Outage) -> bool:
+    """Whether the outage is one household's affair (see PRIVATE_KINDS)."""
+    return outage.kind in PRIVATE_KINDS
 
 
 def outage_staff_users(outage: Outage) -> QuerySet[User]:

@@ -42,11 +42,18 @@ from wudian.outages.forms import (
     ScopeForm,
 )
 from wudian.outages.models import AffectedHousehold, Outage
-from wudian.outages.policy import OUTAGES, is_closed, parties_of, user_may_manage_outages
+from wudian.outages.policy import (
+    OUTAGES,
+    check_may_publish,
+    is_closed,
+    parties_of,
+    user_may_manage_outages,
+)
 from wudian.outages.selectors import (
     outage_compounds,
     outage_reach,
     outage_rows,
+    outage_scope_compounds,
     outage_scope_households,
     outages_for_resident,
     outages_visible_to,
@@ -125,7 +132,20 @@ def outage_list(request: HttpRequest) -> HttpResponse:
 # A new outage ------------------------------------------------------------------------------
 
 
-def _preview(form: ScopeForm) -> dict[str, Any]:
+def _check_preview(form: ScopeForm) -> None:
+    """Refuse (NotAllowed) a scope reaching compounds the user may not publish for: a
+    station area or feeder of theirs may also feed another manager's compound."""
+    scope = form.scope_kwargs()
+    scope.pop("household")
+    reached = outage_scope_compounds(**scope).values_list("pk", flat=True)
+    check_may_publish(form.user, set(reached))
+
+
+def _preview(form: ScopeForm) -> dict[str, Any] | None:
+    try:
+        _check_preview(form)
+    except REFUSED:
+        return None
     scope = form.scope_kwargs()
     households = outage_scope_households(**scope)
     return {
@@ -195,8 +215,13 @@ def outage_preview(request: HttpRequest) -> HttpResponse:
     user = _manager(request)
     form = ScopeForm(request.POST, user=user)
     if not form.is_valid():
-        context = {"preview": None, "preview_errors": form.errors}
+        context: dict[str, Any] = {"preview": None, "preview_errors": form.errors}
         return render(request, "outages/outage_new.html#preview", context, status=422)
+    try:
+        _check_preview(form)
+    except REFUSED as error:
+        context = {"preview": None, "preview_errors": {"scope": [refusal_text(error)]}}
+        return render(request, "outages/outage_new.html#preview", context, status=status_of(error))
     return render(request, "outages/outage_new.html#preview", {"preview": _preview(form)})
 
 

@@ -491,7 +491,7 @@ ROWS: dict[str, str] = {
     "POST /api/v1/auth/token": "401  401  401  401  401  401  401  401  401  401  401  401  401",
     "POST /api/v1/me/messages/read": "401  200  200  200  200  200  200  200  200  200  200  200  200",
     "POST /api/v1/outages": "401  403  403  403  403  403  403  201  403  403  201  403  201",
-    "POST /api/v1/outages/preview": "401  403  403  403  403  403  403  200  200  403  200  403  200",
+    "POST /api/v1/outages/preview": "401  403  403  403  403  403  403  200  403  403  200  403  200",
     "POST /api/v1/outages/{outage_id}/acknowledge": "401  200  404  422  404  422  422  422  404  422  422  404  422",
     "POST /api/v1/outages/{outage_id}/actions/cancel": "401  403  404  403  404  403  403  200  404  403  200  404  200",
     "POST /api/v1/outages/{outage_id}/actions/change": "401  403  404  403  404  403  403  200  404  403  200  404  200",

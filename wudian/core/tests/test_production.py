@@ -21,6 +21,7 @@ PRODUCTION = {
     "WUDIAN_ALLOWED_HOSTS": "wudian.example.cn",
     "WUDIAN_BEHIND_TLS_PROXY": "1",
     "WUDIAN_SECURITY_CONTACT": "security@example.cn",
+    "WUDIAN_PUBLIC_URL": "https://wudian.example.cn",
 }
 
 
@@ -51,6 +52,7 @@ def test_the_deploy_check_is_clean_with_production_settings(tmp_path: Path) -> N
     [
         ("WUDIAN_BEHIND_TLS_PROXY", "security.W004"),  # no HTTPS, so no HSTS
         ("WUDIAN_SECURITY_CONTACT", "wudian.W001"),
+        ("WUDIAN_PUBLIC_URL", "wudian.W002"),  # the development default
     ],
 )
 def test_the_deploy_check_names_what_is_missing(tmp_path: Path, unset: str, complaint: str) -> None:

@@ -4,6 +4,7 @@ periods of the service rules, and overlaps with other live outages."""
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -21,6 +22,16 @@ from wudian.outages.services.resolution import Scope
 
 MAX_OVERRIDE_REASON = 2000
 MAX_NOTE = 2000
+
+# How far from now an outage's times may lie. No maintenance is planned more than a year ahead,
+# and a fault noticed late is recorded within a month; a date beyond either is a slip of the
+# keyboard (the year 4950), and the feeds and calendars would carry it.
+HORIZON_AHEAD = datetime.timedelta(days=366)
+HORIZON_BACK = datetime.timedelta(days=31)
+
+# Control characters other than tab and line breaks, and lone surrogates: no notice needs them,
+# and neither XML (CAP, Atom) nor iCalendar can carry them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 NOTICE_RULES = {
     Outage.Kind.PLANNED: "outage.planned.notice_days",
@@ -74,10 +85,44 @@ def check_times(
         )
 
 
+def check_horizon(**values: datetime.datetime | None) -> None:
+    """Refuse a time further from now than an outage can sensibly lie (the field named)."""
+    now = timezone.now()
+    for name, value in values.items():
+        if value is None:
+            continue
+        check_aware(value)
+        shown = {"date": value.date().isoformat()}
+        if value > now + HORIZON_AHEAD:
+            raise invalid(
+                name,
+                _("%(date)s is more than a year ahead: check the date, the year above all.")
+                % shown,
+                "horizon",
+            )
+        if value < now - HORIZON_BACK:
+            raise invalid(
+                name,
+                _("%(date)s is more than a month back: check the date, the year above all.")
+                % shown,
+                "horizon",
+            )
+
+
+def check_no_control(name: str, value: str) -> None:
+    if _CONTROL.search(value):
+        raise invalid(
+            name,
+            _("Remove the invisible control characters from this text (pasted along with it)."),
+            "control",
+        )
+
+
 def check_text(name: str, value: str, max_length: int) -> str:
     value = (value or "").strip()
     if not value:
         raise invalid(name, _("This field is required."), "required")
+    check_no_control(name, value)
     if len(value) > max_length:
         raise invalid(
             name, _("At most %(count)d characters.") % {"count": max_length}, "max_length"
@@ -160,6 +205,7 @@ def check_notice(
         return None
     message = _rule_message(kind, key, left)
     override_reason = override_reason.strip()
+    check_no_control("override_reason", override_reason)
     if not override_reason:
         raise OutageRuleError(
             message + " " + _("A supervisor may override the notice period, giving a reason."),

@@ -19,7 +19,9 @@ from wudian.outages.policy import check_may_publish
 from wudian.outages.services.checks import (
     MAX_NOTE,
     check_aware,
+    check_horizon,
     check_kind_scope,
+    check_no_control,
     check_notice,
     check_overlap,
     check_text,
@@ -47,8 +49,16 @@ def outage_postpone(
     notice period is already served."""
     note = check_text("note", note, MAX_NOTE)
     check_times(start, end)
+    check_horizon(start=start, end=end)
     with transaction.atomic():
         locked = acting_on(outage, "postpone", by)
+        if start == locked.start and end == locked.end:
+            # Told again, residents would read a postponement where nothing moved.
+            raise invalid(
+                "start",
+                _("The outage already has these times: there is nothing to postpone."),
+                "unchanged",
+            )
         if start < locked.start:
             raise invalid(
                 "start",
@@ -113,6 +123,13 @@ def outage_change(*, outage: Outage, by: User, note: str, **fields: Any) -> Outa
         for name in ("start", "end", "estimated_restoration"):
             if fields.get(name) is not None and fields[name] != getattr(locked, name):
                 changed[name] = fields[name]
+        check_horizon(
+            **{
+                name: changed[name]
+                for name in ("start", "end", "estimated_restoration")
+                if name in changed
+            }
+        )
         start = changed.get("start", locked.start)
         end = changed.get("end", locked.end)
         check_times(start, end, changed.get("estimated_restoration", locked.estimated_restoration))
@@ -232,7 +249,8 @@ def outage_update_estimate(
         raise invalid(
             "note", _("At most %(count)d characters.") % {"count": MAX_NOTE}, "max_length"
         )
-    check_aware(estimated_restoration)
+    check_no_control("note", note)
+    check_horizon(estimated_restoration=estimated_restoration)
     with transaction.atomic():
         locked = acting_on(outage, "estimate", by)
         if estimated_restoration <= locked.start:

@@ -12,7 +12,12 @@ from wudian.grid.models import Household
 from wudian.grid.scope import phone_calls_for
 from wudian.notify.services import Audience, notify_publish
 from wudian.outages.models import Outage, OutageEvent
-from wudian.outages.selectors import outage_compounds, outage_source, outage_staff_users
+from wudian.outages.selectors import (
+    is_private,
+    outage_compounds,
+    outage_source,
+    outage_staff_users,
+)
 from wudian.outages.services.checks import local_text
 
 TEMPLATES = {
@@ -46,7 +51,8 @@ def _context(outage: Outage, **extra: Any) -> dict[str, Any]:
         "compounds": [name for _code, name in compounds],
         "compound_codes": [code for code, _name in compounds],
         "buildings": buildings,
-        "url": f"/c/{compounds[0][0]}/" if compounds else "",
+        # The compound's public window: a private outage is not shown there.
+        "url": f"/c/{compounds[0][0]}/" if compounds and not is_private(outage) else "",
         **extra,
     }
 
@@ -67,7 +73,8 @@ def _notify(
     audience = Audience(
         users=list(outage_staff_users(outage)),
         households=households,
-        compounds=list(outage_compounds(outage)),
+        # A compound's circle is read by all its residents: a private outage stays out.
+        compounds=[] if is_private(outage) else list(outage_compounds(outage)),
         calls=phone_calls_for(households, on=china_date(timezone.now())),
     )
     return notify_publish(

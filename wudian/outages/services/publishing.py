@@ -16,6 +16,7 @@ from wudian.grid.models import Building, Compound, Feeder, Household, StationAre
 from wudian.outages.models import Outage, OutageEvent
 from wudian.outages.policy import check_may_publish
 from wudian.outages.services.checks import (
+    check_horizon,
     check_kind_scope,
     check_notice,
     check_overlap,
@@ -58,6 +59,7 @@ def outage_create(
     title = check_text("title", title, 120)
     reason = check_text("reason", reason, 2000)
     check_times(start, end, estimated_restoration)
+    check_horizon(start=start, end=end, estimated_restoration=estimated_restoration)
     scope = Scope(
         station_areas=station_areas,
         compounds=compounds,

@@ -298,15 +298,38 @@ def test_staff_see_the_outages_of_their_compounds_in_me_outages(world: City) -> 
 
 def test_preview_counts_households_before_publishing(world: City) -> None:
     response = post(
-        api(world.manager),
+        api(world.supervisor),
         "/api/v1/outages/preview",
         {"station_areas": ["TA-N"], "buildings": ["SOUTH-1"]},
     )
     assert response.json() == {"households": 4, "compounds": ["NORTH", "SOUTH"]}
+    response = post(api(world.manager), "/api/v1/outages/preview", {"station_areas": ["TA-N"]})
+    assert response.json() == {"households": 3, "compounds": ["NORTH"]}
     assert (
         post(api(world.resident), "/api/v1/outages/preview", {"compounds": ["NORTH"]}).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {"buildings": ["SOUTH-1"]},
+        {"compounds": ["SOUTH"]},
+        {"station_areas": ["TA-N"], "buildings": ["SOUTH-1"]},
+        # TA1 also feeds the south household.
+        {"station_areas": ["TA1"]},
+        {"feeders": ["F1"]},
+    ],
+)
+def test_preview_of_a_scope_reaching_another_managers_compound_is_refused(
+    world: City, scope: dict[str, list[str]]
+) -> None:
+    response = post(api(world.manager), "/api/v1/outages/preview", scope)
+
+    assert response.status_code == 403
+    assert "南苑小区" in response.json()["detail"]
+    assert "households" not in response.json()
 
 
 def test_list_is_scoped_paginated_and_constant_in_queries(world: City) -> None:
@@ -362,3 +385,64 @@ def test_household_of_an_arrears_disconnection_is_given_by_account_number(world:
     assert response.status_code == 201, response.content
     assert response.json()["affected_households"] == 1
     assert Household.objects.get(account_no="3400000002").outages.count() == 1
+
+
+def test_postponing_to_the_same_times_is_refused_and_changes_nothing(world: City) -> None:
+    client = api(world.manager)
+    outage = post(client, "/api/v1/outages", body()).json()
+    stored = Outage.objects.get(pk=outage["id"])
+    before = snapshot(stored, *SAVED)
+
+    for _attempt in range(2):
+        response = post(
+            client,
+            f"/api/v1/outages/{outage['id']}/actions/postpone",
+            {"start": outage["start"], "end": outage["end"], "note": "顺延"},
+        )
+        assert response.status_code == 422
+        assert "没有可顺延的内容" in response.json()["detail"]
+    assert snapshot(stored, *SAVED) == before
+    assert Outage.objects.get(pk=outage["id"]).sequence == 0
+
+
+FAR = "4950-06-01T09:00:00+08:00"
+FAR_END = "4950-06-01T15:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("action", "payload"),
+    [
+        ("create", {"start": FAR, "end": FAR_END}),
+        ("create", {"start": later(days=8).isoformat(), "end": FAR_END}),
+        ("create", {"start": "2001-06-01T09:00:00+08:00", "end": "2001-06-01T15:00:00+08:00"}),
+        ("postpone", {"start": FAR, "end": FAR_END, "note": "顺延"}),
+        ("change", {"end": FAR_END, "note": "延长"}),
+    ],
+)
+def test_dates_beyond_the_horizon_are_refused_with_a_clear_message(
+    world: City, action: str, payload: dict[str, str]
+) -> None:
+    client = api(world.manager)
+    outage = post(client, "/api/v1/outages", body()).json()
+    before = snapshot(*SAVED)
+
+    if action == "create":
+        response = post(client, "/api/v1/outages", body(**payload))
+    else:
+        response = post(client, f"/api/v1/outages/{outage['id']}/actions/{action}", payload)
+
+    assert response.status_code == 422, response.content
+    assert "请核对日期，尤其是年份" in response.json()["detail"]
+    assert {error["loc"][-1] for error in response.json()["errors"]} & {"start", "end"}
+    assert snapshot(*SAVED) == before
+
+
+@pytest.mark.parametrize("field", ["title", "reason"])
+def test_control_characters_in_a_notice_are_refused(world: City, field: str) -> None:
+    before = snapshot(*SAVED)
+
+    response = post(api(world.manager), "/api/v1/outages", body(**{field: "电费\x01逾期\x00"}))
+
+    assert response.status_code == 422
+    assert [error["loc"][-1] for error in response.json()["errors"]] == [field]
+    assert snapshot(*SAVED) == before

@@ -296,11 +296,28 @@ def test_preview_counts_households_and_compounds(login: Any, city: City) -> None
     assert 'data-households="2"' in body
     assert 'data-compounds="1"' in body
     assert "<html" not in body  # a fragment for htmx
-    body = client.post(
-        "/desk/outages/preview/", {"station_areas": [city.station_area.pk]}
-    ).content.decode()
+    body = (
+        login(city.supervisor)
+        .post("/desk/outages/preview/", {"station_areas": [city.station_area.pk]})
+        .content.decode()
+    )
     assert 'data-households="3"' in body
     assert 'data-compounds="2"' in body
+
+
+def test_preview_of_a_station_area_also_feeding_another_managers_compound_is_refused(
+    login: Any, city: City
+) -> None:
+    """TA1 is listed for north (so the manager may choose it) but also feeds the south
+    household: its count is not the north manager's to see, as publishing it is refused."""
+    response = login(city.manager).post(
+        "/desk/outages/preview/", {"station_areas": [city.station_area.pk]}
+    )
+
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "data-households" not in body
+    assert "南苑小区" in body
 
 
 def test_preview_without_scope_asks_for_one(login: Any, city: City) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import io
+from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
@@ -27,7 +29,10 @@ def pdf_text(client: Client, url: str) -> tuple[PdfReader, str]:
     return reader, "".join(page.extract_text() for page in reader.pages)
 
 
-def test_notice_is_one_a4_page_in_chinese_with_contacts(city: City, client: Client) -> None:
+def test_notice_is_one_a4_page_in_chinese_with_contacts(
+    city: City, client: Client, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "https://wudian.example.cn"
     Building.objects.create(compound=city.north, code="NORTH-2", name="2号楼")
     outage = make_outage(city)
     outage.buildings.add(city.north_building)
@@ -46,7 +51,9 @@ def test_notice_is_one_a4_page_in_chinese_with_contacts(city: City, client: Clie
     assert "李经理" in compact
     assert "13900000001" in compact
     assert "95598" in compact
-    assert "http://testserver/c/NORTH/" in compact
+    # The QR code's link is on the public origin, whatever Host the printer's request named.
+    assert "https://wudian.example.cn/c/NORTH/" in compact
+    assert "testserver" not in compact
 
 
 def test_notice_embeds_the_cjk_font_and_a_qr_code(city: City, client: Client) -> None:
@@ -88,7 +95,7 @@ def test_notice_for_a_named_compound_links_to_its_window(city: City, client: Cli
     _reader, text = pdf_text(client, f"/feeds/outages/{outage.pk}/notice/SOUTH.pdf")
 
     compact = text.replace(" ", "").replace("\n", "")
-    assert "http://testserver/c/SOUTH/" in compact
+    assert f"{django_settings.PUBLIC_URL}/c/SOUTH/" in compact
     assert "南苑小区" in compact
     assert "赵经理" in compact
 
