@@ -49,21 +49,27 @@ class Refusal(Schema):
 # Pagination ---------------------------------------------------------------------------------
 
 
+class PageQuery(Schema):
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
+
+
 class PageNumbers(PageNumberPagination):
     """Page numbers, at most MAX_PAGE of them; a larger page is refused with 422."""
 
-    class Input(Schema):
-        page: int = Field(1, ge=1, le=MAX_PAGE)
-        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
+    Input = PageQuery  # type: ignore[assignment]
+
+
+class SliceQuery(Schema):
+    limit: int = Field(ninja_settings.PAGINATION_PER_PAGE, ge=1, le=MAX_PAGE_SIZE)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class LimitOffset(LimitOffsetPagination):
     """`limit` and `offset`, both bounded; beyond them the request is refused with 422.
     The default pagination of `@paginate` (NINJA_PAGINATION_CLASS)."""
 
-    class Input(Schema):
-        limit: int = Field(ninja_settings.PAGINATION_PER_PAGE, ge=1, le=MAX_PAGE_SIZE)
-        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    Input = SliceQuery  # type: ignore[assignment]
 
 
 # Parsing ------------------------------------------------------------------------------------
@@ -195,18 +201,11 @@ def _document_answers(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     parameters = operation.get("parameters", [])
     if operation.get("security"):
-        responses.setdefault(
-            401,
-            _answer(
-                "No valid, unexpired bearer token",
-                headers={
-                    "WWW-Authenticate": {
-                        "description": "`Bearer`, with the error when a token was sent",
-                        "schema": {"type": "string"},
-                    }
-                },
-            ),
-        )
+        answer = responses.setdefault(401, _answer("No valid, unexpired bearer token"))
+        answer.setdefault("headers", {})["WWW-Authenticate"] = {
+            "description": '`Bearer`, with `error="invalid_token"` when a token was sent',
+            "schema": {"type": "string"},
+        }
     if parameters or "requestBody" in operation:
         responses.setdefault(422, _answer("The input cannot be used (fields in `errors`)"))
     if "requestBody" in operation:
