@@ -32,16 +32,23 @@ api = DocumentedAPI(
 FIELD_ERROR_KEYS = ("loc", "msg", "type")
 
 
+def field_error(error: dict[str, Any]) -> dict[str, Any]:
+    """One field the schema refused, located as the services' refusals locate theirs:
+    `["body", field, …]`, without the name of the handler's body parameter (`payload`)."""
+    found = {key: error[key] for key in FIELD_ERROR_KEYS if key in error}
+    loc = list(found.get("loc", []))
+    if loc[:2] == ["body", "payload"]:
+        found["loc"] = ["body", *loc[2:]]
+    return found
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(
         request,
         {
             "detail": _("The request is not valid."),
-            "errors": [
-                {key: error[key] for key in FIELD_ERROR_KEYS if key in error}
-                for error in exc.errors
-            ],
+            "errors": [field_error(error) for error in exc.errors],
         },
         status=422,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
@@ -25,6 +25,11 @@ from pydantic import ConfigDict
 MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = MAX_PAGE * MAX_PAGE_SIZE
+# The largest key a row can have (a signed 64-bit integer on every database): a list of ids
+# beyond it is refused rather than overflow the database driver.
+MAX_ID = 2**63 - 1
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class FieldError(Schema):

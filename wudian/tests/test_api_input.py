@@ -70,6 +70,13 @@ def test_the_largest_offset_allowed_answers_an_empty_list(city: City) -> None:
     assert response.json()["items"] == []
 
 
+@pytest.mark.parametrize("ids", [[2**63], [-(2**100)], [0], list(range(1, 502))])
+def test_ids_beyond_what_a_row_can_have_are_refused_with_422(city: City, ids: list[int]) -> None:
+    response = post(api(city.resident), "/api/v1/me/messages/read", {"ids": ids})
+    assert response.status_code == 422
+    assert refused_fields(response)[0][:2] == ["body", "ids"]
+
+
 # Bodies -------------------------------------------------------------------------------------
 
 
