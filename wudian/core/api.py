@@ -134,18 +134,17 @@ class StrictJsonParser(Parser):
             raise BodyNotUsable(_("The request body is not UTF-8 text.")) from None
         try:
             data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+            # Any unpaired surrogate (an escaped \ud800 alone) makes the text unencodable.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+            errors = _nul_errors(data, ["body"])
         except RecursionError:
             raise BodyNotUsable(_("The request body is nested too deeply.")) from None
         except json.JSONDecodeError:
             raise BodyNotUsable(_("The request body is not valid JSON.")) from None
-        try:
-            # Any unpaired surrogate (an escaped \ud800 alone) makes the text unencodable.
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
             raise BodyNotUsable(
                 _("The request body contains an unpaired surrogate (\\ud800–\\udfff): not text.")
             ) from None
-        errors = _nul_errors(data, ["body"])
         if errors:
             raise ValidationError(errors)
         return data

@@ -95,6 +95,8 @@ def send_raw(client: Client, url: str, body: str | bytes) -> Any:
         ('{"note": "x", "n": NaN}', "The request body contains NaN, which JSON does not allow."),
         ('{"note": "x", "n": -Infinity}', "-Infinity, which JSON does not allow."),
         ('{"note": "x", "n": 1e400}', "The request body contains a number too large to use"),
+        ('{"note": ' + "[" * 900 + "]" * 900 + "}", "The request body is nested too deeply."),
+        ('{"note": ' + "[" * 5000 + "]" * 5000 + "}", "The request body is nested too deeply."),
     ],
 )
 def test_a_body_that_is_not_usable_json_is_refused_with_400(
