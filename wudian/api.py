@@ -6,32 +6,50 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from wudian.accounts.api import router as accounts_router
 from wudian.accounts.auth import BearerTokenAuth
+from wudian.core.api import BodyNotUsable, DocumentedAPI, StrictJsonParser
 from wudian.core.errors import extra_of, field_errors, messages_of, status_of
 from wudian.grid.api import router as grid_router
 from wudian.notify.api import router as notify_router
 from wudian.outages.api import router as outages_router
 from wudian.workorders.api import router as workorders_router
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Wudian API",
     version="1",
     description="物电联络站 API. Authenticate with POST /api/v1/auth/token, then send "
     "`Authorization: Bearer <token>`.",
     urls_namespace="api",
     auth=BearerTokenAuth(),
+    parser=StrictJsonParser(),
 )
+
+# What a refusal of the schema says of each field: where and why, never the value sent
+# (it may be a password).
+FIELD_ERROR_KEYS = ("loc", "msg", "type")
+
+
+def field_error(error: dict[str, Any]) -> dict[str, Any]:
+    """One field the schema refused, located as the services' refusals locate theirs:
+    `["body", field, …]`, without the name of the handler's body parameter (`payload`)."""
+    found = {key: error[key] for key in FIELD_ERROR_KEYS if key in error}
+    loc = list(found.get("loc", []))
+    if loc[:2] == ["body", "payload"]:
+        found["loc"] = ["body", *loc[2:]]
+    return found
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(
         request,
-        {"detail": _("The request is not valid."), "errors": exc.errors},
+        {
+            "detail": _("The request is not valid."),
+            "errors": [field_error(error) for error in exc.errors],
+        },
         status=422,
     )
 
@@ -61,19 +79,32 @@ def on_refusal(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(
+    response = api.create_response(
         request,
         {"detail": _("Authentication required: send a valid, unexpired bearer token.")},
         status=401,
     )
+    # RFC 6750: a token that was sent and refused is `invalid_token`.
+    sent = request.headers.get("Authorization", "").lower().startswith("bearer ")
+    challenge = 'Bearer realm="api", error="invalid_token"' if sent else 'Bearer realm="api"'
+    response["WWW-Authenticate"] = challenge
+    return response
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        # Text the parser refused (a NUL character): a field at fault, as the schema's.
+        return on_validation_error(request, cause)
     detail = str(exc)
     if exc.status_code == 400 and detail.startswith("Cannot parse request body"):
         # Ninja's own wording is English only; say it in the user's language.
-        detail = _("The request body is not valid JSON.")
+        detail = (
+            str(cause)
+            if isinstance(cause, BodyNotUsable)
+            else _("The request body is not valid JSON.")
+        )
     return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 

@@ -337,6 +337,8 @@ TRUSTED_PROXY_COUNT = envint("WUDIAN_TRUSTED_PROXIES", 0)
 DEMO_PASSWORD = "wudian-demo"  # noqa: S105  refused unless DEBUG, see accounts.backends
 
 NINJA_PAGINATION_PER_PAGE = 50
+# Bounded limit and offset (wudian.core.api): a huge offset is refused, not sent to the database.
+NINJA_PAGINATION_CLASS = "wudian.core.api.LimitOffset"
 
 LOG_LEVEL = os.environ.get("WUDIAN_LOG_LEVEL", "INFO")
 LOGGING = {

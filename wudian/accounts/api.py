@@ -19,6 +19,7 @@ from wudian.accounts.services import (
     api_token_revoke,
     login_attempt,
 )
+from wudian.core.api import Refusal
 
 router = Router(tags=["accounts"])
 
@@ -34,10 +35,6 @@ class TokenOut(Schema):
     expires: datetime.datetime
 
 
-class DetailOut(Schema):
-    detail: str
-
-
 def _caller(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
@@ -45,7 +42,7 @@ def _caller(request: HttpRequest) -> User:
 @router.post(
     "/auth/token",
     auth=None,
-    response={200: TokenOut, 401: DetailOut, 422: DetailOut, 429: DetailOut},
+    response={200: TokenOut, 401: Refusal, 422: Refusal, 429: Refusal},
     summary="Get an API token",
 )
 def token_obtain(request: HttpRequest, response: HttpResponse, payload: TokenIn) -> Any:
@@ -68,7 +65,7 @@ def token_obtain(request: HttpRequest, response: HttpResponse, payload: TokenIn)
 
 @router.delete(
     "/auth/token",
-    response={204: None, 400: DetailOut, 401: DetailOut},
+    response={204: None, 400: Refusal, 401: Refusal},
     summary="Revoke the token of this call",
 )
 def token_revoke(request: HttpRequest) -> Any:

@@ -4,13 +4,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from wudian.accounts.models import User
+from wudian.core.api import PageNumbers, Refusal
 from wudian.core.errors import OutsideScope
 from wudian.grid.models import Household
-from wudian.grid.schemas import ErrorOut, HouseholdContactIn, HouseholdOut, MeOut
+from wudian.grid.schemas import HouseholdContactIn, HouseholdOut, MeOut
 from wudian.grid.scope import Purpose, assignments_of, households_for
 from wudian.grid.selectors import (
     HouseholdView,
@@ -27,7 +28,7 @@ def _caller(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
 
-class HouseholdPagination(PageNumberPagination):
+class HouseholdPagination(PageNumbers):
     """Page numbers; each page's households are wrapped for the caller (masking decided in
     one query per page)."""
 
@@ -77,7 +78,7 @@ def household_list(request: HttpRequest, filters: Query[HouseholdFilters]) -> Qu
 
 @router.get(
     "/households/{household_id}",
-    response={200: HouseholdOut, 404: ErrorOut},
+    response={200: HouseholdOut, 404: Refusal},
     summary="One household",
 )
 def household_detail(request: HttpRequest, household_id: int) -> HouseholdView:
@@ -88,7 +89,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HouseholdView:
 
 @router.patch(
     "/households/{household_id}",
-    response={200: HouseholdOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: HouseholdOut, 403: Refusal, 404: Refusal, 422: Refusal},
     summary="Change a household's contact details",
 )
 def household_update(request: HttpRequest, household_id: int, payload: HouseholdContactIn) -> Any:

@@ -58,17 +58,6 @@ class HouseholdContactIn(Schema):
     holder_name: str | None = Field(None, max_length=64, examples=["王建国"])
 
 
-class FieldError(Schema):
-    loc: list[str]
-    msg: str
-    type: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[FieldError] | None = None
-
-
 class RoleOut(Schema):
     code: str
     name: str

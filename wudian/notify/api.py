@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from wudian.accounts.models import User
+from wudian.core.api import RowId
 from wudian.notify import selectors, services
 from wudian.notify.models import Message
 
@@ -44,7 +45,9 @@ class MessageOut(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(None, description="Omit to mark every message read")
+    ids: list[RowId] | None = Field(
+        None, max_length=500, description="Omit to mark every message read"
+    )
 
 
 class ReadOut(Schema):

@@ -8,11 +8,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import Field
 
 from wudian.accounts.models import User
+from wudian.core.api import PageNumbers, Refusal
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope
 from wudian.grid.scope import own_households
 from wudian.outages import services
@@ -26,12 +27,11 @@ from wudian.outages.policy import (
 from wudian.outages.schemas import (
     AcknowledgeIn,
     AcknowledgementOut,
-    CancelIn,
     ChangeIn,
     EstimateIn,
     MyOutageOut,
+    OutageCancelIn,
     OutageDetailOut,
-    OutageErrorOut,
     OutageIn,
     OutageOut,
     PostponeIn,
@@ -50,8 +50,7 @@ from wudian.outages.selectors import (
 
 router = Router(tags=["outages"])
 
-ERRORS: dict[int, Any] = {400: OutageErrorOut, 403: OutageErrorOut, 404: OutageErrorOut}
-ERRORS.update({409: OutageErrorOut, 422: OutageErrorOut})
+ERRORS: dict[int, Any] = {400: Refusal, 403: Refusal, 404: Refusal, 409: Refusal, 422: Refusal}
 
 
 def _caller(request: HttpRequest) -> User:
@@ -131,7 +130,7 @@ class ScopePreviewOut(Schema):
 
 @router.post(
     "/outages/preview",
-    response={200: ScopePreviewOut, 403: OutageErrorOut, 422: OutageErrorOut},
+    response={200: ScopePreviewOut, 403: Refusal, 422: Refusal},
     summary="How many households a scope reaches",
 )
 def outage_preview(request: HttpRequest, payload: ScopeIn) -> Any:
@@ -163,7 +162,7 @@ class OutageFilters(Schema):
 
 
 @router.get("/outages", response=list[OutageOut], summary="Outages in my scope")
-@paginate(PageNumberPagination)
+@paginate(PageNumbers)
 def outage_list(request: HttpRequest, filters: Query[OutageFilters]) -> QuerySet[Outage]:
     outages = outages_visible_to(_caller(request))
     if filters.state:
@@ -192,7 +191,7 @@ def my_outages(request: HttpRequest) -> list[Outage]:
 
 @router.get(
     "/outages/{outage_id}",
-    response={200: OutageDetailOut, 404: OutageErrorOut},
+    response={200: OutageDetailOut, 404: Refusal},
     summary="One outage",
 )
 def outage_detail(request: HttpRequest, outage_id: int) -> Any:
@@ -249,7 +248,7 @@ def outage_change(request: HttpRequest, outage_id: int, payload: ChangeIn) -> An
     response={200: OutageDetailOut, **ERRORS},
     summary="Cancel an outage",
 )
-def outage_cancel(request: HttpRequest, outage_id: int, payload: CancelIn) -> Any:
+def outage_cancel(request: HttpRequest, outage_id: int, payload: OutageCancelIn) -> Any:
     return _act(request, outage_id, services.outage_cancel, note=payload.note)
 
 

@@ -82,7 +82,7 @@ class ChangeIn(_Times):
     override_reason: str = Field("", max_length=2000)
 
 
-class CancelIn(Schema):
+class OutageCancelIn(Schema):
     model_config = ConfigDict(extra="forbid")
     note: str = Field(max_length=2000)
 
@@ -242,10 +242,3 @@ class AcknowledgementOut(Schema):
     outage: int
     household: str
     acknowledged_at: datetime.datetime | None
-
-
-class OutageErrorOut(Schema):
-    detail: str
-    rule: str | None = None
-    errors: Any = None
-    conflict: int | None = None

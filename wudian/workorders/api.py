@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import Field
 
 from wudian.accounts.models import Department, User
 from wudian.audit.services import special_group_reads_record
+from wudian.core.api import PageNumbers, Refusal
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope, field_errors, invalid
 from wudian.grid import scope
 from wudian.grid.models import Household
@@ -31,9 +32,7 @@ from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderPhot
 from wudian.workorders.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
 from wudian.workorders.policy import POLICY, actions_for
 from wudian.workorders.schemas import (
-    CancelIn,
     CategoryOut,
-    ErrorOut,
     EscalateIn,
     NoteIn,
     OptionalNoteIn,
@@ -42,6 +41,7 @@ from wudian.workorders.schemas import (
     ReasonIn,
     StatusCode,
     TransferIn,
+    WorkOrderCancelIn,
     WorkOrderDetailOut,
     WorkOrderIn,
     WorkOrderOut,
@@ -51,7 +51,7 @@ from wudian.workorders.selectors import Viewer, viewer_of
 
 router = Router(tags=["requests"])
 
-ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {403: Refusal, 404: Refusal, 409: Refusal, 422: Refusal}
 
 # The actions the API takes by name (add_photos has its own endpoint).
 ACTIONS = tuple(name for name in POLICY.actions if name != "add_photos")
@@ -223,7 +223,7 @@ def workorder_photos_add(
 
 @router.get(
     "/workorders/{workorder_id}/photos/{photo_id}",
-    response={404: ErrorOut},
+    response={404: Refusal},
     summary="One photo of a request",
     url_name="workorder_photo",
     openapi_extra={
@@ -269,7 +269,7 @@ class WorkOrderFilters(Schema):
 API_COUNT_CAP = 10_000
 
 
-class RequestPages(PageNumberPagination):
+class RequestPages(PageNumbers):
     """Page numbers, with `count` counted no further than API_COUNT_CAP + 1."""
 
     def _items_count(self, queryset: QuerySet[WorkOrder]) -> int:
@@ -312,7 +312,7 @@ def workorder_list(request: HttpRequest, filters: Query[WorkOrderFilters]) -> Qu
 
 @router.get(
     "/workorders/{workorder_id}",
-    response={200: WorkOrderDetailOut, 404: ErrorOut},
+    response={200: WorkOrderDetailOut, 404: Refusal},
     summary="One request with its timeline",
 )
 def workorder_detail(request: HttpRequest, workorder_id: int) -> Any:
@@ -413,7 +413,7 @@ def workorder_reopen(request: HttpRequest, workorder_id: int, payload: ReasonIn)
 
 
 @_action("cancel", "Cancel a request")
-def workorder_cancel(request: HttpRequest, workorder_id: int, payload: CancelIn) -> Any:
+def workorder_cancel(request: HttpRequest, workorder_id: int, payload: WorkOrderCancelIn) -> Any:
     """The resident who filed it withdraws it, or the customer manager cancels it with a
     reason."""
     return _act(request, workorder_id, services.workorder_cancel, reason=payload.reason)
@@ -456,7 +456,7 @@ def workorder_comment(request: HttpRequest, workorder_id: int, payload: NoteIn) 
 
 @router.post(
     "/workorders/{workorder_id}/actions/{action}",
-    response={404: ErrorOut},
+    response={404: Refusal},
     summary="Unknown action",
     include_in_schema=False,
 )

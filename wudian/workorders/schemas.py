@@ -424,7 +424,7 @@ class ReasonIn(_ActionIn):
     reason: str = Field(description="At most 2,000 characters")
 
 
-class CancelIn(_ActionIn):
+class WorkOrderCancelIn(_ActionIn):
     reason: str = Field(
         "", description="Required from staff; the resident who filed it may leave it out"
     )
@@ -451,8 +451,3 @@ class RateIn(_ActionIn):
     rating: int = Field(description="1 to 5")
     comment: str = Field("", description="At most 1,000 characters")
     visited_hall: bool | None = Field(None, description="Did you have to go to the service hall?")
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: Any = None
