@@ -337,3 +337,7 @@ ADMIN_SITE_HEADER = _("Wudian administration")
 # In debug mode static files are served straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The Open311 jurisdiction_id this server answers to (besides its own host name); any other is
+# an unknown jurisdiction, answered 404 as the GeoReport spec says.
+OPEN311_JURISDICTION = os.environ.get("WUDIAN_OPEN311_JURISDICTION", "wudian").strip()
