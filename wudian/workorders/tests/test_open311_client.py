@@ -80,7 +80,9 @@ def test_a_georeport_client_for_another_jurisdiction_gets_404(endpoint: str) -> 
     client = GeoReport(endpoint, jurisdiction="springfield.gov")
     with pytest.raises(requests.HTTPError) as raised:
         client.get_service_list()
-    assert raised.value.response.status_code == 404
+    response = raised.value.response
+    assert response is not None
+    assert response.status_code == 404
 
 
 def test_discovery_for_a_georeport_client(endpoint: str) -> None:
