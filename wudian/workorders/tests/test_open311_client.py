@@ -4,6 +4,7 @@ implement) and following requests, in JSON and XML, with this server's jurisdict
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 import pytest
@@ -14,13 +15,16 @@ from wudian.conftest import City
 from wudian.workorders.open311.keys import open311_key_issue
 
 KEY = "client-check-key"
-# The live server needs committed rows; the categories seeded by a migration come back after
-# each test's flush.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
 def endpoint(live_server: Any, world: City) -> str:
+    """The live server's Open311 root, with the categories and service rules that migrations
+    seed (a committed test's flush removes them) and a key for the north compound."""
+    from django.apps import apps
+
+    import_module("wudian.workorders.migrations.0002_categories").seed(apps, None)
+    import_module("wudian.core.migrations.0003_service_rule_defaults").seed_rules(apps, None)
     open311_key_issue(
         name="GeoReport client", organisation="北苑物业", compounds=[world.north], key=KEY
     )
