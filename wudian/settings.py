@@ -113,7 +113,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "grid.compoundassignment",
     "grid.communityassignment",
     "grid.districtassignment",
-    {"model": "workorders.open311key", "exclude_fields": ["digest", "last_used_at"]},
+    {
+        "model": "workorders.open311key",
+        "exclude_fields": ["digest", "last_used_at"],
+        "m2m_fields": ["compounds"],
+    },
 )
 # A foreign key's value is written as its name then, so the page reads no other row.
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True
@@ -366,3 +370,7 @@ ADMIN_SITE_HEADER = _("Wudian administration")
 # In debug mode static files are served straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The Open311 jurisdiction_id this server answers to (besides its own host name); any other is
+# an unknown jurisdiction, answered 404 as the GeoReport spec says.
+OPEN311_JURISDICTION = os.environ.get("WUDIAN_OPEN311_JURISDICTION", "wudian").strip()

@@ -121,7 +121,7 @@ def build(city: City) -> World:
         state=Message.State.FAILED,
         next_attempt_at=timezone.now(),
     )
-    _item, key = open311_key_issue(name="街道网站")
+    _item, key = open311_key_issue(name="街道网站", organisation="黄庄街道", compounds=[city.north])
     return World(
         city=city,
         workorder=workorder,

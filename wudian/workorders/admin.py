@@ -94,16 +94,38 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
 @admin.register(Open311Key)
 class Open311KeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "account", "active", "created_at", "last_used_at"]
-    fields = ["name", "account", "active", "prefix", "created_at", "last_used_at"]
+    list_display = [
+        "name",
+        "organisation",
+        "prefix",
+        "account",
+        "active",
+        "created_at",
+        "last_used_at",
+    ]
+    fields = [
+        "name",
+        "organisation",
+        "compounds",
+        "account",
+        "active",
+        "prefix",
+        "created_at",
+        "last_used_at",
+    ]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
+    filter_horizontal = ["compounds"]
 
     def save_model(self, request: HttpRequest, obj: Open311Key, form: object, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
-        issued, key = open311_key_issue(name=obj.name, account=obj.account)
+        issued, key = open311_key_issue(
+            name=obj.name, organisation=obj.organisation, account=obj.account
+        )
+        # The form's compounds are saved onto this row next (save_related).
         obj.pk = issued.pk
+        obj._state = issued._state
         messages.warning(
             request,
             _("The new key is %(key)s. Copy it now: it is not shown again.") % {"key": key},

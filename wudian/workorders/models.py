@@ -420,6 +420,19 @@ class Open311Key(models.Model):
     a SHA-256 digest is kept."""
 
     name = models.CharField(_("client"), max_length=100)
+    organisation = models.CharField(
+        _("organisation"),
+        max_length=100,
+        blank=True,
+        help_text=_("Who holds the key and answers for what it files."),
+    )
+    # A key files only for these compounds: elsewhere an address is as unknown as a made-up one.
+    compounds = models.ManyToManyField(
+        Compound,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compounds it may file for"),
+    )
     prefix = models.CharField(_("prefix"), max_length=12)
     digest = models.CharField(_("SHA-256"), max_length=64, unique=True)
     # Requests filed with this key are recorded as created by this account.

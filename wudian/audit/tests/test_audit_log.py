@@ -154,6 +154,16 @@ def test_open311_keys_are_logged_without_their_digest(city: City) -> None:
     assert entry.changes_dict["name"] == ["None", "市政热线"]
 
 
+def test_the_compounds_a_key_may_file_for_are_logged_when_they_change(city: City) -> None:
+    key, _secret = open311_key_issue(name="市政热线", organisation="市民热线中心")
+    with set_actor(city.admin):
+        key.compounds.add(city.north)
+    entry = entries_of(Kind.OPEN311_KEY, object_id=key.pk)[-1]
+    assert entry.actor == city.admin
+    assert entry.changes_dict["compounds"]["operation"] == "add"
+    assert entry.changes_dict["compounds"]["objects"] == [str(city.north)]
+
+
 def test_the_actor_of_an_api_call_is_the_bearer_tokens_user(city: City) -> None:
     """The middleware reads the actor when the entry is written: the API authenticates a
     bearer token after the middleware has run."""

@@ -10,7 +10,7 @@ from wudian.accounts.models import Department, RoleCode, User
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.people import LOGINS
 from wudian.grid import scope
-from wudian.grid.models import Household
+from wudian.grid.models import Compound, Household
 from wudian.workorders import services
 from wudian.workorders.models import Category, WorkOrder
 from wudian.workorders.open311.keys import open311_key_issue
@@ -106,8 +106,18 @@ DEMO_REQUESTS: list[tuple[int, str, str, str, str, str, list[tuple[int, str, str
 ]
 
 
+# The demo Open311 key: the 朝阳 community's residents' committee app, for its own compounds.
+DEMO_OPEN311_ORGANISATION = "朝阳社区居委会"
+DEMO_OPEN311_COMMUNITY = "BS-CHAOYANG"
+
+
 def requests_seed(summary: DemoSummary) -> None:
-    open311_key_issue(name="演示客户端", key="demo-open311-key")
+    open311_key_issue(
+        name="演示客户端",
+        organisation=DEMO_OPEN311_ORGANISATION,
+        compounds=Compound.objects.filter(community__code=DEMO_OPEN311_COMMUNITY),
+        key="demo-open311-key",
+    )
     if WorkOrder.objects.filter(description=DEMO_REQUESTS[0][5]).exists():
         return
     users = {

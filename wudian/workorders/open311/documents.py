@@ -10,22 +10,23 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import RoleCode
+from wudian.core.calendar import CalendarUnavailable, deadline
 from wudian.core.errors import BadInput, field_errors, messages_of, status_of
 from wudian.grid.models import Building
 from wudian.grid.scope import assignments_in
-from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
-from wudian.workorders.selectors import EVENTS_SEEN, Viewer
+from wudian.workorders.models import Category, WorkOrder
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CONTENT_TYPES = {
@@ -181,15 +182,7 @@ def service_out(category: Category) -> dict[str, Any]:
 
 def public_rows(workorders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     """What a public row needs, in one query: no household field but the building's name and
-    the holder's name (read only to mask it in the text)."""
-    latest_note = (
-        WorkOrderEvent.objects.filter(
-            workorder=OuterRef("pk"), kind__in=sorted(EVENTS_SEEN[Viewer.PUBLIC])
-        )
-        .exclude(note="")
-        .order_by("-at", "-pk")
-        .values("note")[:1]
-    )
+    the holder's name (read only to mask it in the text), and nothing staff wrote."""
     electrician = assignments_in(RoleCode.ELECTRICIAN).filter(
         compound_id=OuterRef("compound_id"), user_id=OuterRef("assignee_id")
     )
@@ -200,8 +193,6 @@ def public_rows(workorders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
         .only(
             "pk",
             "status",
-            "channel",
-            "priority",
             "description",
             "address_text",
             "lat",
@@ -211,13 +202,15 @@ def public_rows(workorders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
             "updated_at",
             "closed_at",
             "cancelled_at",
-            "resolve_due",
-            "next_due",
+            "clocks_started_at",
             "assignee_id",
-            "open311_token",
             "category__code",
             "category__name",
             "category__name_en",
+            "category__accept_target",
+            "category__accept_unit",
+            "category__resolve_target",
+            "category__resolve_unit",
             "compound__code",
             "compound__name",
             "compound__property_company__name",
@@ -225,10 +218,7 @@ def public_rows(workorders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
             "household__holder_name",
             "household__building__name",
         )
-        .annotate(
-            public_note=Subquery(latest_note),
-            electrician_holds=Exists(electrician),
-        )
+        .annotate(electrician_holds=Exists(electrician))
     )
 
 
@@ -259,8 +249,14 @@ def building_named_in(text: str, names: Sequence[str]) -> str:
     return ""
 
 
-_DIGITS = re.compile(r"(?<!\d)\d(?:[ -]?\d){6,}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Seven or more digits, up to three separators between any two of them (138 1234 5678,
+# 138-1234-5678, 138.1234.5678, 138/1234/5678, (0552)2081260, full-width forms too).
+_SEPARATORS = " \u3000./()\\_\u2010-\u2015\u2212．／－（）﹒·・"
+_DIGITS = re.compile(rf"(?<!\d)\d(?:[{re.escape(_SEPARATORS)}-]{{0,3}}\d){{6,}}(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+[@＠][\w-]+(?:[.．][\w-]+)+")
+# Marks that combine with the character before them (a keycap ⃣, a variation selector): after a
+# digit they only hide it from the pattern.
+_MARK_AFTER_DIGIT = re.compile(r"(?<=\d)[\u0300-\u036f\u20d0-\u20ff\ufe00-\ufe0f]+")
 
 
 def _mask_digits(match: re.Match[str]) -> str:
@@ -268,11 +264,19 @@ def _mask_digits(match: re.Match[str]) -> str:
     return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
 
 
+def _plain(text: str) -> str:
+    """The text without what a reader cannot see: format characters (zero-width spaces and
+    joiners, soft hyphens, direction marks) and marks on digits, which would otherwise split a
+    number past the mask."""
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return _MARK_AFTER_DIGIT.sub("", visible)
+
+
 def redact(text: str, names: Iterable[str] = ()) -> str:
     """Public text: phone and account numbers, e-mail addresses and the given names masked."""
-    text = _EMAIL.sub("***", _DIGITS.sub(_mask_digits, text))
+    text = _EMAIL.sub("***", _DIGITS.sub(_mask_digits, _plain(text)))
     for name in names:
-        name = name.strip()
+        name = _plain(name).strip()
         if len(name) >= 2:
             text = text.replace(name, name[0] + "*" * (len(name) - 1))
     return text
@@ -293,7 +297,26 @@ def public_status(wo: WorkOrder) -> str:
     return "open" if wo.status in WorkOrder.OPEN_STATUSES else "closed"
 
 
+def standard_due(wo: WorkOrder, clock: str) -> datetime.datetime | None:
+    """When a clock of the request runs out by its category's own target, from when its clocks
+    started: the same for every household. A special-group household's shortened clocks are
+    its staff's to keep, and would tell the public which homes are special."""
+    target = getattr(wo.category, f"{clock}_target")
+    if target is None:
+        return None
+    try:
+        return deadline(
+            wo.clocks_started_at or wo.created_at, target, getattr(wo.category, f"{clock}_unit")
+        )
+    except CalendarUnavailable:
+        return None
+
+
 def request_out(wo: WorkOrder, buildings: dict[int, list[str]]) -> dict[str, Any]:
+    """One request as the public sees it. Every request here was filed through Open311, where
+    the reporter knew it would be public: its description is shown, redacted, whoever filed
+    it and for whichever household; what staff wrote on it never is. The shape and the times
+    are the same for every household."""
     names = [wo.contact_name]
     if wo.household_id is not None:
         household = wo.household
@@ -302,12 +325,6 @@ def request_out(wo: WorkOrder, buildings: dict[int, list[str]]) -> dict[str, Any
         building = household.building.name
     else:
         building = building_named_in(wo.address_text, buildings.get(wo.compound_id, []))
-    # What a resident wrote through our own pages, or staff wrote back, can describe a home and
-    # the people in it (an ill or elderly resident, a bill): it is public only when the reporter
-    # chose the public Open311 channel, and never for a special-group household.
-    public = wo.channel == Channel.OPEN311 and not wo.priority
-    note = redact(getattr(wo, "public_note", None) or "", names) if public else ""
-    label = str(wo.get_status_display())
     if wo.status == WorkOrder.Status.CLOSED:
         updated = wo.closed_at or wo.updated_at
     elif wo.status == WorkOrder.Status.CANCELLED:
@@ -317,17 +334,15 @@ def request_out(wo: WorkOrder, buildings: dict[int, list[str]]) -> dict[str, Any
     return {
         "service_request_id": wo.pk,
         "status": public_status(wo),
-        "status_notes": _("%(status)s: %(note)s") % {"status": label, "note": note}
-        if note
-        else label,
+        "status_notes": str(wo.get_status_display()),
         "service_name": service_name(wo.category),
         "service_code": wo.category.code,
-        "description": redact(wo.description, names) if public else None,
+        "description": redact(wo.description, names),
         "agency_responsible": _agency(wo),
         "service_notice": None,
         "requested_datetime": w3c(wo.created_at),
         "updated_datetime": w3c(updated),
-        "expected_datetime": w3c(wo.resolve_due or wo.next_due),
+        "expected_datetime": w3c(standard_due(wo, "resolve")),
         "address": f"{wo.compound.name}{building}",
         "address_id": wo.compound.code,
         "zipcode": None,

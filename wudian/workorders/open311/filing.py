@@ -10,13 +10,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.grid.models import Building, Compound, Household
 from wudian.workorders import selectors, services
-from wudian.workorders.models import Category, Channel, ClockUnit, WorkOrder
-from wudian.workorders.open311.documents import Open311Error
+from wudian.workorders.models import Category, Channel, ClockUnit, Open311Key, WorkOrder
+from wudian.workorders.open311.documents import Open311Error, standard_due
 from wudian.workorders.open311.keys import open311_key_check
 
 MAX_ADDRESS = 200
@@ -49,11 +50,23 @@ def _decimal(value: str, *, parameter: str, limit: int) -> Decimal:
     return number.quantize(Decimal("0.000001"))
 
 
-def compound_named_in(text: str) -> Compound:
-    """The compound whose name the address names (the longest such name)."""
-    matches = [
-        (pk, name) for pk, name in Compound.objects.values_list("pk", "name") if name in text
-    ]
+def unknown_address(address_id: str) -> Open311Error:
+    """The answer for an address_id the key may not file for, the same as for one that does
+    not exist: which account numbers exist is no business of a key's holder."""
+    return Open311Error(
+        400,
+        _(
+            "Unknown address_id “%(id)s”: give an account number, a building code or a "
+            "compound code."
+        )
+        % {"id": address_id[:40]},
+    )
+
+
+def compound_named_in(text: str, compounds: QuerySet[Compound]) -> Compound:
+    """The compound whose name the address names (the longest such name), among those the
+    key may file for."""
+    matches = [(pk, name) for pk, name in compounds.values_list("pk", "name") if name in text]
     if not matches:
         raise Open311Error(
             400,
@@ -71,13 +84,14 @@ def compound_named_in(text: str) -> Compound:
             _("“%(address)s” names more than one compound (%(names)s): give address_id instead.")
             % {"address": text[:60], "names": ", ".join(sorted(name for _pk, name in best))},
         )
-    return Compound.objects.get(pk=best[0][0])
+    return compounds.get(pk=best[0][0])
 
 
-def locate(params: Any) -> tuple[Household | None, services.Location | None]:
+def locate(params: Any, *, key: Open311Key) -> tuple[Household | None, services.Location | None]:
     """The household or place a request is about, from address_id (an account number, a
     building code or a compound code), else address_string (naming a compound), else
-    lat/long, which alone cannot place it in a compound."""
+    lat/long, which alone cannot place it in a compound — always inside the key's compounds."""
+    compounds = key.compounds.all()
     address_id = params.get("address_id", "").strip()
     address_string = params.get("address_string", "").strip()
     lat_text, long_text = params.get("lat", "").strip(), params.get("long", "").strip()
@@ -93,12 +107,16 @@ def locate(params: Any) -> tuple[Household | None, services.Location | None]:
     if address_id:
         household = (
             Household.objects.select_related("building__compound", "station_area")
-            .filter(account_no=address_id)
+            .filter(account_no=address_id, building__compound__in=compounds)
             .first()
         )
         if household is not None:
             return household, None
-        building = Building.objects.select_related("compound").filter(code=address_id).first()
+        building = (
+            Building.objects.select_related("compound")
+            .filter(code=address_id, compound__in=compounds)
+            .first()
+        )
         if building is not None:
             text = " ".join(
                 filter(None, [_location_text(building.compound, building), address_string])
@@ -106,20 +124,13 @@ def locate(params: Any) -> tuple[Household | None, services.Location | None]:
             return None, services.Location(
                 compound=building.compound, address_text=text, lat=lat, long=long
             )
-        coded = Compound.objects.filter(code=address_id).first()
+        coded = compounds.filter(code=address_id).first()
         if coded is None:
-            raise Open311Error(
-                400,
-                _(
-                    "Unknown address_id “%(id)s”: give an account number, a building code or a "
-                    "compound code."
-                )
-                % {"id": address_id[:40]},
-            )
+            raise unknown_address(address_id)
         text = " ".join(filter(None, [_location_text(coded), address_string]))
         return None, services.Location(compound=coded, address_text=text, lat=lat, long=long)
     if address_string:
-        compound = compound_named_in(address_string)
+        compound = compound_named_in(address_string, compounds)
         return None, services.Location(
             compound=compound, address_text=address_string, lat=lat, long=long
         )
@@ -174,14 +185,16 @@ def _clock(target: int | None, unit: str) -> str:
 
 
 def service_notice(wo: WorkOrder) -> str:
-    """What the resident may expect: the deadlines their request runs against."""
-    if wo.accept_due and wo.resolve_due:
+    """What the reporter may expect: the category's own deadlines, the same for every
+    household (a special-group household's shorter clocks are for its staff to keep)."""
+    accept, resolve = standard_due(wo, "accept"), standard_due(wo, "resolve")
+    if accept and resolve:
         return _(
             "Received. It will be accepted by %(accept)s and settled by %(resolve)s; follow it "
             "with its service_request_id."
         ) % {
-            "accept": timezone.localtime(wo.accept_due).strftime("%Y-%m-%d %H:%M"),
-            "resolve": timezone.localtime(wo.resolve_due).strftime("%Y-%m-%d %H:%M"),
+            "accept": timezone.localtime(accept).strftime("%Y-%m-%d %H:%M"),
+            "resolve": timezone.localtime(resolve).strftime("%Y-%m-%d %H:%M"),
         }
     category = wo.category
     return _("Received. It will be accepted within %(accept)s and settled within %(resolve)s.") % {
@@ -204,7 +217,7 @@ def file_request(params: Any, *, api_key: str) -> dict[str, Any]:
     description = params.get("description", "")
     if not description.strip():
         raise Open311Error(400, _("description is required: say what is wrong."))
-    household, location = locate(params)
+    household, location = locate(params, key=key)
     contact_name, contact_phone, contact_email = _contact(params)
     wo = services.workorder_create(
         category=category,
@@ -218,9 +231,9 @@ def file_request(params: Any, *, api_key: str) -> dict[str, Any]:
         contact_email=contact_email,
         open311=True,
     )
+    # The spec: a token only where no service_request_id can be given yet; ours is at once.
     return {
         "service_request_id": wo.pk,
-        "token": wo.open311_token,
         "service_notice": service_notice(wo),
         "account_id": params.get("account_id", "").strip() or None,
     }

@@ -12,17 +12,23 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from wudian.workorders.models import WorkOrder
+from wudian.workorders.models import Channel, WorkOrder
 from wudian.workorders.open311.documents import Open311Error
 
 # The spec: at most 90 days or the first 1,000 requests, whichever is smaller.
 MAX_REQUESTS = 1000
 MAX_SPAN = datetime.timedelta(days=90)
+# The instants a date filter can name: Python's own range, less a day at either end so that any
+# time zone's offset and the span arithmetic stay inside it.
+EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)
+LATEST = datetime.datetime.max.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)
 
 
 def public_requests() -> QuerySet[WorkOrder]:
-    """Requests anyone may follow: those of the categories residents may report."""
-    return WorkOrder.objects.filter(category__resident_may_report=True)
+    """Requests anyone may follow: those filed through Open311, where the reporter knew they
+    would be public, in the categories residents may report. What residents file on their own
+    pages, by phone or in person (a bill, a complaint, a home's fault) is private."""
+    return WorkOrder.objects.filter(channel=Channel.OPEN311, category__resident_may_report=True)
 
 
 ID = re.compile(r"[0-9]{1,18}")
@@ -49,7 +55,24 @@ def parse_w3c(value: str, *, parameter: str) -> datetime.datetime:
         raise refused from None
     if at is None:
         raise refused
-    return timezone.make_aware(at) if timezone.is_naive(at) else at
+    return _within_range(timezone.make_aware(at) if timezone.is_naive(at) else at)
+
+
+def _within_range(at: datetime.datetime) -> datetime.datetime:
+    """The instant in UTC, held inside the range a filter can name (0001-01-01 in the station's
+    time is before the first instant Python can write in UTC)."""
+    try:
+        utc = at.astimezone(datetime.UTC)
+    except OverflowError:
+        return EARLIEST if at.year < 2 else LATEST
+    return min(max(utc, EARLIEST), LATEST)
+
+
+def _shifted(at: datetime.datetime, by: datetime.timedelta) -> datetime.datetime:
+    try:
+        return _within_range(at + by)
+    except OverflowError:
+        return EARLIEST if by < datetime.timedelta(0) else LATEST
 
 
 def _listed(value: str) -> list[str]:
@@ -91,9 +114,9 @@ def filtered_requests(params: Any, *, now: datetime.datetime) -> QuerySet[WorkOr
         end = now
     if start is None:
         assert end is not None
-        start = end - MAX_SPAN
+        start = _shifted(end, -MAX_SPAN)
     if end is None:
-        end = start + MAX_SPAN
+        end = _shifted(start, MAX_SPAN)
     if start > end:
         raise Open311Error(400, _("start_date must not be after end_date."))
     if end - start > MAX_SPAN:

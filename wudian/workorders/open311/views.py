@@ -34,6 +34,7 @@ from wudian.workorders.open311.documents import (
     render_errors,
     requests_out,
     service_out,
+    w3c,
 )
 from wudian.workorders.open311.filing import file_request, service_of
 from wudian.workorders.open311.filters import ID, MAX_REQUESTS, filtered_requests, public_requests
@@ -63,6 +64,25 @@ def _has_nul(request: HttpRequest, kwargs: dict[str, Any]) -> bool:
     return any("\x00" in value for value in values)
 
 
+def _jurisdiction_of(request: HttpRequest) -> str:
+    query = request.POST if request.method == "POST" else request.GET
+    return (query.get("jurisdiction_id") or request.GET.get("jurisdiction_id") or "").strip()
+
+
+def _our_jurisdiction(request: HttpRequest) -> bool:
+    """No jurisdiction_id, this server's own, or its host name: the spec answers any other 404."""
+    given = _jurisdiction_of(request)
+    if not given:
+        return True
+    host = request.get_host().rsplit(":", 1)[0].lower()
+    return given.lower() in {settings.OPEN311_JURISDICTION.lower(), host}
+
+
+def api_key_of(request: HttpRequest) -> str:
+    """The key from the request body or the X-API-Key header, never from the URL."""
+    return (request.POST.get("api_key") or request.headers.get("X-API-Key") or "").strip()
+
+
 def open311_view(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
     """An Open311 resource: `fmt` must be xml or json (else 404), the method one of
     `methods` (else 405); refusals become the spec's error document. No CSRF: writes are
@@ -87,6 +107,26 @@ def open311_view(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
                 if _has_nul(request, kwargs):
                     return render_errors(
                         fmt, 400, [_("The request may not contain NUL (0x00) characters.")]
+                    )
+                if "api_key" in request.GET:
+                    return render_errors(
+                        fmt,
+                        400,
+                        [
+                            _(
+                                "api_key may not be sent in the URL, where logs keep it: send it "
+                                "in the request body or the X-API-Key header."
+                            )
+                        ],
+                    )
+                if not _our_jurisdiction(request):
+                    return render_errors(
+                        fmt,
+                        404,
+                        [
+                            _("Unknown jurisdiction_id “%(id)s”.")
+                            % {"id": _jurisdiction_of(request)[:40]}
+                        ],
                     )
                 if request.method not in allowed:
                     response = render_errors(
@@ -113,13 +153,15 @@ def open311_view(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
 
 
 def changeset() -> str:
-    """When the services were last changed in the admin (sortable), so clients know when to
-    refresh what they cache."""
+    """When the services were last changed in the admin, as a W3C date-time (the spec's
+    format), so clients know when to refresh what they cache."""
     last = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Category)
     ).aggregate(last=Max("action_time"))["last"]
     at = max(last, FIRST_CHANGESET) if last else FIRST_CHANGESET
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+    stamp = w3c(at)
+    assert stamp is not None
+    return stamp
 
 
 @open311_view("GET")
@@ -177,8 +219,7 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 @open311_view("GET", "POST")
 def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
-        api_key = request.POST.get("api_key", "").strip() or request.GET.get("api_key", "").strip()
-        answer = file_request(request.POST, api_key=api_key)
+        answer = file_request(request.POST, api_key=api_key_of(request))
         return render(fmt, "service_requests", [answer])
     workorders = filtered_requests(request.GET, now=timezone.now()).order_by("-created_at", "-pk")
     return render(fmt, "service_requests", requests_out(workorders[:MAX_REQUESTS]))
