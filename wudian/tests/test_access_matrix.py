@@ -35,6 +35,7 @@ from wudian.api import api as root_api
 from wudian.conftest import City, image_bytes
 from wudian.notify.models import CallTask, Channel, Message
 from wudian.outages.models import Outage
+from wudian.outages.tests.conftest import make_outage
 from wudian.workorders.models import Category, WorkOrder
 from wudian.workorders.models import Channel as RequestChannel
 from wudian.workorders.open311.keys import open311_key_issue
@@ -94,17 +95,7 @@ def build(city: City) -> World:
         location=Location(compound=city.north, address_text="北苑小区1号楼"),
         open311=True,
     )
-    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=8)
-    outage = Outage.objects.create(
-        kind=Outage.Kind.PLANNED,
-        state=Outage.State.PUBLISHED,
-        title="北苑小区线路检修",
-        reason="更换老旧开关",
-        start=start,
-        end=start + datetime.timedelta(hours=8),
-        created_by=city.manager,
-        published_at=timezone.now(),
-    )
+    outage = make_outage(city)
     outage.compounds.add(city.north)
     outage.affected.create(household=city.north_home)
     call_task = CallTask.objects.create(

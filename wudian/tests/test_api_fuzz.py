@@ -6,7 +6,6 @@ both databases in seconds."""
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Iterator
 
@@ -15,13 +14,12 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.utils import timezone
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from wudian.accounts.services import api_token_issue
 from wudian.conftest import City
-from wudian.outages.models import Outage
+from wudian.outages.tests.conftest import make_outage
 from wudian.workorders.models import Category, Channel
 from wudian.workorders.services import workorder_create
 
@@ -76,17 +74,7 @@ def tokens(city: City, in_test_transaction: None) -> dict[str, str]:
         by=city.resident,
         household=city.north_home,
     )
-    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=8)
-    outage = Outage.objects.create(
-        kind=Outage.Kind.PLANNED,
-        state=Outage.State.PUBLISHED,
-        title="北苑小区线路检修",
-        reason="更换老旧开关",
-        start=start,
-        end=start + datetime.timedelta(hours=8),
-        created_by=city.manager,
-        published_at=timezone.now(),
-    )
+    outage = make_outage(city)
     outage.compounds.add(city.north)
     outage.affected.create(household=city.north_home)
     return {
