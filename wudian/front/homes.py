@@ -58,8 +58,7 @@ def capped_count(queryset: QuerySet[Any]) -> int:
 
 def _part(queryset: QuerySet[Any], rows: QuerySet[Any] | None = None) -> Part:
     shown = list((rows if rows is not None else queryset)[:SHOWN])
-    count = len(shown) if len(shown) < SHOWN else capped_count(queryset)
-    return Part(rows=shown, count=count)
+    return Part(rows=shown, count=capped_count(queryset))
 
 
 @dataclass
