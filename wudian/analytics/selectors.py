@@ -69,7 +69,7 @@ def may_use_lineloss(user: User) -> bool:
 
 def loss_alarms(areas: QuerySet[StationArea]) -> QuerySet[StationArea]:
     """The areas whose latest day is out of the qualified range (high or negative loss)."""
-    return station_area_loss_rows(areas).filter(latest_status__in=ALARM_STATUSES)
+    return station_area_loss_rows(areas).filter(latest_status__in=ALARM_STATUSES)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ def inbox(request: HttpRequest) -> dict[str, Any]:
     return {
         "inbox_unread": SimpleLazyObject(lambda: unread_count(user)),
         "menu_calls": SimpleLazyObject(
-            lambda: user.is_superuser
-            or user.has_role(RoleCode.ELECTRICIAN, RoleCode.CUSTOMER_MANAGER)
+            lambda: (
+                user.is_superuser or user.has_role(RoleCode.ELECTRICIAN, RoleCode.CUSTOMER_MANAGER)
+            )
         ),
         "menu_failed": SimpleLazyObject(lambda: may_see_failed(user)),
     }
