@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
+from wudian.accounts.models import RoleCode, User
 from wudian.analytics.models import LossStatus, MeterAnomaly, StationAreaDay
 from wudian.grid.models import StationArea
 from wudian.workorders.models import WorkOrder
@@ -55,6 +56,20 @@ def station_area_loss_rows(areas: QuerySet[StationArea]) -> QuerySet[StationArea
             "code",
         )
     )
+
+
+ALARM_STATUSES = (LossStatus.HIGH_LOSS, LossStatus.NEGATIVE_LOSS)
+
+
+def may_use_lineloss(user: User) -> bool:
+    """Line loss is the work of the customer managers who answer for their station areas and
+    the supervisors over them; other staff get no line-loss card."""
+    return user.is_superuser or user.has_role(RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR)
+
+
+def loss_alarms(areas: QuerySet[StationArea]) -> QuerySet[StationArea]:
+    """The areas whose latest day is out of the qualified range (high or negative loss)."""
+    return station_area_loss_rows(areas).filter(latest_status__in=ALARM_STATUSES)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)

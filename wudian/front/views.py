@@ -15,8 +15,11 @@ from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import Duty, Role, RoleCode, User
 from wudian.accounts.selectors import certificate_status_of
+from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
+from wudian.audit.services import special_group_reads_record
 from wudian.core.throttle import client_address, throttle_wait
+from wudian.front.homes import desk_work, home_work
 from wudian.grid.models import Compound, Household
 from wudian.grid.scope import (
     Purpose,
@@ -35,7 +38,6 @@ from wudian.grid.selectors import (
 )
 from wudian.outages.selectors import (
     outages_for_compound,
-    outages_for_resident,
     outages_for_staff,
 )
 
@@ -93,11 +95,14 @@ def home_for_user(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def desk(request: HttpRequest) -> HttpResponse:
-    """The staff workbench: what the user's roles serve, their duties and standing."""
+    """The staff workbench: the work waiting on the user first (by what their roles may do),
+    then what their roles serve, their duties and standing."""
     user: User = request.user  # type: ignore[assignment]
     if user.is_resident_only:
         return redirect("front:me")
     today = timezone.localdate()
+    now = timezone.now()
+    work = desk_work(user, now=now)
     scope = compounds_for(user, Purpose.OVERSEE)
     page = Paginator(compound_rows(scope), DESK_PAGE_SIZE).get_page(request.GET.get("page"))
     oversees = user.is_superuser or user.has_role(RoleCode.SUPERVISOR, RoleCode.DEPARTMENT)
@@ -117,7 +122,11 @@ def desk(request: HttpRequest) -> HttpResponse:
         "live_outages": outages_for_staff(user).count(),
         "may_see_audit": may_see_audit(user),
         "today": today,
+        "work": work,
+        "now": now,
+        "may_use_lineloss": may_use_lineloss(user),
     }
+    special_group_reads_record(viewer=user, households=work.special_group_shown)
     return render(request, "front/desk.html", context)
 
 
@@ -125,7 +134,8 @@ def desk(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def me(request: HttpRequest) -> HttpResponse:
-    """A resident's own households, each with whom to call."""
+    """A resident's home: what waits for them first (requests to confirm or rate, outages to
+    acknowledge, unread messages), then their households, each with whom to call."""
     user: User = request.user  # type: ignore[assignment]
     households = list(
         own_households(user).select_related("building__compound__community").order_by("account_no")
@@ -133,8 +143,14 @@ def me(request: HttpRequest) -> HttpResponse:
     compounds = list({h.building.compound_id: h.building.compound for h in households}.values())
     contacts = compound_contacts(compounds, on=timezone.localdate())
     homes = [(h, contacts[h.building.compound_id]) for h in households]
-    outages = list(outages_for_resident(user)) if households else []
-    return render(request, "front/me.html", {"homes": homes, "outages": outages})
+    work = home_work(user, now=timezone.now())
+    waiting = {outage.pk for outage in work.outages_to_acknowledge}
+    context = {
+        "homes": homes,
+        "work": work,
+        "other_outages": [outage for outage in work.outages if outage.pk not in waiting],
+    }
+    return render(request, "front/me.html", context)
 
 
 @require_GET

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterable
 from enum import StrEnum
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,6 +101,35 @@ def workorder_for(user: User, pk: int) -> WorkOrder:
     return workorder
 
 
+def requests_of_home(user: User) -> QuerySet[WorkOrder]:
+    """What a user asked for as a resident: the requests of their homes and, for a resident,
+    the requests they filed. Staff see their work on the desk, not here."""
+    mine = Q(household_id__in=own_household_ids(user))
+    if user.is_resident_only:
+        mine |= Q(created_by=user)
+    return workorders_visible_to(user).filter(mine)
+
+
+# A closed request the resident did not rate stays on their home page this long.
+RATE_WAIT = datetime.timedelta(days=30)
+
+
+def waiting_on_resident(user: User, *, now: datetime.datetime | None = None) -> QuerySet[WorkOrder]:
+    """The requests a resident filed that wait for them: to confirm (resolved), to answer
+    (staff wait for them) or to rate (closed lately, not rated); the oldest step first."""
+    now = now or timezone.now()
+    Status = WorkOrder.Status
+    return (
+        workorders_visible_to(user)
+        .filter(created_by=user)
+        .filter(
+            Q(status__in=(Status.RESOLVED, Status.WAITING))
+            | Q(status=Status.CLOSED, rated_at__isnull=True, closed_at__gte=now - RATE_WAIT)
+        )
+        .order_by("updated_at", "pk")
+    )
+
+
 def count_up_to(workorders: QuerySet[WorkOrder], cap: int) -> int:
     """How many requests there are, counted no further than cap + 1, which means "more than
     cap". A manager's scope can hold tens of thousands: counting them all took longer than
@@ -173,6 +202,23 @@ def overdue(
         | Q(arrive_late=True, arrived_at__isnull=True)
         | Q(resolve_late=True, resolved_at__isnull=True)
     )
+
+
+def workbench_tabs(
+    user: User, workorders: QuerySet[WorkOrder], *, now: datetime.datetime
+) -> dict[str, QuerySet[WorkOrder]]:
+    """The workbench's four lists, each in the order it is worked through."""
+    next_due = F("next_due").asc(nulls_last=True)
+    return {
+        "mine": workorder_queue_of(user, workorders).order_by(
+            "-priority", next_due, "-created_at", "-pk"
+        ),
+        "due": due_soon(workorders, now=now).order_by("next_due", "pk"),
+        "overdue": overdue(workorders, now=now).order_by(
+            "-priority", "-escalation_level", next_due, "pk"
+        ),
+        "all": workorders.order_by("-created_at", "-pk"),
+    }
 
 
 # The timeline ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ from wudian.audit.services import special_group_reads_record
 from wudian.core.errors import REFUSED, messages_of, refusal_text, status_of
 from wudian.core.privacy import mask_name, mask_phone
 from wudian.grid.models import Compound
-from wudian.grid.scope import Purpose, own_household_ids, reaches_compound
+from wudian.grid.scope import Purpose, reaches_compound
 from wudian.grid.selectors import household_views_for
 from wudian.workorders import services
 from wudian.workorders.forms import (
@@ -64,13 +64,12 @@ from wudian.workorders.selectors import (
     Viewer,
     categories_open_to,
     count_up_to,
-    due_soon,
-    overdue,
     priority_households,
+    requests_of_home,
     timeline_of,
+    workbench_tabs,
     workorder_compounds_of,
     workorder_for,
-    workorder_queue_of,
     workorder_rows,
     workorders_visible_to,
 )
@@ -155,21 +154,14 @@ def resident_next_step(workorder: WorkOrder) -> str:
     return str(NEXT_STEPS.get(workorder.status, ""))
 
 
-def _mine(user: User) -> QuerySet[WorkOrder]:
-    """What a user asked for as a resident: the requests of their homes and, for a resident,
-    the requests they filed. Staff see their work on the desk, not here."""
-    mine = Q(household_id__in=own_household_ids(user))
-    if user.is_resident_only:
-        mine |= Q(created_by=user)
-    return workorders_visible_to(user).filter(mine)
-
-
 @login_required
 @require_GET
 @never_cache
 def my_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    page = Paginator(workorder_rows(_mine(user)), MY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(workorder_rows(requests_of_home(user)), MY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "page": page,
         "rows": [(workorder, resident_next_step(workorder)) for workorder in page.object_list],
@@ -396,23 +388,6 @@ TAB_LABELS = {
     "overdue": gettext_lazy("Overdue"),
     "all": gettext_lazy("All in my scope"),
 }
-
-
-def workbench_tabs(
-    user: User, workorders: QuerySet[WorkOrder], *, now: datetime.datetime
-) -> dict[str, QuerySet[WorkOrder]]:
-    """The workbench's four lists, each in the order it is worked through."""
-    next_due = F("next_due").asc(nulls_last=True)
-    return {
-        "mine": workorder_queue_of(user, workorders).order_by(
-            "-priority", next_due, "-created_at", "-pk"
-        ),
-        "due": due_soon(workorders, now=now).order_by("next_due", "pk"),
-        "overdue": overdue(workorders, now=now).order_by(
-            "-priority", "-escalation_level", next_due, "pk"
-        ),
-        "all": workorders.order_by("-created_at", "-pk"),
-    }
 
 
 def _render_workbench(

@@ -237,7 +237,8 @@ def test_desk_page_links_to_the_workbench_with_counts(
     client = login(city.electrician)
     body = client.get("/desk/").content.decode()
     assert 'href="/desk/requests/"' in body
-    assert 'hx-get="/desk/requests/counts/"' in body
+    assert '<span class="stat" data-count="mine">2</span>' in body
+    assert 'href="/desk/requests/?tab=mine"' in body
     body = client.get("/desk/requests/counts/").content.decode()
     assert '<span class="stat" data-count="mine">2</span>' in body
     assert 'data-count="due">1</span>' in body
