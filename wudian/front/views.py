@@ -30,6 +30,7 @@ from wudian.grid.selectors import (
     compound_rows,
     compounds_matching,
     is_account_number,
+    search_examples,
     manager_loads,
     search_text_problem,
 )
@@ -74,6 +75,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "searched": bool(query),
         "needs_login": searching and anonymous and is_account_number(query),
     }
+    if not request.htmx:  # type: ignore[attr-defined]
+        context["examples"] = search_examples(request.user)
     template = "front/index.html#results" if request.htmx else "front/index.html"  # type: ignore[attr-defined]
     response = render(request, template, context, status=429 if wait else 400 if problem else 200)
     if wait:
@@ -157,6 +160,7 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
             Duty.objects.filter(role__code=RoleCode.CUSTOMER_MANAGER).order_by("order", "id")
         ),
         "today": today,
+        "has_home": request.user.is_authenticated and own_households(request.user).exists(),
         # The scope prefetches of outage_rows are not shown here: one query for the outages.
         "outages": list(outages_for_compound(compound).prefetch_related(None)),
     }

@@ -414,7 +414,12 @@ class RateForm(ActionForm):
         choices=[("no", _("No")), ("yes", _("Yes"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": _("Please answer yes or no.")},
+        error_messages={
+            "required": _(
+                "One more question before your rating is sent: did you have to go to the "
+                "service hall for this matter? Please tick “Yes” or “No”."
+            )
+        },
     )
     comment = _note(_("Comment (optional)"), required=False, limit=services.MAX_RATING_COMMENT)
 

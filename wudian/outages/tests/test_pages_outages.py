@@ -580,7 +580,7 @@ def test_window_shows_live_outages_with_calendar_link(client: Client, city: City
     publish_north(city, title="较晚的检修", days=20)
     publish_north(city, title="草稿检修", days=30, publish=False)
     body = client.get("/c/NORTH/").content.decode()
-    assert body.index("较晚的检修") < body.index("较早的检修")  # newest first
+    assert body.index("较早的检修") < body.index("较晚的检修")  # in date order
     assert "草稿检修" not in body
     assert 'href="/feeds/outages/NORTH.ics"' in body
     assert "acknowledge" not in body
@@ -613,3 +613,41 @@ def test_power_restored_is_offered_only_once_the_outage_has_started(login: Any, 
     assert f"/desk/outages/{ahead.pk}/restore/" not in page
     page = client.get(f"/desk/outages/{under_way.pk}/").content.decode()
     assert f"/desk/outages/{under_way.pk}/restore/" in page
+
+
+def _titles_in_order(body: str, titles: list[str]) -> list[str]:
+    return sorted(titles, key=body.index)
+
+
+def test_the_acknowledgement_reads_as_an_action(login: Any, city: City) -> None:
+    publish_north(city)
+    body = login(city.resident).get("/me/").content.decode()
+    button = re.search(r'<button type="submit" class="ack-button">([^<]*)</button>', body)
+    assert button is not None
+    assert button.group(1) == "我已知悉"
+
+
+def test_outages_on_me_and_the_window_are_in_date_order(login: Any, city: City) -> None:
+    # Published in another order than they happen.
+    publish_north(city, days=20, title="第三次检修")
+    publish_north(city, days=8, title="第一次检修")
+    publish_north(city, days=12, title="第二次检修")
+    titles = ["第一次检修", "第二次检修", "第三次检修"]
+    assert _titles_in_order(login(city.resident).get("/me/").content.decode(), titles) == titles
+    window = Client().get("/c/NORTH/").content.decode()
+    assert _titles_in_order(window, titles) == titles
+
+
+def test_a_logged_in_resident_on_the_window_gets_a_report_button(login: Any, city: City) -> None:
+    body = login(city.resident).get("/c/NORTH/").content.decode()
+    assert 'href="/me/requests/new/"' in body
+    assert "/accounts/login/" not in body
+    # Anonymous visitors are offered the login instead; staff their desk.
+    anonymous = Client().get("/c/NORTH/").content.decode()
+    assert 'href="/me/requests/new/"' not in anonymous
+    assert "/accounts/login/?next=/me/" in anonymous
+    staff = Client()
+    staff.force_login(city.manager)
+    staff_body = staff.get("/c/NORTH/").content.decode()
+    assert 'href="/me/requests/new/"' not in staff_body
+    assert 'class="call call-secondary" href="/desk/"' in staff_body

@@ -5,6 +5,7 @@ loop, and the scoped photo view. Every refusal leaves nothing saved or changed."
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from typing import Any
 
@@ -394,6 +395,24 @@ def test_resident_confirms_then_rates(login: Any, city: City, file_request: Any)
     assert workorder.visited_hall is True
 
 
+def test_a_blank_service_hall_answer_is_asked_again_in_words(
+    login: Any, city: City, file_request: Any
+) -> None:
+    workorder = resolved(city, file_request)
+    before = snapshot(workorder)
+    response = login(city.resident).post(
+        f"/me/requests/{workorder.pk}/rate/", {"rate-rating": "4", "rate-comment": "很快"}
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "请回答是或否" not in body
+    assert "还差一个问题" in body and "营业厅" in body
+    # What the resident already chose stays chosen, so only the question is left to answer.
+    assert re.search(r'name="rate-rating" value="4"[^>]*checked', body)
+    assert "很快" in body
+    assert snapshot(workorder) == before
+
+
 def test_refused_closing_steps_change_nothing(login: Any, city: City, file_request: Any) -> None:
     workorder = resolved(city, file_request)
     client = login(city.resident)
@@ -406,7 +425,9 @@ def test_refused_closing_steps_change_nothing(login: Any, city: City, file_reque
     assert 'class="field-error"' in response.content.decode()
     response = client.post(f"/me/requests/{workorder.pk}/rate/", {"rate-rating": "3"})
     assert response.status_code == 422
-    assert zh("Please answer yes or no.") in response.content.decode()
+    assert zh("Your rating is not sent yet: please answer the question marked below.") in (
+        response.content.decode()
+    )
     response = client.post(f"/me/requests/{workorder.pk}/reopen/", {"reopen-reason": " "})
     assert response.status_code == 422
     assert snapshot(workorder) == before
