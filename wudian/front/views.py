@@ -30,8 +30,8 @@ from wudian.grid.selectors import (
     compound_rows,
     compounds_matching,
     is_account_number,
-    search_examples,
     manager_loads,
+    search_examples,
     search_text_problem,
 )
 from wudian.outages.selectors import (

@@ -406,7 +406,8 @@ def test_a_blank_service_hall_answer_is_asked_again_in_words(
     assert response.status_code == 422
     body = response.content.decode()
     assert "请回答是或否" not in body
-    assert "还差一个问题" in body and "营业厅" in body
+    assert "还差一个问题" in body
+    assert "营业厅" in body
     # What the resident already chose stays chosen, so only the question is left to answer.
     assert re.search(r'name="rate-rating" value="4"[^>]*checked', body)
     assert "很快" in body
