@@ -8,6 +8,7 @@ import datetime
 import re
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from django.db import connection
@@ -523,3 +524,37 @@ def test_pages_speak_english_when_asked(login: Any, city: City, file_request: An
     body = client.get(f"/me/requests/{workorder.pk}/").content.decode()
     assert "Fault behind the meter (household wiring)" in body
     assert "Who is handling it" in body
+
+
+def test_the_fault_categories_explain_before_and_behind_the_meter(login: Any, city: City) -> None:
+    body = login(city.resident).get("/me/requests/new/").content.decode()
+    guide = body.split('id="meter-guide"', 1)[1].split("</figure>", 1)[0]
+    assert "/static/wudian/meter-box.svg" in guide
+    assert zh("Before the meter (表前)") in guide
+    assert "只有您家停电" in guide
+    assert zh("The power company's customer manager comes.") in guide
+    assert zh("Your compound's property electrician comes.") in guide
+    # Each fault category says who comes, next to its radio button.
+    options = {
+        code: body.split(f'value="{code}"', 1)[1].split("</label>", 1)[0]
+        for code in ("fault_behind_meter", "fault_before_meter")
+    }
+    assert (
+        zh("Inside your home, behind the meter: the property electrician comes.")
+        in (options["fault_behind_meter"])
+    )
+    assert (
+        zh("Up to and including the meter, or public equipment: the power company comes.")
+        in (options["fault_before_meter"])
+    )
+
+
+def test_the_meter_box_picture_is_drawn_here_and_loads_nothing() -> None:
+    svg = Path(__file__).parents[2] / "static" / "wudian" / "meter-box.svg"
+    root = ElementTree.parse(svg).getroot()  # noqa: S314  our own file
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = svg.read_text()
+    assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in text
+    assert "<image" not in text
+    assert "<script" not in text
