@@ -119,6 +119,63 @@ def compounds_matching(
     )
 
 
+# A building as people say it: "3", "3号楼", "3栋", "3幢"; a room: "502", "502室", "2-502",
+# "2单元502" (unit and room).
+_BUILDING_SUFFIX = re.compile(r"\s*(号楼|号|栋|幢|楼)$")
+_ROOM = re.compile(r"^(?:(\d+)\s*(?:单元|-|－|/))?\s*(\d+)\s*室?$")
+_PHONE_NOISE = re.compile(r"[\s\-()（）]+")
+
+
+def phone_number_text(phone: str) -> str:
+    """A phone number as households store it: without spaces, dashes, brackets or +86."""
+    digits = _PHONE_NOISE.sub("", phone)
+    for prefix in ("+86", "0086"):
+        digits = digits.removeprefix(prefix)
+    return digits
+
+
+def _building_matches(text: str) -> Q:
+    text = text.strip()
+    number = _BUILDING_SUFFIX.sub("", text)
+    names = {text, f"{number}号楼", f"{number}栋", f"{number}幢"}
+    return Q(building__name__in=names) | Q(building__code__iexact=text)
+
+
+def _room_matches(text: str) -> Q:
+    found = _ROOM.match(text.strip())
+    if found is None:
+        return Q(room=text.strip())
+    unit, room = found.groups()
+    return Q(room=room, unit=unit) if unit else Q(room=room)
+
+
+def households_found(
+    user: User,
+    *,
+    account_no: str = "",
+    compound: Compound | None = None,
+    building: str = "",
+    room: str = "",
+    phone: str = "",
+) -> QuerySet[Household]:
+    """The households a member of staff serves that match what a caller told them: the
+    account number; else the compound with the building and room; else the caller's phone.
+    Only households the user serves are searched, so a phone number finds nobody else's."""
+    households = households_for(user, Purpose.SERVE)
+    if account_no.strip():
+        return households.filter(account_no=account_number_text(account_no))
+    if compound is not None:
+        households = households.filter(building__compound=compound)
+        if building.strip():
+            households = households.filter(_building_matches(building))
+        if room.strip():
+            households = households.filter(_room_matches(room))
+        return households
+    if phone.strip():
+        return households.filter(phone=phone_number_text(phone))
+    return households.none()
+
+
 @dataclass(frozen=True)
 class SearchExamples:
     """What the search box offers as examples: part of a compound's name, and for a logged-in
