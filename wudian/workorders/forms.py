@@ -265,6 +265,7 @@ class StaffRequestForm(forms.Form):
         compound = data.get("compound")
         building, room = data.get("building", ""), data.get("room", "")
         phone = data.get("contact_phone", "")
+        missing: Any
         if account_no.strip():
             field, missing = (
                 "account_no",
