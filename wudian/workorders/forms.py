@@ -266,12 +266,15 @@ class StaffRequestForm(forms.Form):
         building, room = data.get("building", ""), data.get("room", "")
         phone = data.get("contact_phone", "")
         missing: Any
+        finder: dict[str, Any]
         if account_no.strip():
+            finder = {"account_no": account_no}
             field, missing = (
                 "account_no",
                 _("No household with this account number among the households you serve."),
             )
         elif compound is not None and room.strip():
+            finder = {"compound": compound, "building": building, "room": room}
             field, missing = (
                 "room",
                 _(
@@ -280,10 +283,9 @@ class StaffRequestForm(forms.Form):
                 )
                 % {"compound": compound.name},
             )
-        elif compound is not None:
-            self.add_error("room", _("Give the room (and the building) in this compound."))
-            return None
         elif phone.strip():
+            # A compound chosen (or preselected) without a room does not hide the phone.
+            finder = {"phone": phone}
             field, missing = (
                 "contact_phone",
                 _(
@@ -291,6 +293,9 @@ class StaffRequestForm(forms.Form):
                     "account number or the address."
                 ),
             )
+        elif compound is not None:
+            self.add_error("room", _("Give the room (and the building) in this compound."))
+            return None
         else:
             self.add_error(
                 "account_no",
@@ -301,14 +306,7 @@ class StaffRequestForm(forms.Form):
             )
             return None
         found = list(
-            households_found(
-                self.user,
-                account_no=account_no,
-                compound=compound,
-                building=building,
-                room=room,
-                phone=phone,
-            )
+            households_found(self.user, **finder)
             .select_related("building__compound")
             .order_by("account_no")[: MAX_CANDIDATES + 1]
         )

@@ -424,6 +424,8 @@ def _intake(city: City, **finder: str) -> dict[str, Any]:
         {"compound": "NORTH", "room": "1单元101室"},
         {"contact_phone": "138 0000 0001"},
         {"contact_phone": "+86 138-0000-0001"},
+        # The compound preselected for a manager of one compound does not hide the phone.
+        {"compound": "NORTH", "contact_phone": "13800000001"},
     ],
 )
 def test_staff_find_the_household_by_address_or_the_callers_phone(
