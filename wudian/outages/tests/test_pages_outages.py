@@ -641,6 +641,7 @@ def test_outages_on_me_and_the_window_are_in_date_order(login: Any, city: City) 
 def test_a_logged_in_resident_on_the_window_gets_a_report_button(login: Any, city: City) -> None:
     body = login(city.resident).get("/c/NORTH/").content.decode()
     assert 'href="/me/requests/new/"' in body
+    assert 'id="report-online" href="/me/requests/new/"' in body
     assert "/accounts/login/" not in body
     # Anonymous visitors are offered the login instead; staff their desk.
     anonymous = Client().get("/c/NORTH/").content.decode()
