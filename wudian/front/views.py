@@ -34,6 +34,7 @@ from wudian.grid.selectors import (
     compounds_matching,
     is_account_number,
     manager_loads,
+    search_examples,
     search_text_problem,
 )
 from wudian.outages.selectors import (
@@ -76,6 +77,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "searched": bool(query),
         "needs_login": searching and anonymous and is_account_number(query),
     }
+    if not request.htmx:  # type: ignore[attr-defined]
+        context["examples"] = search_examples(request.user)
     template = "front/index.html#results" if request.htmx else "front/index.html"  # type: ignore[attr-defined]
     response = render(request, template, context, status=429 if wait else 400 if problem else 200)
     if wait:
@@ -173,6 +176,7 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
             Duty.objects.filter(role__code=RoleCode.CUSTOMER_MANAGER).order_by("order", "id")
         ),
         "today": today,
+        "has_home": request.user.is_authenticated and own_households(request.user).exists(),
         # The scope prefetches of outage_rows are not shown here: one query for the outages.
         "outages": list(outages_for_compound(compound).prefetch_related(None)),
     }

@@ -412,6 +412,19 @@ def supervisor_ids_of(compound: Compound) -> list[int]:
     )
 
 
+def supervisors_of(compound_ids: Iterable[int]) -> QuerySet[User]:
+    """The active supervisors of the compounds' districts: who may override a notice period
+    there (Purpose.OVERRIDE_NOTICE), and whom a manager asks for it."""
+    districts = Compound.objects.filter(pk__in=list(compound_ids)).values(
+        "community__street__district_id"
+    )
+    return User.objects.filter(
+        is_active=True,
+        roles__code=RoleCode.SUPERVISOR,
+        district_assignments__district__in=districts,
+    ).distinct()
+
+
 def is_supervisor_of(user: User, compound: Compound) -> bool:
     return bool(user.is_active and user.pk in supervisor_ids_of(compound))
 

@@ -67,19 +67,31 @@ COMPOUND_SEARCH_LIMIT = 20
 SEARCH_MAX_LENGTH = 50
 
 
+# Spaces people type to group the digits of an account number, as printed on a bill.
+_DIGIT_GROUPING = re.compile(r"[\s\u3000]+")
+
+
+def account_number_text(query: str) -> str:
+    """The query without the spaces that group its digits, if what is left is all digits;
+    else the query as it was."""
+    digits = _DIGIT_GROUPING.sub("", query)
+    return digits if digits.isdigit() else query.strip()
+
+
 def search_text_problem(query: str) -> str:
     """Why a search text typed by a user cannot be searched, or "" when it can."""
     if len(query) > SEARCH_MAX_LENGTH:
         return _("Please type at most %(count)d characters.") % {"count": SEARCH_MAX_LENGTH}
     if any(ord(char) < 32 for char in query):
         return _("The search text contains characters that cannot be searched.")
-    if query.isdigit() and not ACCOUNT_NO_RE.fullmatch(query):
+    digits = account_number_text(query)
+    if digits.isdigit() and not ACCOUNT_NO_RE.fullmatch(digits):
         return _("An account number has 10 to 16 digits. Please check it and try again.")
     return ""
 
 
 def is_account_number(query: str) -> bool:
-    return bool(ACCOUNT_NO_RE.fullmatch(query.strip()))
+    return bool(ACCOUNT_NO_RE.fullmatch(account_number_text(query)))
 
 
 def compounds_matching(
@@ -96,13 +108,94 @@ def compounds_matching(
     if is_account_number(query):
         if not user.is_authenticated:
             return []
-        households = households_for(user, Purpose.SERVE).filter(account_no=query)
+        households = households_for(user, Purpose.SERVE).filter(
+            account_no=account_number_text(query)
+        )
         return list(compounds.filter(pk__in=households.values("building__compound_id"))[:1])
     return list(
         compounds.filter(
             Q(name__icontains=query) | Q(address__icontains=query) | Q(code__iexact=query)
         ).order_by("name", "code")[:limit]
     )
+
+
+# A building as people say it: "3", "3号楼", "3栋", "3幢"; a room: "502", "502室", "2-502",
+# "2单元502" (unit and room).
+_BUILDING_SUFFIX = re.compile(r"\s*(号楼|号|栋|幢|楼)$")
+_ROOM = re.compile(r"^(?:(\d+)\s*(?:单元|-|－|/))?\s*(\d+)\s*室?$")
+_PHONE_NOISE = re.compile(r"[\s\-()（）]+")
+
+
+def phone_number_text(phone: str) -> str:
+    """A phone number as households store it: without spaces, dashes, brackets or +86."""
+    digits = _PHONE_NOISE.sub("", phone)
+    for prefix in ("+86", "0086"):
+        digits = digits.removeprefix(prefix)
+    return digits
+
+
+def _building_matches(text: str) -> Q:
+    text = text.strip()
+    number = _BUILDING_SUFFIX.sub("", text)
+    names = {text, f"{number}号楼", f"{number}栋", f"{number}幢"}
+    return Q(building__name__in=names) | Q(building__code__iexact=text)
+
+
+def _room_matches(text: str) -> Q:
+    found = _ROOM.match(text.strip())
+    if found is None:
+        return Q(room=text.strip())
+    unit, room = found.groups()
+    return Q(room=room, unit=unit) if unit else Q(room=room)
+
+
+def households_found(
+    user: User,
+    *,
+    account_no: str = "",
+    compound: Compound | None = None,
+    building: str = "",
+    room: str = "",
+    phone: str = "",
+) -> QuerySet[Household]:
+    """The households a member of staff serves that match what a caller told them: the
+    account number; else the compound with the building and room; else the caller's phone.
+    Only households the user serves are searched, so a phone number finds nobody else's."""
+    households = households_for(user, Purpose.SERVE)
+    if account_no.strip():
+        return households.filter(account_no=account_number_text(account_no))
+    if compound is not None:
+        households = households.filter(building__compound=compound)
+        if building.strip():
+            households = households.filter(_building_matches(building))
+        if room.strip():
+            households = households.filter(_room_matches(room))
+        return households
+    if phone.strip():
+        return households.filter(phone=phone_number_text(phone))
+    return households.none()
+
+
+@dataclass(frozen=True)
+class SearchExamples:
+    """What the search box offers as examples: part of a compound's name, and for a logged-in
+    user an account number they may search for (one of their own, else one they serve)."""
+
+    name: str
+    account_no: str
+
+
+def search_examples(user: User | AnonymousUser) -> SearchExamples:
+    """Examples taken from the data, so that each of them finds something."""
+    compound = Compound.objects.order_by("name", "code").only("name").first()
+    # Two characters of a name are what people type; a whole name is a fine example too.
+    name = compound.name[:2] if compound else ""
+    account_no = ""
+    if user.is_authenticated:
+        mine = own_households(user).order_by("account_no").values_list("account_no", flat=True)
+        served = households_for(user, Purpose.SERVE).order_by("account_no")
+        account_no = mine.first() or served.values_list("account_no", flat=True).first() or ""
+    return SearchExamples(name=name, account_no=account_no)
 
 
 def compound_rows(compounds: QuerySet[Compound]) -> QuerySet[Compound]:

@@ -116,6 +116,14 @@ class ScopeForm(forms.Form):
         }
 
 
+class NoticeCheckForm(ScopeForm):
+    """What the new-outage page sends to check the start against the notice period while it
+    is being filled in (htmx)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=Outage.Kind.choices)
+    start = local_datetime_field(_("Power off from"))
+
+
 class OutageForm(ScopeForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Outage.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=120)

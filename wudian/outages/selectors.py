@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from wudian.accounts.models import User
@@ -298,17 +298,24 @@ def planned_reach(outage: Outage) -> int:
 
 def outages_for_compound(compound: Compound) -> QuerySet[Outage]:
     """Public: the published outages reaching a compound that are live, or ended, restored or
-    cancelled within the last week (calendar feeds show cancellations in place)."""
+    cancelled within the last week (calendar feeds show cancellations in place); those to come
+    first, each part in date order."""
     now = timezone.now()
-    return outage_rows(
-        public_outages()
-        .filter(reaching(Compound.objects.filter(pk=compound.pk)))
-        .filter(
-            Q(state__in=Outage.LIVE_STATES)
-            | Q(end__gte=now - RECENT)
-            | Q(restored_at__gte=now - RECENT)
-            | Q(cancelled_at__gte=now - RECENT)
+    coming = Q(state__in=Outage.LIVE_STATES, end__gt=now)
+    return (
+        outage_rows(
+            public_outages()
+            .filter(reaching(Compound.objects.filter(pk=compound.pk)))
+            .filter(
+                Q(state__in=Outage.LIVE_STATES)
+                | Q(end__gte=now - RECENT)
+                | Q(restored_at__gte=now - RECENT)
+                | Q(cancelled_at__gte=now - RECENT)
+            )
         )
+        # In date order, the ones still to come (or under way) first, the past week's after.
+        .annotate(is_over=Case(When(coming, then=Value(0)), default=Value(1)))
+        .order_by("is_over", "start", "pk")
     )
 
 

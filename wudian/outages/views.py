@@ -26,7 +26,7 @@ from wudian.accounts.models import User
 from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound
-from wudian.grid.scope import own_households
+from wudian.grid.scope import Purpose, compounds_for, own_households, supervisors_of
 from wudian.grid.selectors import household_views_for
 from wudian.notify.models import Channel
 from wudian.outages import services
@@ -35,6 +35,7 @@ from wudian.outages.forms import (
     ChangeForm,
     EstimateForm,
     ListFilterForm,
+    NoticeCheckForm,
     OutageForm,
     PostponeForm,
     PublishForm,
@@ -46,6 +47,7 @@ from wudian.outages.policy import (
     OUTAGES,
     check_may_publish,
     is_closed,
+    may_override,
     parties_of,
     user_may_manage_outages,
 )
@@ -155,6 +157,38 @@ def _preview(form: ScopeForm) -> dict[str, Any] | None:
     }
 
 
+def _notice_compound_ids(form: ScopeForm) -> set[int]:
+    """The compounds whose supervisors may grant an exception: those the chosen scope
+    reaches, or while none is chosen, those the user publishes outages for."""
+    if form.is_bound and not set(form.errors) & set(ScopeForm.base_fields):
+        scope = form.scope_kwargs()
+        household = scope.pop("household")
+        if household is not None:
+            return {household.building.compound_id}
+        if any(scope.values()):
+            return set(outage_scope_compounds(**scope).values_list("pk", flat=True))
+    return set(compounds_for(form.user, Purpose.PUBLISH_OUTAGES).values_list("pk", flat=True))
+
+
+def _notice_hint(form: ScopeForm) -> dict[str, Any] | None:
+    """Whether the start being chosen keeps the notice period, the earliest start it allows,
+    and who may grant an exception: shown before the notice is sent."""
+    data = getattr(form, "cleaned_data", {})
+    if not data.get("kind") or not data.get("start"):
+        return None
+    period = services.notice_period(kind=data["kind"], start=data["start"])
+    if period is None:
+        return None
+    hint: dict[str, Any] = {"period": period}
+    if period.too_early:
+        ids = _notice_compound_ids(form)
+        hint["may_override"] = bool(ids) and may_override(form.user, ids)
+        hint["supervisors"] = list(
+            supervisors_of(ids).exclude(pk=form.user.pk).order_by("display_name", "username")
+        )
+    return hint
+
+
 def _render_new(
     request: HttpRequest, form: OutageForm, *, refusal: str = "", status: int = 200
 ) -> HttpResponse:
@@ -168,7 +202,13 @@ def _render_new(
             ("arrears_days", "outage.arrears.notice_days"),
         ]
     }
-    context = {"form": form, "preview": preview, "refusal": refusal, "notice": notice}
+    context = {
+        "form": form,
+        "preview": preview,
+        "refusal": refusal,
+        "notice": notice,
+        "notice_hint": _notice_hint(form) if form.is_bound else None,
+    }
     return render(request, "outages/outage_new.html", context, status=status)
 
 
@@ -223,6 +263,24 @@ def outage_preview(request: HttpRequest) -> HttpResponse:
         context = {"preview": None, "preview_errors": {"scope": [refusal_text(error)]}}
         return render(request, "outages/outage_new.html#preview", context, status=status_of(error))
     return render(request, "outages/outage_new.html#preview", {"preview": _preview(form)})
+
+
+@login_required
+@require_POST
+@never_cache
+def outage_notice_check(request: HttpRequest) -> HttpResponse:
+    """Whether the start being chosen keeps the notice period of its kind (htmx): if not, the
+    earliest start allowed and who may grant an exception, before anything is sent."""
+    user = _manager(request)
+    form = NoticeCheckForm(request.POST, user=user)
+    form.is_valid()
+    # A start not typed yet is no error; one that cannot be read is, and so is a scope
+    # outside the user's (the hint then names the supervisors of the user's own compounds).
+    typed = bool(request.POST.get("start"))
+    unreadable = typed and bool({"kind", "start"} & set(form.errors))
+    status = 422 if typed and form.errors else 200
+    context = {"notice_hint": _notice_hint(form), "notice_unreadable": unreadable}
+    return render(request, "outages/outage_new.html#notice", context, status=status)
 
 
 # One outage ----------------------------------------------------------------------------------

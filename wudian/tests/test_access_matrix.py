@@ -235,6 +235,16 @@ ASKS: dict[str, Ask] = {
     "outages:preview": post(
         lambda w: "/desk/outages/preview/", lambda w: {"compounds": [w.city.north.pk]}
     ),
+    "outages:notice_check": post(
+        lambda w: "/desk/outages/notice-check/",
+        lambda w: {
+            "kind": "planned",
+            "start": timezone.localtime(timezone.now() + datetime.timedelta(days=2)).strftime(
+                "%Y-%m-%dT%H:%M"
+            ),
+            "compounds": [w.city.north.pk],
+        },
+    ),
     "outages:detail": get(lambda w: f"/desk/outages/{w.outage.pk}/"),
     "outages:action": post(
         lambda w: f"/desk/outages/{w.outage.pk}/cancel/", lambda w: {"cancel-note": "天气原因取消"}
@@ -548,6 +558,7 @@ ROWS: dict[str, str] = {
     "outages:list": "302  403  403  200  200  200  200  200  200  200  200  403  200",
     "outages:new": "302  403  403  403  403  403  403  200  200  403  200  403  200",
     "outages:preview": "302  403  403  403  403  403  403  200  422  403  200  403  200",
+    "outages:notice_check": "302  403  403  403  403  403  403  200  422  403  200  403  200",
     "set_language": "302  302  302  302  302  302  302  302  302  302  302  302  302",
     "workorders:desk_action": "302  403  404  302  404  403  403  302  404  404  403  404  302",
     "workorders:desk_counts": "302  403  403  200  200  200  200  200  200  200  200  403  200",

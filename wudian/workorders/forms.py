@@ -18,10 +18,11 @@ from wudian.grid.models import Compound, Household
 from wudian.grid.scope import (
     Purpose,
     assignments_in,
+    compounds_for,
     departments_serving,
-    households_for,
     own_households,
 )
+from wudian.grid.selectors import households_found
 from wudian.workorders import photos as photo_checks
 from wudian.workorders import services
 from wudian.workorders.models import Category, Channel, WorkOrder
@@ -36,6 +37,8 @@ STAFF_CHANNELS = [
     Channel.CIRCLE,
 ]
 MAX_BULK = 100
+# How many households the intake lists when what a caller said matches several.
+MAX_CANDIDATES = 5
 
 
 def category_label(category: Category) -> str:
@@ -198,8 +201,27 @@ class StaffRequestForm(forms.Form):
     )
     account_no = forms.CharField(
         label=_("Account number"),
-        max_length=16,
+        max_length=24,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    compound = forms.ModelChoiceField(
+        label=_("Compound"),
+        queryset=Compound.objects.none(),
+        required=False,
+        empty_label=_("— choose —"),
+    )
+    building = forms.CharField(
+        label=_("Building"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("e.g. 3")}),
+    )
+    room = forms.CharField(
+        label=_("Unit and room"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("e.g. 2-502")}),
     )
     category = forms.CharField(
         label=_("Category"),
@@ -223,20 +245,83 @@ class StaffRequestForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        compounds = compounds_for(user, Purpose.SERVE).order_by("name", "code")
+        self.fields["compound"].queryset = compounds  # type: ignore[attr-defined]
+        self.fields["compound"].label_from_instance = lambda compound: compound.name  # type: ignore[attr-defined]
+        if not self.is_bound and len(served := list(compounds[:2])) == 1:
+            self.initial.setdefault("compound", served[0].pk)
 
-    def clean_account_no(self) -> Household:
-        account_no = self.cleaned_data["account_no"].strip()
-        household = (
-            households_for(self.user, Purpose.SERVE)
-            .select_related("building__compound")
-            .filter(account_no=account_no)
-            .first()
-        )
-        if household is None:
-            raise ValidationError(
-                _("No household with this account number among the households you serve.")
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if any(name in self.errors for name in ("account_no", "compound", "contact_phone")):
+            return data
+        data["household"] = self._household(data)
+        return data
+
+    def _household(self, data: dict[str, Any]) -> Household | None:
+        """The one household the caller means, found by account number, by compound,
+        building and room, or by the caller's phone; else an error saying what to give."""
+        account_no = data.get("account_no", "")
+        compound = data.get("compound")
+        building, room = data.get("building", ""), data.get("room", "")
+        phone = data.get("contact_phone", "")
+        missing: Any
+        finder: dict[str, Any]
+        if account_no.strip():
+            finder = {"account_no": account_no}
+            field, missing = (
+                "account_no",
+                _("No household with this account number among the households you serve."),
             )
-        return household
+        elif compound is not None and room.strip():
+            finder = {"compound": compound, "building": building, "room": room}
+            field, missing = (
+                "room",
+                _(
+                    "No household with this building and room in %(compound)s among the "
+                    "households you serve."
+                )
+                % {"compound": compound.name},
+            )
+        elif phone.strip():
+            # A compound chosen (or preselected) without a room does not hide the phone.
+            finder = {"phone": phone}
+            field, missing = (
+                "contact_phone",
+                _(
+                    "No household you serve has this phone number on record. Ask for the "
+                    "account number or the address."
+                ),
+            )
+        elif compound is not None:
+            self.add_error("room", _("Give the room (and the building) in this compound."))
+            return None
+        else:
+            self.add_error(
+                "account_no",
+                _(
+                    "Find the household: give its account number, or its compound, building "
+                    "and room, or the caller's phone number."
+                ),
+            )
+            return None
+        found = list(
+            households_found(self.user, **finder)
+            .select_related("building__compound")
+            .order_by("account_no")[: MAX_CANDIDATES + 1]
+        )
+        if not found:
+            self.add_error(field, missing)
+            return None
+        if len(found) > 1:
+            self.candidates = found[:MAX_CANDIDATES]
+            self.add_error(
+                field,
+                _("Several households match; type the account number of the right one: %(list)s")
+                % {"list": "；".join(f"{h.address} ({h.account_no})" for h in self.candidates)},
+            )
+            return None
+        return found[0]
 
     def clean_category(self) -> Category:
         return _category_from_code(self.cleaned_data["category"], by=self.user)
@@ -414,7 +499,12 @@ class RateForm(ActionForm):
         choices=[("no", _("No")), ("yes", _("Yes"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        error_messages={"required": _("Please answer yes or no.")},
+        error_messages={
+            "required": _(
+                "One more question before your rating is sent: did you have to go to the "
+                "service hall for this matter? Please tick “Yes” or “No”."
+            )
+        },
     )
     comment = _note(_("Comment (optional)"), required=False, limit=services.MAX_RATING_COMMENT)
 

@@ -568,7 +568,7 @@ def desk_new(request: HttpRequest) -> HttpResponse:
             description=data["description"],
             channel=data["channel"],
             by=user,
-            household=data["account_no"],
+            household=data["household"],
             photos=data["photos"],
             contact_name=data["contact_name"],
             contact_phone=data["contact_phone"],

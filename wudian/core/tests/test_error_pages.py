@@ -43,6 +43,7 @@ def test_error_page_in_chinese_with_the_way_home(city: City, code: int) -> None:
     assert zh(TITLES[code]) in response.text
     assert zh("Back to the home page") in response.text
     assert 'href="/"' in response.text
+    assert '<header class="site-header">' in response.text
     assert 'href="mailto:security@example.cn"' in response.text
     assert "internal detail" not in response.text
     assert "Traceback" not in response.text
@@ -95,3 +96,22 @@ def test_without_a_contact_the_pages_say_nothing_of_one(city: City, settings: An
     response = visit(404)
 
     assert zh("Found a security or privacy problem? Please tell us:") not in response.text
+
+
+def test_the_real_site_answers_an_unknown_address_and_a_refusal_with_its_own_pages(
+    login: Any, city: City, settings: Any
+) -> None:
+    """Not the test URLs: the site as it runs, with debug off."""
+    settings.ROOT_URLCONF = "wudian.urls"
+    anonymous = Client(raise_request_exception=False)
+    response = anonymous.get("/no/such/page/")
+    assert response.status_code == 404
+    assert '<header class="site-header">' in response.text
+    assert zh("Page not found") in response.text
+    assert "Not Found</h1>" not in response.text
+    client = login(city.resident)
+    response = client.get("/desk/outages/new/")
+    assert response.status_code == 403
+    assert '<header class="site-header">' in response.text
+    assert zh("You may not open this page") in response.text
+    assert 'href="/home/"' in response.text  # back to their own page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -81,3 +82,39 @@ def test_switching_to_english_translates_the_page(client: Client, city: City) ->
     assert response.status_code == 200
     assert '<html lang="en"' in response.content.decode()
     assert "Find your compound" in response.content.decode()
+
+
+def _placeholder(body: str) -> str:
+    found = re.search(r'<input type="search" id="q"[^>]*placeholder="([^"]*)"', body, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def _examples(body: str) -> list[str]:
+    """The examples of a placeholder such as “例如：北苑 或 3400000001”."""
+    text = _placeholder(body).removeprefix("例如：")
+    return [part for part in text.split(" 或 ") if part]
+
+
+def test_the_placeholder_examples_find_something(login: Any, city: City) -> None:
+    for user in (None, city.resident, city.manager):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        examples = _examples(client.get("/").content.decode())
+        assert len(examples) == (1 if user is None else 2)
+        for example in examples:
+            body = client.get("/", {"q": example}).content.decode()
+            assert 'class="result-link"' in body, (user, example)
+
+
+@pytest.mark.parametrize("typed", ["3400 0000 01", " 340 000 0001 ", "3400\u30000000\u300001"])
+def test_spaces_in_an_account_number_are_ignored(login: Any, city: City, typed: str) -> None:
+    response = login(city.resident).get("/", {"q": typed})
+    assert response.status_code == 200
+    assert "/c/NORTH/" in response.content.decode()
+
+
+def test_spaces_do_not_make_a_short_number_an_account_number(client: Client, city: City) -> None:
+    response = client.get("/", {"q": "340 000"})
+    assert response.status_code == 400

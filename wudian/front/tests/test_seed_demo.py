@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Model
+from django.test import Client
 from django.utils import timezone, translation
 
 from wudian.accounts.models import Certificate, Duty, Role, RoleCode, User
@@ -327,3 +328,17 @@ def test_the_seed_is_logged_as_the_system_and_a_rerun_logs_nothing(small_city: s
     count = LogEntry.objects.count()
     seed(households_per_building=SMALL)
     assert LogEntry.objects.count() == count
+
+
+def test_the_search_examples_find_something_in_the_demo(small_city: str) -> None:
+    for username in (None, "resident1", "manager1"):
+        client = Client()
+        if username is not None:
+            client.force_login(User.objects.get(username=username))
+        body = client.get("/").content.decode()
+        placeholder = body.split('placeholder="', 1)[1].split('"', 1)[0]
+        examples = placeholder.removeprefix("例如：").split(" 或 ")
+        assert len(examples) == (1 if username is None else 2)
+        for example in examples:
+            found = client.get("/", {"q": example}).content.decode()
+            assert 'class="result-link"' in found, (username, example)

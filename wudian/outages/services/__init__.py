@@ -13,8 +13,10 @@ from wudian.outages.services.checks import (
     MAX_NOTE,
     MAX_OVERRIDE_REASON,
     NOTICE_RULES,
+    NoticePeriod,
     OutageConflictError,
     OutageRuleError,
+    notice_period,
 )
 from wudian.outages.services.lifecycle import (
     CHANGEABLE_FIELDS,
@@ -33,8 +35,10 @@ __all__ = [
     "MAX_OVERRIDE_REASON",
     "NOTICE_RULES",
     "TEMPLATES",
+    "NoticePeriod",
     "OutageConflictError",
     "OutageRuleError",
+    "notice_period",
     "outage_acknowledge",
     "outage_cancel",
     "outage_change",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -186,6 +187,37 @@ def _rule_message(kind: str, key: str, left: datetime.timedelta) -> str:
     return _("%(rule)s: %(detail)s.") % {"rule": text % params, "detail": detail}
 
 
+@dataclass(frozen=True)
+class NoticePeriod:
+    """How a start compares with the notice period of its kind: the rule (its key and the
+    message that names it) and the earliest start the rule allows."""
+
+    rule: str
+    earliest: datetime.datetime
+    too_early: bool
+    message: str
+
+
+def notice_period(
+    *, kind: str, start: datetime.datetime, now: datetime.datetime | None = None
+) -> NoticePeriod | None:
+    """The notice period a start of this kind must keep, or None for a kind without one
+    (a fault is published at once). The same rule check_notice refuses by."""
+    required = _notice_required(kind)
+    if required is None:
+        return None
+    key, period = required
+    now = now or timezone.now()
+    # A start is chosen to the minute: the earliest is the next whole minute that keeps it.
+    earliest = (now + period).replace(second=0, microsecond=0)
+    if earliest < now + period:
+        earliest += datetime.timedelta(minutes=1)
+    left = start - now
+    too_early = left < period
+    message = _rule_message(kind, key, left) if too_early else ""
+    return NoticePeriod(rule=key, earliest=earliest, too_early=too_early, message=message)
+
+
 def check_notice(
     *,
     kind: str,
@@ -196,14 +228,10 @@ def check_notice(
 ) -> tuple[str, str] | None:
     """Refuse a notice shorter than the rule allows, unless a supervisor overrides it with a
     reason. Returns (rule key, reason) when the override was used."""
-    required = _notice_required(kind)
-    if required is None:
+    period = notice_period(kind=kind, start=start)
+    if period is None or not period.too_early:
         return None
-    key, period = required
-    left = start - timezone.now()
-    if left >= period:
-        return None
-    message = _rule_message(kind, key, left)
+    key, message = period.rule, period.message
     override_reason = override_reason.strip()
     check_no_control("override_reason", override_reason)
     if not override_reason:

@@ -580,7 +580,7 @@ def test_window_shows_live_outages_with_calendar_link(client: Client, city: City
     publish_north(city, title="较晚的检修", days=20)
     publish_north(city, title="草稿检修", days=30, publish=False)
     body = client.get("/c/NORTH/").content.decode()
-    assert body.index("较晚的检修") < body.index("较早的检修")  # newest first
+    assert body.index("较早的检修") < body.index("较晚的检修")  # in date order
     assert "草稿检修" not in body
     assert 'href="/feeds/outages/NORTH.ics"' in body
     assert "acknowledge" not in body
@@ -613,3 +613,126 @@ def test_power_restored_is_offered_only_once_the_outage_has_started(login: Any, 
     assert f"/desk/outages/{ahead.pk}/restore/" not in page
     page = client.get(f"/desk/outages/{under_way.pk}/").content.decode()
     assert f"/desk/outages/{under_way.pk}/restore/" in page
+
+
+def _titles_in_order(body: str, titles: list[str]) -> list[str]:
+    return sorted(titles, key=body.index)
+
+
+def test_the_acknowledgement_reads_as_an_action(login: Any, city: City) -> None:
+    publish_north(city)
+    body = login(city.resident).get("/me/").content.decode()
+    button = re.search(r'<button type="submit" class="ack-button">([^<]*)</button>', body)
+    assert button is not None
+    assert button.group(1) == "我已知悉"
+
+
+def test_outages_on_me_and_the_window_are_in_date_order(login: Any, city: City) -> None:
+    # Published in another order than they happen.
+    publish_north(city, days=20, title="第三次检修")
+    publish_north(city, days=8, title="第一次检修")
+    publish_north(city, days=12, title="第二次检修")
+    titles = ["第一次检修", "第二次检修", "第三次检修"]
+    assert _titles_in_order(login(city.resident).get("/me/").content.decode(), titles) == titles
+    window = Client().get("/c/NORTH/").content.decode()
+    assert _titles_in_order(window, titles) == titles
+
+
+def test_a_logged_in_resident_on_the_window_gets_a_report_button(login: Any, city: City) -> None:
+    body = login(city.resident).get("/c/NORTH/").content.decode()
+    assert 'href="/me/requests/new/"' in body
+    assert 'id="report-online" href="/me/requests/new/"' in body
+    assert "/accounts/login/" not in body
+    # Anonymous visitors are offered the login instead; staff their desk.
+    anonymous = Client().get("/c/NORTH/").content.decode()
+    assert 'href="/me/requests/new/"' not in anonymous
+    assert "/accounts/login/?next=/me/" in anonymous
+    staff = Client()
+    staff.force_login(city.manager)
+    staff_body = staff.get("/c/NORTH/").content.decode()
+    assert 'href="/me/requests/new/"' not in staff_body
+    assert 'class="call call-secondary" href="/desk/"' in staff_body
+
+
+# The notice period, checked while the start is chosen -----------------------------------------
+
+
+def _check_notice(client: Client, city: City, **data: Any) -> Any:
+    payload = {"kind": "planned", "compounds": [city.north.pk], **data}
+    return client.post("/desk/outages/notice-check/", payload, headers={"HX-Request": "true"})
+
+
+def test_the_new_outage_page_checks_the_start_as_it_is_chosen(login: Any, city: City) -> None:
+    body = login(city.manager).get("/desk/outages/new/").content.decode()
+    form = body.split('id="outage-form"', 1)[1].split(">", 1)[0]
+    assert 'hx-post="/desk/outages/notice-check/"' in form
+    assert 'hx-target="#notice-check"' in form
+    assert 'id="notice-check"' in body
+
+
+def test_a_too_early_start_says_the_earliest_and_whom_to_ask(login: Any, city: City) -> None:
+    city.supervisor.display_name = "周主管"
+    city.supervisor.phone = "13900000009"
+    city.supervisor.save(update_fields=["display_name", "phone"])
+    before = snapshot(Outage, OutageEvent)
+    response = _check_notice(login(city.manager), city, start=local(in_days(2)))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "开始时间太早" in body
+    assert "至少提前 7 天通知" in body
+    earliest = re.search(r'class="earliest-start">(\d{4}-\d\d-\d\d \d\d:\d\d)<', body)
+    assert earliest is not None
+    shown = timezone.make_aware(datetime.datetime.strptime(earliest.group(1), "%Y-%m-%d %H:%M"))
+    expected = timezone.now() + datetime.timedelta(days=7)
+    assert datetime.timedelta(0) <= shown - expected < datetime.timedelta(minutes=2)
+    assert "周主管" in body
+    assert 'href="tel:13900000009"' in body
+    assert "保存为草稿" in body
+    assert snapshot(Outage, OutageEvent) == before
+
+
+def test_a_start_that_keeps_the_notice_period_says_so(login: Any, city: City) -> None:
+    body = _check_notice(login(city.manager), city, start=local(in_days(10))).content.decode()
+    assert "开始时间太早" not in body
+    assert "符合提前通知期限" in body
+
+
+def test_a_fault_has_no_notice_period_to_check(login: Any, city: City) -> None:
+    response = _check_notice(login(city.manager), city, kind="fault", start=local(in_days(0)))
+    assert response.status_code == 200
+    assert "notice-check" in response.content.decode()
+    assert "开始时间太早" not in response.content.decode()
+
+
+def test_a_supervisor_is_told_they_may_grant_it_themselves(login: Any, city: City) -> None:
+    body = _check_notice(login(city.supervisor), city, start=local(in_days(2))).content.decode()
+    assert "开始时间太早" in body
+    assert "您可以为这些小区批准例外" in body
+
+
+def test_an_unreadable_start_is_422(login: Any, city: City) -> None:
+    response = _check_notice(login(city.manager), city, start="明天早上")
+    assert response.status_code == 422
+    assert "请填写类型和停电开始时间" in response.content.decode()
+    assert _check_notice(login(city.manager), city, start="").status_code == 200
+
+
+def test_a_refused_early_outage_shows_whom_to_ask_on_the_page(login: Any, city: City) -> None:
+    before = snapshot(Outage, OutageEvent)
+    start = in_days(2)
+    response = login(city.manager).post(
+        "/desk/outages/new/",
+        new_outage_data(city, start=local(start), end=local(start + datetime.timedelta(hours=4))),
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    check = body.split('id="notice-check"', 1)[1].split('id="id_estimated_restoration"', 1)[0]
+    assert "开始时间太早" in check
+    assert "earliest-start" in check
+    assert snapshot(Outage, OutageEvent) == before
+
+
+@pytest.mark.parametrize("who", ["resident", "electrician", "outsider"])
+def test_only_outage_managers_may_check_a_notice(login: Any, city: City, who: str) -> None:
+    response = _check_notice(login(getattr(city, who)), city, start=local(in_days(2)))
+    assert response.status_code == 403

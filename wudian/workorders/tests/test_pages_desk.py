@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from wudian.accounts.models import Department
 from wudian.conftest import City, image_bytes, snapshot, upload, zh
+from wudian.grid.models import Household
 from wudian.workorders import views
 from wudian.workorders.models import Channel, WorkOrder
 from wudian.workorders.services import (
@@ -403,6 +404,95 @@ def test_refused_staff_entries_save_nothing(
     assert 'class="field-error"' in body
     if msgid:
         assert zh(msgid) in body
+    assert snapshot(*FILED) == before
+
+
+def _intake(city: City, **finder: str) -> dict[str, Any]:
+    return {
+        "channel": "phone",
+        "category": "fault_before_meter",
+        "description": "楼道灯不亮",
+        **finder,
+    }
+
+
+@pytest.mark.parametrize(
+    "finder",
+    [
+        {"account_no": "3400 0000 01"},
+        {"compound": "NORTH", "building": "1", "room": "101"},
+        {"compound": "NORTH", "building": "1号楼", "room": "1-101"},
+        {"compound": "NORTH", "room": "1单元101室"},
+        {"contact_phone": "138 0000 0001"},
+        {"contact_phone": "+86 138-0000-0001"},
+        # The compound preselected for a manager of one compound does not hide the phone.
+        {"compound": "NORTH", "contact_phone": "13800000001"},
+    ],
+)
+def test_staff_find_the_household_by_address_or_the_callers_phone(
+    login: Any, city: City, finder: dict[str, str]
+) -> None:
+    if "compound" in finder:
+        finder = {**finder, "compound": str(city.north.pk)}
+    response = login(city.manager).post("/desk/requests/new/", _intake(city, **finder))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert WorkOrder.objects.get().household == city.north_home
+
+
+def test_the_intake_offers_the_compounds_one_serves(login: Any, city: City) -> None:
+    body = login(city.manager).get("/desk/requests/new/").content.decode()
+    assert f'<option value="{city.north.pk}" selected>北苑小区</option>' in body
+    assert "南苑小区" not in body
+
+
+@pytest.mark.parametrize(
+    ("finder", "field", "msgid"),
+    [
+        # Another manager's household: its phone finds nothing, and says nothing of it.
+        (
+            {"contact_phone": "13800000003"},
+            "contact_phone",
+            "No household you serve has this phone number on record. Ask for the account "
+            "number or the address.",
+        ),
+        ({"compound": "SOUTH", "room": "101"}, "compound", ""),
+        ({"compound": "NORTH", "building": "1", "room": "909"}, "room", ""),
+        ({"compound": "NORTH"}, "room", "Give the room (and the building) in this compound."),
+        (
+            {},
+            "account_no",
+            "Find the household: give its account number, or its compound, building and "
+            "room, or the caller's phone number.",
+        ),
+    ],
+)
+def test_a_household_not_found_is_said_and_nothing_is_saved(
+    login: Any, city: City, finder: dict[str, str], field: str, msgid: str
+) -> None:
+    compounds = {"NORTH": city.north.pk, "SOUTH": city.south.pk}
+    if "compound" in finder:
+        finder = {**finder, "compound": str(compounds[finder["compound"]])}
+    before = snapshot(*FILED)
+    response = login(city.manager).post("/desk/requests/new/", _intake(city, **finder))
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'class="field-error"' in body
+    if msgid:
+        assert zh(msgid) in body
+    assert city.south_home.account_no not in body
+    assert snapshot(*FILED) == before
+
+
+def test_several_households_on_one_phone_are_listed_to_choose_from(login: Any, city: City) -> None:
+    Household.objects.filter(pk=city.north_home_2.pk).update(phone="13800000001")
+    before = snapshot(*FILED)
+    response = login(city.manager).post(
+        "/desk/requests/new/", _intake(city, contact_phone="13800000001")
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert city.north_home.account_no in body
+    assert city.north_home_2.account_no in body
     assert snapshot(*FILED) == before
 
 

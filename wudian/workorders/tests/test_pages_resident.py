@@ -5,8 +5,10 @@ loop, and the scoped photo view. Every refusal leaves nothing saved or changed."
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from django.db import connection
@@ -394,6 +396,25 @@ def test_resident_confirms_then_rates(login: Any, city: City, file_request: Any)
     assert workorder.visited_hall is True
 
 
+def test_a_blank_service_hall_answer_is_asked_again_in_words(
+    login: Any, city: City, file_request: Any
+) -> None:
+    workorder = resolved(city, file_request)
+    before = snapshot(workorder)
+    response = login(city.resident).post(
+        f"/me/requests/{workorder.pk}/rate/", {"rate-rating": "4", "rate-comment": "很快"}
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "请回答是或否" not in body
+    assert "还差一个问题" in body
+    assert "营业厅" in body
+    # What the resident already chose stays chosen, so only the question is left to answer.
+    assert re.search(r'name="rate-rating" value="4"[^>]*checked', body)
+    assert "很快" in body
+    assert snapshot(workorder) == before
+
+
 def test_refused_closing_steps_change_nothing(login: Any, city: City, file_request: Any) -> None:
     workorder = resolved(city, file_request)
     client = login(city.resident)
@@ -406,7 +427,9 @@ def test_refused_closing_steps_change_nothing(login: Any, city: City, file_reque
     assert 'class="field-error"' in response.content.decode()
     response = client.post(f"/me/requests/{workorder.pk}/rate/", {"rate-rating": "3"})
     assert response.status_code == 422
-    assert zh("Please answer yes or no.") in response.content.decode()
+    assert zh("Your rating is not sent yet: please answer the question marked below.") in (
+        response.content.decode()
+    )
     response = client.post(f"/me/requests/{workorder.pk}/reopen/", {"reopen-reason": " "})
     assert response.status_code == 422
     assert snapshot(workorder) == before
@@ -501,3 +524,37 @@ def test_pages_speak_english_when_asked(login: Any, city: City, file_request: An
     body = client.get(f"/me/requests/{workorder.pk}/").content.decode()
     assert "Fault behind the meter (household wiring)" in body
     assert "Who is handling it" in body
+
+
+def test_the_fault_categories_explain_before_and_behind_the_meter(login: Any, city: City) -> None:
+    body = login(city.resident).get("/me/requests/new/").content.decode()
+    guide = body.split('id="meter-guide"', 1)[1].split("</figure>", 1)[0]
+    assert "/static/wudian/meter-box.svg" in guide
+    assert zh("Before the meter (表前)") in guide
+    assert "只有您家停电" in guide
+    assert zh("The power company's customer manager comes.") in guide
+    assert zh("Your compound's property electrician comes.") in guide
+    # Each fault category says who comes, next to its radio button.
+    options = {
+        code: body.split(f'value="{code}"', 1)[1].split("</label>", 1)[0]
+        for code in ("fault_behind_meter", "fault_before_meter")
+    }
+    assert (
+        zh("Inside your home, behind the meter: the property electrician comes.")
+        in (options["fault_behind_meter"])
+    )
+    assert (
+        zh("Up to and including the meter, or public equipment: the power company comes.")
+        in (options["fault_before_meter"])
+    )
+
+
+def test_the_meter_box_picture_is_drawn_here_and_loads_nothing() -> None:
+    svg = Path(__file__).parents[2] / "static" / "wudian" / "meter-box.svg"
+    root = ElementTree.parse(svg).getroot()  # noqa: S314  our own file
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = svg.read_text()
+    assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in text
+    assert "<image" not in text
+    assert "<script" not in text
