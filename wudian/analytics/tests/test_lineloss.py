@@ -954,8 +954,18 @@ def test_the_command_runs_without_web_settings(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WUDIAN_", "PYTEST"))}
     env["WUDIAN_DATA_DIR"] = str(tmp_path / "data")
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "wudian.manage", "lineloss", "--meters", str(meters_path)]
-        + ["--readings", str(readings_path), "--out", str(tmp_path / "result.csv")],
+        [
+            sys.executable,
+            "-m",
+            "wudian.manage",
+            "lineloss",
+            "--meters",
+            str(meters_path),
+            "--readings",
+            str(readings_path),
+            "--out",
+            str(tmp_path / "result.csv"),
+        ],
         env=env,
         capture_output=True,
         text=True,
