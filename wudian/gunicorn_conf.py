@@ -10,7 +10,6 @@ from gunicorn.glogging import Logger
 
 from wudian.core.logs import redact_path, redact_query, redact_url
 
-
 # What the task consumer posts to the development gateway (debug mode): one line per SMS
 # would bury the requests a person made.
 QUIET_POSTS = "/dev/gateway/"

@@ -164,6 +164,10 @@ class GatewayAddress:
     address: str
     count: int
 
+    @property
+    def label(self) -> str:
+        return str(Channel(self.channel).label)
+
 
 def dev_gateway_addresses() -> list[GatewayAddress]:
     """Each phone number, e-mail address and circle the development gateway received

@@ -178,6 +178,9 @@ def failed(request: HttpRequest) -> HttpResponse:
 # gateway would have delivered. Without debug every route below answers 404.
 
 
+GATEWAY_ADDRESSES_SHOWN = 30
+
+
 def _debug_only() -> None:
     if not settings.DEBUG:
         raise Http404
@@ -219,8 +222,10 @@ def dev_gateway(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.dev_gateway_messages(address=address), PAGE_SIZE * 2).get_page(
         request.GET.get("page")
     )
+    addresses = selectors.dev_gateway_addresses()
     context = {
-        "addresses": selectors.dev_gateway_addresses(),
+        "addresses": addresses[:GATEWAY_ADDRESSES_SHOWN],
+        "more_addresses": max(len(addresses) - GATEWAY_ADDRESSES_SHOWN, 0),
         "address": address,
         "filter_query": urlencode({"address": address}) if address else "",
         "page": page,

@@ -115,7 +115,7 @@ def test_gunicorn_as_wudian_serve_runs_it_logs_no_query_values(tmp_path: Path) -
         )
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(gateway, timeout=5)  # noqa: S310
-        urllib.request.urlopen(  # noqa: S310
+        urllib.request.urlopen(
             urllib.request.Request(f"http://127.0.0.1:{port}/healthz"), timeout=5
         )
         while not log.exists() or "healthz" not in log.read_text():
