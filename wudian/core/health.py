@@ -69,7 +69,7 @@ def check_gateways(**kwargs: object) -> list[checks.CheckMessage]:
                 "wait in the outbox as “no gateway”."
             )
             % {"channels": ", ".join(missing)},
-            hint=_("Set %(variables)s (Apprise URLs), then send the waiting messages again.")
+            hint=_("Set %(variables)s (Apprise URLs): the waiting messages are then sent.")
             % {"variables": ", ".join(GATEWAY_VARIABLES[channel] for channel in missing)},
             id="wudian.W003",
         )

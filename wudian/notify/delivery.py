@@ -75,6 +75,24 @@ def outbox_reclaim(*, now: datetime.datetime | None = None) -> int:
     return reclaimed
 
 
+def outbox_release_waiting(*, now: datetime.datetime | None = None) -> int:
+    """Put the messages that waited for a gateway back in line once their channel has one
+    (the administrator set WUDIAN_SMS_GATEWAY_URL and restarted); returns how many."""
+    ready = [
+        channel
+        for channel, url in (
+            (Channel.SMS, settings.NOTIFY_SMS_GATEWAY_URL),
+            (Channel.EMAIL, settings.NOTIFY_EMAIL_URL),
+        )
+        if url
+    ]
+    if not ready:
+        return 0
+    return Message.objects.filter(state=Message.State.UNCONFIGURED, channel__in=ready).update(
+        state=Message.State.PENDING, attempts=0, next_attempt_at=now or timezone.now()
+    )
+
+
 # Sending -------------------------------------------------------------------------------------
 
 
@@ -109,20 +127,9 @@ class PermanentError(Exception):
 
 class GatewayMissing(Exception):
     """This server has no gateway for the channel (no SMS gateway, no mail server). Not the
-    message's failure: it is marked `no_gateway`, and the gap is told once, by the system
-    check at start-up and on /healthz (`gateways_missing`), not once per message."""
-
-
-def gateways_missing() -> list[str]:
-    """The channels for people (SMS, e-mail) that this server cannot deliver."""
-    return [
-        channel
-        for channel, url in (
-            (Channel.SMS, settings.NOTIFY_SMS_GATEWAY_URL),
-            (Channel.EMAIL, settings.NOTIFY_EMAIL_URL),
-        )
-        if not url
-    ]
+    message's failure: it is marked `no_gateway` and waits until the channel has one
+    (`outbox_release_waiting`); the gap is told once, by the system check at start-up and on
+    /healthz (core.health), not once per message."""
 
 
 def _with_query(url: str, extra: dict[str, str]) -> str:

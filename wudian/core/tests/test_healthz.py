@@ -38,4 +38,4 @@ def test_a_missing_gateway_is_told_once_by_the_system_check(settings: Any, capsy
     err = capsys.readouterr().err
     assert err.count("wudian.W003") == 1
     assert "未配置 sms, email 的网关" in err
-    assert "WUDIAN_SMS_GATEWAY_URL, WUDIAN_EMAIL_URL" in err
+    assert "请设置 WUDIAN_SMS_GATEWAY_URL, WUDIAN_EMAIL_URL" in err

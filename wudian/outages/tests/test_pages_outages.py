@@ -17,6 +17,8 @@ from django.utils import timezone
 from wudian.conftest import City, snapshot
 from wudian.core.models import ServiceRule
 from wudian.grid.models import HouseholdMembership
+from wudian.notify.delivery import outbox_deliver
+from wudian.notify.models import Message
 from wudian.outages import services
 from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
 from wudian.outages.tests.conftest import SAVED
@@ -613,3 +615,19 @@ def test_power_restored_is_offered_only_once_the_outage_has_started(login: Any, 
     assert f"/desk/outages/{ahead.pk}/restore/" not in page
     page = client.get(f"/desk/outages/{under_way.pk}/").content.decode()
     assert f"/desk/outages/{under_way.pk}/restore/" in page
+
+
+def test_reach_tells_messages_without_a_gateway_in_words_not_as_failures(
+    login: Any, city: City, settings: Any
+) -> None:
+    settings.NOTIFY_SMS_GATEWAY_URL = ""
+    outage = publish_north(city)
+    outbox_deliver(now=timezone.now() + datetime.timedelta(days=1))
+    waiting = Message.objects.filter(source=f"outage:{outage.pk}", state="no_gateway").count()
+    assert waiting > 0
+
+    response = login(city.manager).get(f"/desk/outages/{outage.pk}/")
+
+    assert response.context["reach"]["failed"] == 0
+    assert response.context["reach"]["no_gateway"] == waiting
+    assert f"{waiting} 条消息未发送，因为本服务器没有配置相应通道" in response.content.decode()
