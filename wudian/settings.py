@@ -47,12 +47,12 @@ DATA_DIR = Path(os.environ.get("WUDIAN_DATA_DIR") or Path.cwd() / "var").resolve
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 _DEV_SECRET = "wudian-development-only-secret-do-not-use-in-production"  # noqa: S105
-SECRET_KEY = os.environ.get("WUDIAN_SECRET_KEY") or _DEV_SECRET
-if SECRET_KEY == _DEV_SECRET and not DEBUG and not TESTING:
-    raise ImproperlyConfigured(
-        "WUDIAN_SECRET_KEY must be set when WUDIAN_DEBUG is off: "
-        "production refuses to start with the default secret."
-    )
+# Only serving pages needs a secret (sessions, CSRF, signed links): without debug the web
+# entry points (wsgi.py, asgi.py, `wudian serve`) refuse to start without WUDIAN_SECRET_KEY
+# (core.security.require_secret_key), while commands that serve no pages (`wudian lineloss`,
+# `migrate`) run without it. Left empty, Django refuses any use of it.
+SECRET_KEY = os.environ.get("WUDIAN_SECRET_KEY") or (_DEV_SECRET if DEBUG or TESTING else "")
+SECRET_KEY_MISSING = not SECRET_KEY
 
 ALLOWED_HOSTS = envlist("WUDIAN_ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
 CSRF_TRUSTED_ORIGINS = envlist("WUDIAN_CSRF_TRUSTED_ORIGINS")
@@ -315,8 +315,20 @@ SECURITY_CONTACT = os.environ.get("WUDIAN_SECURITY_CONTACT", "")
 # Apprise URLs for the staff channels, comma separated.
 NOTIFY_URLS = envlist("WUDIAN_NOTIFY_URLS")
 # SMS gateway and e-mail server as Apprise URLs (json://host:port/sms, mailto://user:pw@host).
-NOTIFY_SMS_GATEWAY_URL = os.environ.get("WUDIAN_SMS_GATEWAY_URL", "")
-NOTIFY_EMAIL_URL = os.environ.get("WUDIAN_EMAIL_URL", "")
+# In debug mode, unset ones go to this site's development gateway (/dev/gateway/), which
+# records what a real one would have sent; without debug an unset one is reported at start-up
+# and on /healthz, and its messages wait as "no gateway".
+DEV_GATEWAY_URL = "{scheme}://{host}/dev/gateway/".format(
+    scheme="jsons" if PUBLIC_URL.startswith("https:") else "json",
+    host=PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0],
+)
+_dev_gateway = DEBUG and not TESTING
+NOTIFY_SMS_GATEWAY_URL = os.environ.get("WUDIAN_SMS_GATEWAY_URL") or (
+    DEV_GATEWAY_URL + "sms/" if _dev_gateway else ""
+)
+NOTIFY_EMAIL_URL = os.environ.get("WUDIAN_EMAIL_URL") or (
+    DEV_GATEWAY_URL + "email/" if _dev_gateway else ""
+)
 NOTIFY_MAX_ATTEMPTS = envint("WUDIAN_NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_RETRY_SECONDS = envint("WUDIAN_NOTIFY_RETRY_SECONDS", 60)
 # A message claimed longer ago than this is taken back: its consumer is presumed dead.

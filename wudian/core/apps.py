@@ -1,7 +1,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from wudian.core import security  # noqa: F401  registers the deploy check on the contact
+from wudian.core import (  # noqa: F401  register their system checks
+    health,
+    security,
+)
 
 
 class CoreConfig(AppConfig):

@@ -11,7 +11,19 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+
+
+def require_secret_key() -> None:
+    """Refuse to serve pages without WUDIAN_SECRET_KEY when debug is off (the web entry points
+    call this; commands that serve no pages run without a secret)."""
+    if settings.SECRET_KEY_MISSING:
+        raise ImproperlyConfigured(
+            "WUDIAN_SECRET_KEY must be set when WUDIAN_DEBUG is off: "
+            "production refuses to serve pages with the default secret."
+        )
+
 
 # RFC 9116 wants an expiry less than a year away; the file is written on each request.
 SECURITY_TXT_VALID_DAYS = 180

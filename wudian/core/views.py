@@ -4,7 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from wudian.core.health import run_checks
+from wudian.core.health import gateway_states, run_checks
 from wudian.core.security import security_txt
 
 
@@ -14,7 +14,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = run_checks()
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks},
+        {"status": "ok" if healthy else "error", "checks": checks, "gateways": gateway_states()},
         status=200 if healthy else 503,
     )
 

@@ -75,6 +75,24 @@ def outbox_reclaim(*, now: datetime.datetime | None = None) -> int:
     return reclaimed
 
 
+def outbox_release_waiting(*, now: datetime.datetime | None = None) -> int:
+    """Put the messages that waited for a gateway back in line once their channel has one
+    (the administrator set WUDIAN_SMS_GATEWAY_URL and restarted); returns how many."""
+    ready = [
+        channel
+        for channel, url in (
+            (Channel.SMS, settings.NOTIFY_SMS_GATEWAY_URL),
+            (Channel.EMAIL, settings.NOTIFY_EMAIL_URL),
+        )
+        if url
+    ]
+    if not ready:
+        return 0
+    return Message.objects.filter(state=Message.State.UNCONFIGURED, channel__in=ready).update(
+        state=Message.State.PENDING, attempts=0, next_attempt_at=now or timezone.now()
+    )
+
+
 # Sending -------------------------------------------------------------------------------------
 
 
@@ -104,7 +122,14 @@ logging.getLogger("apprise").addHandler(_captured)
 
 
 class PermanentError(Exception):
-    """Retrying will not help (channel not configured, endpoint removed, bad template)."""
+    """Retrying will not help (endpoint removed, bad template)."""
+
+
+class GatewayMissing(Exception):
+    """This server has no gateway for the channel (no SMS gateway, no mail server). Not the
+    message's failure: it is marked `no_gateway` and waits until the channel has one
+    (`outbox_release_waiting`); the gap is told once, by the system check at start-up and on
+    /healthz (core.health), not once per message."""
 
 
 def _with_query(url: str, extra: dict[str, str]) -> str:
@@ -129,7 +154,7 @@ def target_for(message: Message, endpoints: dict[int, CircleEndpoint]) -> Target
     if channel == Channel.SMS:
         gateway = settings.NOTIFY_SMS_GATEWAY_URL
         if not gateway:
-            raise PermanentError("No SMS gateway is configured (WUDIAN_SMS_GATEWAY_URL).")
+            raise GatewayMissing(Channel.SMS)
         if "{phone}" in gateway:
             url = gateway.replace("{phone}", quote(message.address))
         else:
@@ -137,8 +162,12 @@ def target_for(message: Message, endpoints: dict[int, CircleEndpoint]) -> Target
             payload["to"] = message.address
     elif channel == Channel.EMAIL:
         if not settings.NOTIFY_EMAIL_URL:
-            raise PermanentError("No e-mail server is configured (WUDIAN_EMAIL_URL).")
-        url = _with_query(settings.NOTIFY_EMAIL_URL, {"to": message.address})
+            raise GatewayMissing(Channel.EMAIL)
+        url = settings.NOTIFY_EMAIL_URL
+        if urlsplit(url).scheme.lower() in CUSTOM_HTTP_SCHEMES:
+            payload["to"] = message.address
+        else:
+            url = _with_query(url, {"to": message.address})
     elif message.address.startswith("staff:"):
         found = [u for u in settings.NOTIFY_URLS if staff_address(u) == message.address]
         if not found:
@@ -208,6 +237,7 @@ class DeliveryResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    no_gateway: int = 0
     failed_ids: list[int] = field(default_factory=list)
     last_error: str = ""
     # The event of the staff alert written about the failures, for the caller to queue.
@@ -256,6 +286,10 @@ def outbox_deliver(
         )
         try:
             send_one(message, endpoints)
+        except GatewayMissing:
+            mine.update(state=Message.State.UNCONFIGURED, last_error="", claim_token="")
+            result.no_gateway += 1
+            continue
         except Exception as error:
             permanent = isinstance(error, PermanentError)
             text = str(error) or error.__class__.__name__

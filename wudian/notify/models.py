@@ -28,6 +28,9 @@ class Message(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        # The channel has no gateway on this server (no SMS gateway, no mail server): not
+        # attempted and not a failure; retried like a failure once the gateway is set up.
+        UNCONFIGURED = "no_gateway", _("Not sent: no gateway configured")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -201,3 +204,27 @@ class CallTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} · {self.reason}"
+
+
+class DevGatewayMessage(models.Model):
+    """What the development gateway received (debug mode only): the SMS, e-mail and circle
+    robot messages a real gateway would have delivered, posted to it by Apprise."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # The phone number or e-mail address, or the circle endpoint's path for a robot.
+    address = models.CharField(_("address"), max_length=254)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # A message sent again (at least once) is recorded once, with how often it came.
+    times = models.PositiveIntegerField(_("times received"), default=1)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("development gateway message")
+        verbose_name_plural = _("development gateway messages")
+        indexes = [models.Index(fields=["address"], name="notify_devgw_address")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.address}"

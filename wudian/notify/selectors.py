@@ -19,7 +19,7 @@ from wudian.grid.scope import (
     residents_served_by,
 )
 from wudian.grid.selectors import household_views_for
-from wudian.notify.models import CallTask, Channel, Message
+from wudian.notify.models import CallTask, Channel, DevGatewayMessage, Message
 
 
 def delivery_stats(*, source: str) -> dict[str, Any]:
@@ -40,6 +40,8 @@ def delivery_stats(*, source: str) -> dict[str, Any]:
         "sent": 0,
         "delivered": 0,
         "failed": 0,
+        # Not attempted: this server has no gateway for the channel (not a failure).
+        "no_gateway": 0,
         "cancelled": 0,
         "by_channel": {},
         "by_building": {},
@@ -154,3 +156,30 @@ def call_tasks_of(user: User) -> QuerySet[CallTask]:
         .select_related("household__building__compound")
         .order_by("state", "-created_at", "-pk")
     )
+
+
+@dataclass(frozen=True)
+class GatewayAddress:
+    channel: str
+    address: str
+    count: int
+
+    @property
+    def label(self) -> str:
+        return str(Channel(self.channel).label)
+
+
+def dev_gateway_addresses() -> list[GatewayAddress]:
+    """Each phone number, e-mail address and circle the development gateway received
+    messages for, with how many, busiest first."""
+    rows = (
+        DevGatewayMessage.objects.values("channel", "address")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "channel", "address")
+    )
+    return [GatewayAddress(row["channel"], row["address"], row["n"]) for row in rows]
+
+
+def dev_gateway_messages(*, address: str = "") -> QuerySet[DevGatewayMessage]:
+    found = DevGatewayMessage.objects.all()
+    return found.filter(address=address) if address else found

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from wudian.accounts.models import User
 from wudian.notify import tasks
-from wudian.notify.models import CallTask, Channel, Message, Preference
+from wudian.notify.models import CallTask, Channel, DevGatewayMessage, Message, Preference
 from wudian.notify.outbox import (
     Audience,
     NotifyError,
@@ -85,9 +85,11 @@ def notify_cancel(*, event_key: str) -> int:
 
 
 def message_retry(*, messages: QuerySet[Message]) -> int:
-    """Send failed messages again, from a fresh count of attempts."""
-    ids = list(messages.filter(state=Message.State.FAILED).values_list("pk", flat=True))
-    count = Message.objects.filter(pk__in=ids, state=Message.State.FAILED).update(
+    """Send failed messages (and those held for a missing gateway) again, from a fresh count
+    of attempts."""
+    again = (Message.State.FAILED, Message.State.UNCONFIGURED)
+    ids = list(messages.filter(state__in=again).values_list("pk", flat=True))
+    count = Message.objects.filter(pk__in=ids, state__in=again).update(
         state=Message.State.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
     if ids:
@@ -142,4 +144,30 @@ def call_task_done(*, task: CallTask, by: User, outcome: str, note: str = "") ->
             done_at=timezone.now(),
             done_by=by,
         )
+    )
+
+
+def dev_gateway_record(
+    *, channel: str, address: str, title: str, body: str, idempotency_key: str = ""
+) -> DevGatewayMessage:
+    """Record what the development gateway received. A message sent again (the outbox
+    delivers at least once) is kept once, counting how often it came."""
+    if channel not in Channel.values or channel == Channel.INAPP:
+        raise NotifyError("Unknown channel.")
+    address, title = address.strip()[:254], title.strip()[:255]
+    if not address:
+        raise NotifyError("A message needs an address.")
+    if idempotency_key:
+        with transaction.atomic():
+            updated = DevGatewayMessage.objects.filter(
+                idempotency_key=idempotency_key[:255]
+            ).update(times=F("times") + 1, received_at=timezone.now())
+            if updated:
+                return DevGatewayMessage.objects.get(idempotency_key=idempotency_key[:255])
+    return DevGatewayMessage.objects.create(
+        channel=channel,
+        address=address,
+        title=title,
+        body=body,
+        idempotency_key=idempotency_key[:255],
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from wudian.notify.delivery import outbox_deliver, outbox_reclaim
+from wudian.notify.delivery import outbox_deliver, outbox_reclaim, outbox_release_waiting
 from wudian.notify.models import Message
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ class SweepResult:
 
 
 def outbox_sweep(*, now: datetime.datetime | None = None) -> SweepResult:
-    """Take back messages stuck in `sending` (their consumer died) and queue every due one."""
+    """Take back messages stuck in `sending` (their consumer died), put back in line those that
+    waited for a gateway now configured, and queue every due one."""
     reclaimed = outbox_reclaim(now=now)
+    outbox_release_waiting(now=now)
     return SweepResult(reclaimed=reclaimed, enqueued=enqueue_due())

@@ -1,23 +1,28 @@
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wudian.accounts.models import User
 from wudian.audit.services import special_group_reads_record
 from wudian.notify import selectors, services
-from wudian.notify.models import CallTask, Message
+from wudian.notify.delivery import IDEMPOTENCY_HEADER
+from wudian.notify.models import CallTask, Channel, Message
 
 PAGE_SIZE = 20
 HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
@@ -164,3 +169,65 @@ def failed(request: HttpRequest) -> HttpResponse:
     ).get_page(request.GET.get("page"))
     rows = selectors.failed_rows(user, list(page.object_list))
     return render(request, "notify/failed.html", {"page": page, "rows": rows})
+
+
+# The development gateway (debug mode only) -------------------------------------------------
+#
+# With WUDIAN_DEBUG on and no real gateway set, SMS and e-mail are sent by Apprise (json://)
+# to this site, and the demo's circle robots point here too; the page lists what a real
+# gateway would have delivered. Without debug every route below answers 404.
+
+
+GATEWAY_ADDRESSES_SHOWN = 30
+
+
+def _debug_only() -> None:
+    if not settings.DEBUG:
+        raise Http404
+
+
+@csrf_exempt
+@require_POST
+def dev_gateway_receive(request: HttpRequest, channel: str, name: str = "") -> HttpResponse:
+    """Where Apprise posts (json://host/dev/gateway/sms/ etc.): record one message."""
+    _debug_only()
+    if (channel != "circle") if name else (channel not in (Channel.SMS, Channel.EMAIL)):
+        raise Http404
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        return HttpResponse("A JSON object is expected.", status=400, content_type="text/plain")
+    address = f"{channel}/{name}" if name else str(payload.get("to") or "")
+    try:
+        services.dev_gateway_record(
+            channel=Channel.WEBHOOK if name else channel,
+            address=address,
+            title=str(payload.get("title") or ""),
+            body=str(payload.get("message") or ""),
+            idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, ""),
+        )
+    except services.NotifyError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
+    return HttpResponse(status=204)
+
+
+@require_GET
+@never_cache
+def dev_gateway(request: HttpRequest) -> HttpResponse:
+    """What the development gateway received, per phone number, e-mail address and circle."""
+    _debug_only()
+    address = request.GET.get("address", "").strip()
+    page = Paginator(selectors.dev_gateway_messages(address=address), PAGE_SIZE * 2).get_page(
+        request.GET.get("page")
+    )
+    addresses = selectors.dev_gateway_addresses()
+    context = {
+        "addresses": addresses[:GATEWAY_ADDRESSES_SHOWN],
+        "more_addresses": max(len(addresses) - GATEWAY_ADDRESSES_SHOWN, 0),
+        "address": address,
+        "filter_query": urlencode({"address": address}) if address else "",
+        "page": page,
+    }
+    return render(request, "notify/dev_gateway.html", context)

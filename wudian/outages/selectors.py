@@ -365,6 +365,8 @@ def outage_reach(outage: Outage) -> dict[str, Any]:
         "sent": stats.get("sent", 0),
         "delivered": stats.get("delivered", 0),
         "failed": stats.get("failed", 0),
+        # Not sent because this server has no gateway for the channel: not failures.
+        "no_gateway": stats.get("no_gateway", 0),
         "cancelled": stats.get("cancelled", 0),
         "by_channel": {
             channel: dict(states) for channel, states in stats.get("by_channel", {}).items()

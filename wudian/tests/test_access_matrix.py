@@ -261,6 +261,14 @@ ASKS: dict[str, Ask] = {
         lambda w: f"/desk/calls/{w.call_task.pk}/done/", lambda w: {"outcome": "reached"}
     ),
     "notify:failed": get(lambda w: "/desk/notifications/failed/"),
+    # The development gateway: debug mode only, so 404 for everyone here (debug off).
+    "notify:dev_gateway": get(lambda w: "/dev/gateway/"),
+    "notify:dev_gateway_receive": post(
+        lambda w: "/dev/gateway/sms/", {"to": "13800000001", "message": "x"}
+    ),
+    "notify:dev_gateway_receive_circle": post(
+        lambda w: "/dev/gateway/circle/north/", {"message": "x"}
+    ),
     # The audit log
     "audit:entries": get(lambda w: "/desk/audit/"),
     # Line loss
@@ -542,6 +550,9 @@ ROWS: dict[str, str] = {
     "grid:compound_households": "302  404  404  200F 404  200F 200F 200F 404  200M 200M 404  200F",
     "notify:call_done": "302  404  404  302  404  404  404  404  404  404  404  404  404",
     "notify:calls": "302  200  200  200F 200  200  200  200  200  200  200  200  200",
+    "notify:dev_gateway": "404  404  404  404  404  404  404  404  404  404  404  404  404",
+    "notify:dev_gateway_receive": "404  404  404  404  404  404  404  404  404  404  404  404  404",
+    "notify:dev_gateway_receive_circle": "404  404  404  404  404  404  404  404  404  404  404  404  404",
     "notify:failed": "302  403  403  403  403  403  403  200F 200  403  200M 403  200F",
     "audit:entries": "302  403  403  403  403  403  403  403  403  403  200  403  200",
     "notify:inbox": "302  200  200  200  200  200  200  200  200  200  200  200  200",

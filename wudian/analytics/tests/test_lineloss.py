@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -942,3 +945,33 @@ def test_engine_matches_the_reference_on_random_exports(export, max_loss, parque
         expected = reference_report(meters, readings) if summary.days else {}
         assert report_of(read_report(report)) == expected
         assert summary.meters_not_collected == len(expected)
+
+
+def test_the_command_runs_without_web_settings(tmp_path: Path) -> None:
+    """A production machine with only the exports: no WUDIAN_SECRET_KEY, no WUDIAN_DEBUG."""
+    meters_path = write_csv(tmp_path / "meters.csv", METERS_HEADER, METERS)
+    readings_path = write_csv(tmp_path / "readings.csv", READINGS_HEADER, READINGS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WUDIAN_", "PYTEST"))}
+    env["WUDIAN_DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "wudian.manage",
+            "lineloss",
+            "--meters",
+            str(meters_path),
+            "--readings",
+            str(readings_path),
+            "--out",
+            str(tmp_path / "result.csv"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "WUDIAN_SECRET_KEY" not in result.stderr
+    assert len(read_result(tmp_path / "result.csv")) == 2

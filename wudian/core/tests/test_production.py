@@ -22,6 +22,8 @@ PRODUCTION = {
     "WUDIAN_BEHIND_TLS_PROXY": "1",
     "WUDIAN_SECURITY_CONTACT": "security@example.cn",
     "WUDIAN_PUBLIC_URL": "https://wudian.example.cn",
+    "WUDIAN_SMS_GATEWAY_URL": "json://sms-gateway.example.cn/send",
+    "WUDIAN_EMAIL_URL": "mailtos://mail.example.cn",
 }
 
 
@@ -53,6 +55,8 @@ def test_the_deploy_check_is_clean_with_production_settings(tmp_path: Path) -> N
         ("WUDIAN_BEHIND_TLS_PROXY", "security.W004"),  # no HTTPS, so no HSTS
         ("WUDIAN_SECURITY_CONTACT", "wudian.W001"),
         ("WUDIAN_PUBLIC_URL", "wudian.W002"),  # the development default
+        ("WUDIAN_SMS_GATEWAY_URL", "wudian.W003"),
+        ("WUDIAN_EMAIL_URL", "wudian.W003"),
     ],
 )
 def test_the_deploy_check_names_what_is_missing(tmp_path: Path, unset: str, complaint: str) -> None:

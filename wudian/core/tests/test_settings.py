@@ -13,6 +13,18 @@ from huey import RedisHuey
 from wudian.core import health
 
 
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WUDIAN_", "PYTEST"))}
+    clean.update(env)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WUDIAN_")}
     clean.update(env)
@@ -30,10 +42,31 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_production_refuses_the_default_secret(tmp_path: object) -> None:
+def test_production_refuses_to_serve_pages_without_a_secret(tmp_path: object) -> None:
+    for entry in ("wudian.wsgi", "wudian.asgi"):
+        result = run_python(f"import {entry}", WUDIAN_DEBUG="0", WUDIAN_DATA_DIR=str(tmp_path))
+        assert result.returncode != 0
+        assert "WUDIAN_SECRET_KEY must be set" in result.stderr
+
+
+def test_settings_load_without_a_secret_for_commands_that_serve_no_pages(
+    tmp_path: object,
+) -> None:
     result = load_settings(WUDIAN_DEBUG="0", WUDIAN_DATA_DIR=str(tmp_path))
-    assert result.returncode != 0
+    assert result.returncode == 0, result.stderr
+
+
+def test_serve_refuses_to_start_without_a_secret(tmp_path: object) -> None:
+    result = run_python(
+        "from django.core.management import execute_from_command_line as run; "
+        "run(['wudian', 'serve', '--bind', '127.0.0.1:1'])",
+        WUDIAN_DEBUG="0",
+        WUDIAN_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="wudian.settings",
+    )
+    assert result.returncode == 1
     assert "WUDIAN_SECRET_KEY must be set" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_production_starts_with_a_secret(tmp_path: object) -> None:

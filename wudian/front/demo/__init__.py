@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.outages import outages_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
@@ -62,6 +63,7 @@ def demo_city_seed(
         homes = [login.home for login in LOGINS if login.home is not None]
         households_seed(summary, compounds, areas, households_per_building, always=homes)
         people_seed(summary, district, communities, compounds, reset_passwords=reset_passwords)
+        circles_seed(summary, list(compounds.values()))
         outages_seed(summary)
     readings_seed(summary)
     with transaction.atomic():

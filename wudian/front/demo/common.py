@@ -44,6 +44,7 @@ class DemoLogin:
 
 @dataclass
 class DemoSummary:
+    # What was created, by model class name (the command prints their verbose names).
     created: Counter[str] = field(default_factory=Counter)
     totals: dict[str, int] = field(default_factory=dict)
     logins: list[DemoLogin] = field(default_factory=list)

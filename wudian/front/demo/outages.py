@@ -71,4 +71,4 @@ def outages_seed(summary: DemoSummary) -> None:
         )
         if end < timezone.now():
             outage_restore(outage=outage, by=by, at=end)
-        summary.created["outages"] += 1
+        summary.created["Outage"] += 1

@@ -89,4 +89,4 @@ def readings_seed(summary: DemoSummary) -> None:
     finally:
         path.unlink(missing_ok=True)
         folder.rmdir()
-    summary.created["station-area days"] += result.run.rows
+    summary.created[StationAreaDay.__name__] += result.run.rows

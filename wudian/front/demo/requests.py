@@ -168,4 +168,4 @@ def requests_seed(summary: DemoSummary) -> None:
                 services.workorder_escalate(
                     workorder=workorder, by=by, reason=note, department=department, now=at
                 )
-        summary.created["requests"] += 1
+        summary.created["WorkOrder"] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from io import StringIO
 from typing import Any
 
@@ -37,6 +38,7 @@ from wudian.grid.models import (
     phone_validator,
 )
 from wudian.grid.scope import Purpose, compounds_for, own_households
+from wudian.notify.models import CircleEndpoint
 from wudian.outages.models import AffectedHousehold, Outage
 from wudian.outages.selectors import outages_for_resident
 
@@ -342,3 +344,23 @@ def test_the_search_examples_find_something_in_the_demo(small_city: str) -> None
         for example in examples:
             found = client.get("/", {"q": example}).content.decode()
             assert 'class="result-link"' in found, (username, example)
+
+
+def test_seed_demo_prints_its_summary_in_the_users_language(small_city: str) -> None:
+    # The first run, in the default language (zh-hans): what it created is named in Chinese.
+    summary = small_city.splitlines()[0]
+    assert summary.startswith("演示城市：12 个小区")
+    assert "小区 12、" in summary
+    assert "群通知端点 12" in summary
+    assert not re.search(r"\b(Compound|Household|CircleEndpoint|User)\b", summary)
+
+
+def test_seed_demo_gives_each_compound_a_circle_robot_on_the_development_gateway(
+    small_city: str, settings: Any
+) -> None:
+    endpoints = CircleEndpoint.objects.select_related("compound")
+    assert endpoints.count() == 12
+    for endpoint in endpoints:
+        assert endpoint.url == (
+            f"{settings.DEV_GATEWAY_URL}circle/{endpoint.compound.code.lower()}/"
+        )

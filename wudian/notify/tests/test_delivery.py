@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from wudian.conftest import City
 from wudian.core.models import ServiceRule
 from wudian.notify.delivery import outbox_deliver
 from wudian.notify.models import Channel, CircleEndpoint, Message
+from wudian.notify.selectors import delivery_stats
 from wudian.notify.services import Audience, message_retry, notify_publish, preference_update
 from wudian.notify.tasks import outbox_sweep
 from wudian.notify.tests.conftest import Endpoint
@@ -132,16 +134,35 @@ def test_a_closed_port_fails_the_message_and_a_retry_sends_it(
     assert endpoint.keys() == ["outage:7:published:sms:13800000001"]
 
 
-def test_no_gateway_configured_fails_at_once_with_the_reason(
-    city: City, settings: Any, django_capture_on_commit_callbacks: Any
+def test_no_gateway_configured_is_not_a_failure_and_waits_for_one(
+    city: City,
+    endpoint: Endpoint,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    caplog: Any,
 ) -> None:
+    working = settings.NOTIFY_SMS_GATEWAY_URL
     settings.NOTIFY_SMS_GATEWAY_URL = ""
+    settings.NOTIFY_URLS = [endpoint.url("/staff")]
     with django_capture_on_commit_callbacks(execute=True):
         publish(city, urgent=True, now=timezone.now())
+        publish(city, urgent=True, now=timezone.now(), event_key="outage:7:changed")
 
-    sms = Message.objects.get(channel=Channel.SMS)
-    assert sms.state == Message.State.FAILED
-    assert "WUDIAN_SMS_GATEWAY_URL" in sms.last_error
+    sms = Message.objects.filter(channel=Channel.SMS)
+    assert {(m.state, m.attempts, m.last_error) for m in sms} == {
+        (Message.State.UNCONFIGURED, 1, "")
+    }
+    # Not a failure: no staff alert, no line per message, nothing counted as failed.
+    assert not Message.objects.filter(source="notify").exists()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    stats = delivery_stats(source="outage:7")
+    assert (stats["failed"], stats["no_gateway"]) == (0, 2)
+
+    # Once the gateway is set up, the sweep sends them without anyone retrying by hand.
+    settings.NOTIFY_SMS_GATEWAY_URL = working
+    outbox_sweep()
+    assert set(sms.values_list("state", flat=True)) == {Message.State.SENT}
+    assert len(endpoint.requests) == 2
 
 
 def test_the_sweep_takes_back_messages_of_a_dead_consumer(
@@ -185,7 +206,8 @@ def test_circle_robots_get_the_message_once_per_endpoint(
 def test_messages_failed_for_good_are_told_to_the_staff_channels_once(
     city: City, endpoint: Endpoint, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    settings.NOTIFY_SMS_GATEWAY_URL = ""
+    settings.NOTIFY_SMS_GATEWAY_URL = "json://127.0.0.1:1/sms"
+    settings.NOTIFY_MAX_ATTEMPTS = 1
     settings.NOTIFY_URLS = [endpoint.url("/staff")]
     with django_capture_on_commit_callbacks(execute=True):
         publish(city, urgent=True, now=timezone.now())

@@ -17,6 +17,8 @@ from django.utils import timezone
 from wudian.conftest import City, snapshot
 from wudian.core.models import ServiceRule
 from wudian.grid.models import HouseholdMembership
+from wudian.notify.delivery import outbox_deliver
+from wudian.notify.models import Message
 from wudian.outages import services
 from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
 from wudian.outages.tests.conftest import SAVED
@@ -736,3 +738,19 @@ def test_a_refused_early_outage_shows_whom_to_ask_on_the_page(login: Any, city: 
 def test_only_outage_managers_may_check_a_notice(login: Any, city: City, who: str) -> None:
     response = _check_notice(login(getattr(city, who)), city, start=local(in_days(2)))
     assert response.status_code == 403
+
+
+def test_reach_tells_messages_without_a_gateway_in_words_not_as_failures(
+    login: Any, city: City, settings: Any
+) -> None:
+    settings.NOTIFY_SMS_GATEWAY_URL = ""
+    outage = publish_north(city)
+    outbox_deliver(now=timezone.now() + datetime.timedelta(days=1))
+    waiting = Message.objects.filter(source=f"outage:{outage.pk}", state="no_gateway").count()
+    assert waiting > 0
+
+    response = login(city.manager).get(f"/desk/outages/{outage.pk}/")
+
+    assert response.context["reach"]["failed"] == 0
+    assert response.context["reach"]["no_gateway"] == waiting
+    assert f"{waiting} 条消息未发送，因为本服务器没有配置相应通道" in response.content.decode()

@@ -56,6 +56,9 @@ class Command(BaseCommand):
         "the column; RESULT is then left untouched."
     )
 
+    # It works on files alone: no database, no web settings, no checks of the application.
+    requires_system_checks: list[str] = []
+
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.description = _(self.help)

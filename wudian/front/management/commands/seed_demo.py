@@ -11,9 +11,11 @@ import time
 import unicodedata
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from wudian.accounts.models import RoleCode, User
 from wudian.front.demo import DemoRefused, DemoSummary, demo_city_seed
@@ -73,7 +75,12 @@ class Command(BaseCommand):
                     "WUDIAN_DEBUG=1 on a development machine only."
                 )
             ) from None
-        created = ", ".join(f"{name} {count}" for name, count in sorted((+summary.created).items()))
+        names = {
+            model.__name__: str(model._meta.verbose_name_plural) for model in apps.get_models()
+        }
+        created = pgettext("list separator", ", ").join(
+            f"{names.get(name, name)} {count}" for name, count in sorted((+summary.created).items())
+        )
         self.stdout.write(
             _(
                 "Demo city: %(compounds)d compounds, %(buildings)d buildings, "
