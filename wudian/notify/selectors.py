@@ -147,10 +147,23 @@ def may_see_failed(user: User) -> bool:
     return user.is_superuser or user.has_role(RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR)
 
 
-def call_tasks_of(user: User) -> QuerySet[CallTask]:
-    """The call tasks assigned to the user, open first."""
+def call_tasks_of(user: User, *, done: bool | None = None) -> QuerySet[CallTask]:
+    """The call tasks assigned to the user: open ones oldest first (the longest waiting is
+    called first), done ones newest first; both when `done` is None."""
+    tasks = CallTask.objects.filter(assignee=user).select_related(
+        "household__building__compound"
+    )
+    if done is None:
+        return tasks.order_by("state", "-created_at", "-pk")
+    if done:
+        return tasks.filter(state=CallTask.State.DONE).order_by("-done_at", "-pk")
+    return tasks.filter(state=CallTask.State.OPEN).order_by("created_at", "pk")
+
+
+def calls_of_source(source: str) -> QuerySet[CallTask]:
+    """The calls made or to make about one source (e.g. "outage:12"), open first."""
     return (
-        CallTask.objects.filter(assignee=user)
-        .select_related("household__building__compound")
-        .order_by("state", "-created_at", "-pk")
+        CallTask.objects.filter(source=source)
+        .select_related("household__building__compound", "assignee", "done_by")
+        .order_by("state", "household__building__name", "household__room", "pk")
     )

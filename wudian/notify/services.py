@@ -22,8 +22,10 @@ from wudian.notify.models import CallTask, Channel, Message, Preference
 from wudian.notify.outbox import (
     Audience,
     NotifyError,
+    Rendered,
     default_quiet_hours,
     outbox_write,
+    render,
     render_message,
 )
 
@@ -37,6 +39,8 @@ __all__ = [
     "notify_publish",
     "preference_of",
     "preference_update",
+    "Rendered",
+    "render",
     "render_message",
 ]
 
@@ -88,7 +92,11 @@ def message_retry(*, messages: QuerySet[Message]) -> int:
     """Send failed messages again, from a fresh count of attempts."""
     ids = list(messages.filter(state=Message.State.FAILED).values_list("pk", flat=True))
     count = Message.objects.filter(pk__in=ids, state=Message.State.FAILED).update(
-        state=Message.State.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        state=Message.State.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        last_error="",
+        failure="",
     )
     if ids:
         transaction.on_commit(lambda: tasks.enqueue(ids))

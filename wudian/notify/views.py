@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,14 +28,16 @@ class InboxItem:
     message: Message
     title: str
     body: str
+    link: str
 
 
 def _rendered(message: Message) -> InboxItem:
+    """The message in the reader's language (the request's), from its template and values."""
     try:
-        title, body = services.render_message(message.template, message.context)
+        shown = services.render(message.template, message.context, language=get_language())
     except services.NotifyError:
-        title, body = message.template, ""
-    return InboxItem(message=message, title=title, body=body)
+        shown = services.Rendered(title=message.template, body="")
+    return InboxItem(message=message, title=shown.title, body=shown.body, link=shown.link)
 
 
 @login_required
@@ -99,13 +101,36 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "notify/preferences.html", {"form": form}, status=status)
 
 
+@dataclass(frozen=True)
+class CallItem:
+    task: CallTask
+    title: str
+    body: str
+    link: str
+
+
+def _call_item(task: CallTask) -> CallItem:
+    """What to tell, in the caller's language; tasks written before it was kept show their
+    reason."""
+    if task.template:
+        try:
+            shown = services.render(task.template, task.context, language=get_language())
+        except services.NotifyError:
+            shown = services.Rendered(title=task.reason, body="")
+        return CallItem(task=task, title=shown.title, body=shown.body, link=shown.link)
+    return CallItem(task=task, title=task.reason, body="", link="")
+
+
 def _calls_page(request: HttpRequest, user: User, *, status: int = 200) -> HttpResponse:
-    tasks = selectors.call_tasks_of(user)
+    done = request.GET.get("done") == "1"
+    tasks = selectors.call_tasks_of(user, done=done)
     page = Paginator(tasks, PAGE_SIZE * 2).get_page(request.GET.get("page"))
     special_group_reads_record(viewer=user, households=[task.household for task in page])
     context = {
         "page": page,
-        "open_count": tasks.filter(state=CallTask.State.OPEN).count(),
+        "items": [_call_item(task) for task in page],
+        "done": done,
+        "open_count": tasks.count() if not done else selectors.call_tasks_of(user, done=False).count(),
         "outcomes": CallTask.Outcome.choices,
     }
     return render(request, "notify/calls.html", context, status=status)
