@@ -19,7 +19,7 @@ from wudian.grid.scope import (
     residents_served_by,
 )
 from wudian.grid.selectors import household_views_for
-from wudian.notify.models import CallTask, Channel, Message
+from wudian.notify.models import CallTask, Channel, Failure, Message
 
 
 def delivery_stats(*, source: str) -> dict[str, Any]:
@@ -101,6 +101,24 @@ class FailedRow:
     message: Message
     recipient: str
     address: str
+    # Why it failed, in the reader's language; where it came from ("outage", 12).
+    reason: str = ""
+    source_kind: str = ""
+    source_id: int | None = None
+
+
+def failure_text(message: Message) -> str:
+    """Why a message failed, in the active language."""
+    try:
+        return str(Failure(message.failure).label)
+    except ValueError:
+        return str(Failure.REFUSED.label)
+
+
+def source_parts(source: str) -> tuple[str, int | None]:
+    """("outage", 12) for "outage:12"; ("", None) for a source that names no single thing."""
+    kind, _sep, pk = source.partition(":")
+    return (kind, int(pk)) if pk.isdigit() else ("", None)
 
 
 def failed_rows(user: User, messages: Sequence[Message]) -> list[FailedRow]:
@@ -127,8 +145,16 @@ def failed_rows(user: User, messages: Sequence[Message]) -> list[FailedRow]:
             masked = message.user.pk not in staff and message.user.pk not in served
         else:
             recipient, masked = "", False
+        kind, pk = source_parts(message.source)
         rows.append(
-            FailedRow(message=message, recipient=recipient, address=_shown(message, masked))
+            FailedRow(
+                message=message,
+                recipient=recipient,
+                address=_shown(message, masked),
+                reason=failure_text(message),
+                source_kind=kind,
+                source_id=pk,
+            )
         )
     return rows
 
