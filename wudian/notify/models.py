@@ -23,21 +23,30 @@ class Failure(models.TextChoices):
     """Why a message failed, told to staff in their language (the channel's own words stay
     in `last_error` for whoever configures it)."""
 
-    NO_SMS_GATEWAY = "no_sms_gateway", _(
-        "No SMS gateway is set up on this server yet. The administrator must configure one; "
-        "then send the messages again."
+    NO_SMS_GATEWAY = (
+        "no_sms_gateway",
+        _(
+            "No SMS gateway is set up on this server yet. The administrator must configure one; "
+            "then send the messages again."
+        ),
     )
-    NO_EMAIL_SERVER = "no_email_server", _(
-        "No e-mail server is set up on this server yet. The administrator must configure one; "
-        "then send the messages again."
+    NO_EMAIL_SERVER = (
+        "no_email_server",
+        _(
+            "No e-mail server is set up on this server yet. The administrator must configure one; "
+            "then send the messages again."
+        ),
     )
     STAFF_CHANNEL_GONE = "staff_channel_gone", _("This staff channel is no longer set up.")
     ENDPOINT_GONE = "endpoint_gone", _("The circle's group robot was removed or switched off.")
     BAD_ADDRESS = "bad_address", _("The channel's address is not valid: check it in the admin.")
     BAD_TEMPLATE = "bad_template", _("The message could not be written: its template is missing.")
-    REFUSED = "refused", _(
-        "The channel did not accept the message after every attempt: check the phone number "
-        "or the robot, then send it again."
+    REFUSED = (
+        "refused",
+        _(
+            "The channel did not accept the message after every attempt: check the phone number "
+            "or the robot, then send it again."
+        ),
     )
 
 

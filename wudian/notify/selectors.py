@@ -60,6 +60,56 @@ def delivery_stats(*, source: str) -> dict[str, Any]:
     return stats
 
 
+# What happened to one household's messages of a source, best first: reached by at least
+# one channel; still waiting on one; failed on every channel it had; none sent (cancelled).
+REACHED, WAITING, FAILED, NOT_SENT = "reached", "waiting", "failed", "not_sent"
+_HOUSEHOLD_OUTCOME = {
+    Message.State.SENT: REACHED,
+    Message.State.PENDING: WAITING,
+    Message.State.SENDING: WAITING,
+    Message.State.FAILED: FAILED,
+    Message.State.CANCELLED: NOT_SENT,
+}
+_OUTCOME_ORDER = [REACHED, WAITING, FAILED, NOT_SENT]
+
+
+def household_outcomes(*, source: str) -> dict[int, str]:
+    """For each household the messages of a source were written for (by SMS to its phone or
+    in the app to its members), the one outcome that counts for it (REACHED … NOT_SENT)."""
+    best: dict[int, str] = {}
+    for household_id, state in (
+        Message.objects.filter(source=source, household__isnull=False)
+        .values_list("household_id", "state")
+        .distinct()
+    ):
+        outcome = _HOUSEHOLD_OUTCOME[state]
+        known = best.get(household_id)
+        if known is None or _OUTCOME_ORDER.index(outcome) < _OUTCOME_ORDER.index(known):
+            best[household_id] = outcome
+    return best
+
+
+def failures_of(*, source: str) -> list[dict[str, Any]]:
+    """The failed messages of a source by channel and reason: channel, its label, the reason
+    in the active language, and how many."""
+    labels = dict(Channel.choices)
+    rows = (
+        Message.objects.filter(source=source, state=Message.State.FAILED)
+        .values("channel", "failure")
+        .annotate(n=Count("pk"))
+        .order_by("channel", "-n")
+    )
+    return [
+        {
+            "channel": row["channel"],
+            "label": str(labels.get(row["channel"], row["channel"])),
+            "reason": failure_text(Message(failure=row["failure"])),
+            "count": row["n"],
+        }
+        for row in rows
+    ]
+
+
 def inbox_for(user: User) -> QuerySet[Message]:
     """The user's in-app messages, newest first."""
     return (
@@ -176,9 +226,7 @@ def may_see_failed(user: User) -> bool:
 def call_tasks_of(user: User, *, done: bool | None = None) -> QuerySet[CallTask]:
     """The call tasks assigned to the user: open ones oldest first (the longest waiting is
     called first), done ones newest first; both when `done` is None."""
-    tasks = CallTask.objects.filter(assignee=user).select_related(
-        "household__building__compound"
-    )
+    tasks = CallTask.objects.filter(assignee=user).select_related("household__building__compound")
     if done is None:
         return tasks.order_by("state", "-created_at", "-pk")
     if done:

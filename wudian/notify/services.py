@@ -32,6 +32,7 @@ from wudian.notify.outbox import (
 __all__ = [
     "Audience",
     "NotifyError",
+    "Rendered",
     "call_task_done",
     "inbox_mark_read",
     "message_retry",
@@ -39,7 +40,6 @@ __all__ = [
     "notify_publish",
     "preference_of",
     "preference_update",
-    "Rendered",
     "render",
     "render_message",
 ]
