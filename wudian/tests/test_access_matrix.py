@@ -260,6 +260,8 @@ ASKS: dict[str, Ask] = {
         lambda w: f"/desk/calls/{w.call_task.pk}/done/", lambda w: {"outcome": "reached"}
     ),
     "notify:failed": get(lambda w: "/desk/notifications/failed/"),
+    "notify:failed_retry": post(lambda w: f"/desk/notifications/failed/{w.failed.pk}/retry/"),
+    "notify:failed_retry_all": post(lambda w: "/desk/notifications/failed/retry/"),
     # The audit log
     "audit:entries": get(lambda w: "/desk/audit/"),
     # Line loss
@@ -542,6 +544,8 @@ ROWS: dict[str, str] = {
     "notify:call_done": "302  404  404  302  404  404  404  404  404  404  404  404  404",
     "notify:calls": "302  200  200  200F 200  200  200  200  200  200  200  200  200",
     "notify:failed": "302  403  403  403  403  403  403  200F 200  403  200M 403  200F",
+    "notify:failed_retry": "302  403  403  403  403  403  403  302  404  403  302  403  302",
+    "notify:failed_retry_all": "302  403  403  403  403  403  403  302  302  403  302  403  302",
     "audit:entries": "302  403  403  403  403  403  403  403  403  403  200  403  200",
     "notify:inbox": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "notify:preferences": "302  200  200  200  200  200  200  200  200  200  200  200  200",
