@@ -63,7 +63,7 @@ def delivery_stats(*, source: str) -> dict[str, Any]:
 # What happened to one household's messages of a source, best first: reached by at least
 # one channel; still waiting on one; failed on every channel it had; none sent (cancelled).
 REACHED, WAITING, FAILED, NOT_SENT = "reached", "waiting", "failed", "not_sent"
-_HOUSEHOLD_OUTCOME = {
+_HOUSEHOLD_OUTCOME: dict[str, str] = {
     Message.State.SENT: REACHED,
     Message.State.PENDING: WAITING,
     Message.State.SENDING: WAITING,

@@ -21,4 +21,4 @@ def status_label(code: str) -> str:
 def category_label(context: template.Context) -> str:
     """The category's name in the active language (messages written before it kept both
     names carry the Chinese one only)."""
-    return localized(context.get("category", ""), context.get("category_en", ""))
+    return localized(str(context.get("category") or ""), str(context.get("category_en") or ""))
