@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
@@ -15,13 +16,14 @@ from wudian.notify.models import Message
 router = Router(tags=["notify"])
 
 
-def _rendered(message: Message) -> tuple[str, str]:
-    cached: tuple[str, str] | None = getattr(message, "_rendered", None)
+def _rendered(message: Message) -> services.Rendered:
+    """The message in the caller's language (Accept-Language), from its template and values."""
+    cached: services.Rendered | None = getattr(message, "_rendered", None)
     if cached is None:
         try:
-            cached = services.render_message(message.template, message.context)
+            cached = services.render(message.template, message.context, language=get_language())
         except services.NotifyError:
-            cached = (message.template, "")
+            cached = services.Rendered(title=message.template, body="")
         message._rendered = cached  # type: ignore[attr-defined]
     return cached
 
@@ -30,6 +32,7 @@ class MessageOut(Schema):
     id: int
     title: str
     body: str
+    link: str = Field(description="The page the message is about (a path on this site), or empty")
     source: str
     urgent: bool
     created_at: datetime.datetime
@@ -37,11 +40,15 @@ class MessageOut(Schema):
 
     @staticmethod
     def resolve_title(obj: Message) -> str:
-        return _rendered(obj)[0]
+        return _rendered(obj).title
 
     @staticmethod
     def resolve_body(obj: Message) -> str:
-        return _rendered(obj)[1]
+        return _rendered(obj).body
+
+    @staticmethod
+    def resolve_link(obj: Message) -> str:
+        return _rendered(obj).link
 
 
 class ReadIn(Schema):

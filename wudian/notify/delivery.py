@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from wudian.notify.models import Channel, CircleEndpoint, Message
+from wudian.notify.models import Channel, CircleEndpoint, Failure, Message
 from wudian.notify.outbox import (
     NEVER_QUIET,
     NotifyError,
@@ -122,7 +122,14 @@ logging.getLogger("apprise").addHandler(_captured)
 
 
 class PermanentError(Exception):
-    """Retrying will not help (endpoint removed, bad template)."""
+    """Retrying will not help (channel not configured, endpoint removed, bad template).
+    `failure` says why in a code staff read in their language; `tried` whether a send was
+    attempted at all (a channel that is not set up never was: no attempt is counted)."""
+
+    def __init__(self, text: str, failure: str, *, tried: bool = False) -> None:
+        super().__init__(text)
+        self.failure = failure
+        self.tried = tried
 
 
 class GatewayMissing(Exception):
@@ -171,15 +178,21 @@ def target_for(message: Message, endpoints: dict[int, CircleEndpoint]) -> Target
     elif message.address.startswith("staff:"):
         found = [u for u in settings.NOTIFY_URLS if staff_address(u) == message.address]
         if not found:
-            raise PermanentError("This staff channel is no longer configured.")
+            raise PermanentError(
+                "This staff channel is no longer configured.", Failure.STAFF_CHANNEL_GONE
+            )
         url = found[0]
     elif message.address.startswith("endpoint:"):
         endpoint = endpoints.get(int(message.address.removeprefix("endpoint:")))
         if endpoint is None or not endpoint.enabled:
-            raise PermanentError("The circle endpoint was removed or disabled.")
+            raise PermanentError(
+                "The circle endpoint was removed or disabled.", Failure.ENDPOINT_GONE
+            )
         url = endpoint.url
     else:
-        raise PermanentError(f"Unknown address {message.address!r} for channel {channel}.")
+        raise PermanentError(
+            f"Unknown address {message.address!r} for channel {channel}.", Failure.BAD_ADDRESS
+        )
     if urlsplit(url).scheme.lower() in CUSTOM_HTTP_SCHEMES:
         return Target(url, payload, {IDEMPOTENCY_HEADER: message.idempotency_key})
     return Target(url)
@@ -199,7 +212,7 @@ def _plugin(target: Target) -> Any:
     if base is None:
         base = apprise.Apprise.instantiate(target.url)
         if base is None:
-            raise PermanentError("The channel's Apprise URL is not valid.")
+            raise PermanentError("The channel's Apprise URL is not valid.", Failure.BAD_ADDRESS)
         if len(cache) >= PLUGIN_CACHE_SIZE:
             cache.clear()
         cache[target.url] = base
@@ -218,7 +231,7 @@ def send_one(message: Message, endpoints: dict[int, CircleEndpoint]) -> None:
     try:
         title, body = render_message(message.template, message.context)
     except NotifyError as error:
-        raise PermanentError(str(error)) from None
+        raise PermanentError(str(error), Failure.BAD_TEMPLATE) from None
     plugin = _plugin(target_for(message, endpoints))
     _captured.start()
     try:
@@ -287,14 +300,30 @@ def outbox_deliver(
         try:
             send_one(message, endpoints)
         except GatewayMissing:
-            mine.update(state=Message.State.UNCONFIGURED, last_error="", claim_token="")
+            # Not an attempt either: nothing was sent.
+            mine.update(
+                state=Message.State.UNCONFIGURED,
+                last_error="",
+                claim_token="",
+                attempts=F("attempts") - 1,
+            )
             result.no_gateway += 1
             continue
         except Exception as error:
             permanent = isinstance(error, PermanentError)
             text = str(error) or error.__class__.__name__
             if permanent or message.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-                mine.update(state=Message.State.FAILED, last_error=text, claim_token="")
+                failure = error.failure if isinstance(error, PermanentError) else Failure.REFUSED
+                untried = isinstance(error, PermanentError) and not error.tried
+                mine.update(
+                    state=Message.State.FAILED,
+                    last_error=text,
+                    failure=failure,
+                    claim_token="",
+                    # The claim counted an attempt; nothing was sent when a channel is not
+                    # set up, so the count stays what it was before.
+                    attempts=F("attempts") - 1 if untried else F("attempts"),
+                )
                 result.failed += 1
                 result.failed_ids.append(message.pk)
                 logger.info("Notification %s failed for good: %s", message.pk, text)

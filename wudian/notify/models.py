@@ -19,6 +19,37 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", _("Webhook")
 
 
+class Failure(models.TextChoices):
+    """Why a message failed, told to staff in their language (the channel's own words stay
+    in `last_error` for whoever configures it)."""
+
+    NO_SMS_GATEWAY = (
+        "no_sms_gateway",
+        _(
+            "No SMS gateway is set up on this server yet. The administrator must configure one; "
+            "then send the messages again."
+        ),
+    )
+    NO_EMAIL_SERVER = (
+        "no_email_server",
+        _(
+            "No e-mail server is set up on this server yet. The administrator must configure one; "
+            "then send the messages again."
+        ),
+    )
+    STAFF_CHANNEL_GONE = "staff_channel_gone", _("This staff channel is no longer set up.")
+    ENDPOINT_GONE = "endpoint_gone", _("The circle's group robot was removed or switched off.")
+    BAD_ADDRESS = "bad_address", _("The channel's address is not valid: check it in the admin.")
+    BAD_TEMPLATE = "bad_template", _("The message could not be written: its template is missing.")
+    REFUSED = (
+        "refused",
+        _(
+            "The channel did not accept the message after every attempt: check the phone number "
+            "or the robot, then send it again."
+        ),
+    )
+
+
 class Message(models.Model):
     """One message to one recipient on one channel (the outbox row)."""
 
@@ -72,6 +103,9 @@ class Message(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claim_token = models.CharField(_("claim token"), max_length=32, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    failure = models.CharField(
+        _("failure"), max_length=20, choices=Failure.choices, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -177,6 +211,10 @@ class CallTask(models.Model):
     event_key = models.CharField(_("event"), max_length=150)
     source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
     reason = models.CharField(_("reason"), max_length=200)
+    # What to tell, written for the caller: rendered in their language when they read it.
+    template = models.CharField(_("template"), max_length=100, blank=True)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -198,7 +236,14 @@ class CallTask(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["event_key", "household"], name="call_task_once_per_event"
-            )
+            ),
+            # One call per household and purpose (an outage, a request): a later step of
+            # the same matter updates the open task instead of adding one.
+            models.UniqueConstraint(
+                fields=["source", "household"],
+                condition=models.Q(state="open") & ~models.Q(source=""),
+                name="call_task_open_once_per_source",
+            ),
         ]
         indexes = [models.Index(fields=["assignee", "state"], name="notify_call_assignee")]
 

@@ -59,12 +59,14 @@ class Audience:
     """Whom one event reaches: users (in the app, and by SMS and e-mail as each prefers),
     households (an SMS to the household's phone, its members in the app), compounds (their
     residents' circles), and the phone calls to make: (household id, id of the user who calls
-    it), as the caller resolved them."""
+    it), as the caller resolved them, and `call_template`: what the caller is to tell, written
+    for them (rendered from the event's values; the event's title when not given)."""
 
     users: Sequence[User] | QuerySet[User] = ()
     households: Sequence[Household] | QuerySet[Household] = ()
     compounds: Sequence[Compound] | QuerySet[Compound] = ()
     calls: Sequence[tuple[int, int]] = ()
+    call_template: str = ""
 
 
 class NotifyError(ValueError):
@@ -123,12 +125,49 @@ def _template_for(name: str) -> Template:
         raise NotifyError(f"Notification template notify/{name}.txt does not exist.") from None
 
 
-def render_message(template: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(title, body) of a message, in Chinese: the first line is the title."""
-    with translation.override(settings.LANGUAGE_CODE):
+@dataclass(frozen=True)
+class Rendered:
+    """A message as one reader reads it: its title, its text, and the page it is about (a
+    last line that is only a path on this site is the message's link, shown as a link)."""
+
+    title: str
+    body: str
+    link: str = ""
+
+    @property
+    def text(self) -> str:
+        """The body with its link, for channels that carry plain text (SMS, e-mail, robots)."""
+        link = self.link
+        if link.startswith("/"):
+            link = settings.PUBLIC_URL + link
+        return "\n".join(part for part in (self.body, link) if part)
+
+
+def _is_link(line: str) -> bool:
+    # Only a path on this site: a link never leads a reader elsewhere.
+    return line.startswith("/") and not line.startswith("//") and " " not in line
+
+
+def render(template: str, context: dict[str, Any], *, language: str | None = None) -> Rendered:
+    """Render a stored message (its template and values) in a reader's language: the active
+    language of the request for pages and the API, the recipient's for what is sent (zh-hans
+    when not given). The first line is the title."""
+    with translation.override(language or settings.LANGUAGE_CODE):
         text = _template_for(template).render(Context(context, autoescape=False)).strip()
     title, _sep, body = text.partition("\n")
-    return title.strip(), body.strip()
+    lines = body.strip().splitlines()
+    link = ""
+    if lines and _is_link(lines[-1].strip()):
+        link = lines.pop().strip()
+    return Rendered(title=title.strip(), body="\n".join(lines).strip(), link=link)
+
+
+def render_message(
+    template: str, context: dict[str, Any], *, language: str | None = None
+) -> tuple[str, str]:
+    """(title, text) of a message as a plain-text channel sends it (see render)."""
+    rendered = render(template, context, language=language)
+    return rendered.title, rendered.text
 
 
 # Rows ----------------------------------------------------------------------------------------
@@ -195,6 +234,8 @@ def outbox_write(
     an event again writes nothing more. `new_event` says nothing can have been written for
     the event yet, so earlier rows are not looked for."""
     _template_for(template)
+    if audience.calls and audience.call_template:
+        _template_for(audience.call_template)
     try:
         context = json.loads(json.dumps(context))
     except (TypeError, ValueError) as error:
@@ -257,6 +298,7 @@ def outbox_write(
         reminders = _write_calls(
             audience.calls,
             template=template,
+            call_template=audience.call_template,
             context=context,
             event_key=event_key,
             source=source,
@@ -279,28 +321,55 @@ def _write_calls(
     calls: Sequence[tuple[int, int]],
     *,
     template: str,
+    call_template: str,
     context: dict[str, Any],
     event_key: str,
     source: str,
     now: datetime.datetime,
 ) -> int:
-    """A CallTask per (household, caller), the event's title as its reason, and one in-app
-    reminder to each caller. Returns the number of reminders written."""
-    title, _body = render_message(template, context)
-    tasks = [
-        CallTask(
-            assignee_id=caller_id,
-            household_id=household_id,
-            event_key=event_key,
-            source=source,
-            reason=title[:200],
-            created_at=now,
-        )
-        for household_id, caller_id in calls
-    ]
-    CallTask.objects.bulk_create(tasks, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    """One open CallTask per household and source: a later event of the same source updates
+    the open task (what to tell, who calls) rather than adding one; a household already
+    called (its task done) gets a new one. Each caller gets one in-app reminder. Returns the
+    number of reminders written."""
+    title = render(call_template or template, context).title
+    callers = dict(calls)
+    open_tasks = (
+        {
+            task.household_id: task
+            for task in CallTask.objects.filter(
+                source=source, household_id__in=list(callers), state=CallTask.State.OPEN
+            )
+        }
+        if source
+        else {}
+    )
+    changed, new = [], []
+    for household_id, caller_id in callers.items():
+        task = open_tasks.get(household_id)
+        if task is None:
+            task = CallTask(household_id=household_id, source=source, created_at=now)
+            new.append(task)
+        elif task.event_key == event_key:
+            continue
+        else:
+            changed.append(task)
+        task.assignee_id = caller_id
+        task.event_key = event_key
+        task.reason = title[:200]
+        task.template = call_template
+        task.context = context
+        task.updated_at = now
+    CallTask.objects.bulk_update(
+        changed,
+        ["assignee", "event_key", "reason", "template", "context", "updated_at"],
+        batch_size=INSERT_BATCH,
+    )
+    CallTask.objects.bulk_create(new, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    tasks = [*changed, *new]
+    if not tasks:
+        return 0
     reminders: dict[str, Row] = {}
-    for caller_id in sorted({caller_id for _household_id, caller_id in calls}):
+    for caller_id in sorted({task.assignee_id for task in tasks}):
         row = Row(Channel.INAPP, str(caller_id), NEVER_QUIET, user_id=caller_id)
         reminders[f"{event_key}:calls:{row.channel}:{row.address}"] = row
     reminded = write_rows(

@@ -19,7 +19,7 @@ from wudian.grid.scope import (
     residents_served_by,
 )
 from wudian.grid.selectors import household_views_for
-from wudian.notify.models import CallTask, Channel, DevGatewayMessage, Message
+from wudian.notify.models import CallTask, Channel, DevGatewayMessage, Failure, Message
 
 
 def delivery_stats(*, source: str) -> dict[str, Any]:
@@ -60,6 +60,58 @@ def delivery_stats(*, source: str) -> dict[str, Any]:
             by_building = stats["by_building"].setdefault(building, {})
             by_building[state] = by_building.get(state, 0) + n
     return stats
+
+
+# What happened to one household's messages of a source, best first: reached by at least
+# one channel; still waiting on one; failed on every channel it had; none sent (cancelled).
+REACHED, WAITING, FAILED, NOT_SENT = "reached", "waiting", "failed", "not_sent"
+_HOUSEHOLD_OUTCOME: dict[str, str] = {
+    Message.State.SENT: REACHED,
+    Message.State.PENDING: WAITING,
+    Message.State.SENDING: WAITING,
+    Message.State.FAILED: FAILED,
+    # Held until this server has a gateway for the channel: sent then, so still waiting.
+    Message.State.UNCONFIGURED: WAITING,
+    Message.State.CANCELLED: NOT_SENT,
+}
+_OUTCOME_ORDER = [REACHED, WAITING, FAILED, NOT_SENT]
+
+
+def household_outcomes(*, source: str) -> dict[int, str]:
+    """For each household the messages of a source were written for (by SMS to its phone or
+    in the app to its members), the one outcome that counts for it (REACHED … NOT_SENT)."""
+    best: dict[int, str] = {}
+    for household_id, state in (
+        Message.objects.filter(source=source, household__isnull=False)
+        .values_list("household_id", "state")
+        .distinct()
+    ):
+        outcome = _HOUSEHOLD_OUTCOME[state]
+        known = best.get(household_id)
+        if known is None or _OUTCOME_ORDER.index(outcome) < _OUTCOME_ORDER.index(known):
+            best[household_id] = outcome
+    return best
+
+
+def failures_of(*, source: str) -> list[dict[str, Any]]:
+    """The failed messages of a source by channel and reason: channel, its label, the reason
+    in the active language, and how many."""
+    labels = dict(Channel.choices)
+    rows = (
+        Message.objects.filter(source=source, state=Message.State.FAILED)
+        .values("channel", "failure")
+        .annotate(n=Count("pk"))
+        .order_by("channel", "-n")
+    )
+    return [
+        {
+            "channel": row["channel"],
+            "label": str(labels.get(row["channel"], row["channel"])),
+            "reason": failure_text(Message(failure=row["failure"])),
+            "count": row["n"],
+        }
+        for row in rows
+    ]
 
 
 def inbox_for(user: User) -> QuerySet[Message]:
@@ -103,6 +155,24 @@ class FailedRow:
     message: Message
     recipient: str
     address: str
+    # Why it failed, in the reader's language; where it came from ("outage", 12).
+    reason: str = ""
+    source_kind: str = ""
+    source_id: int | None = None
+
+
+def failure_text(message: Message) -> str:
+    """Why a message failed, in the active language."""
+    try:
+        return str(Failure(message.failure).label)
+    except ValueError:
+        return str(Failure.REFUSED.label)
+
+
+def source_parts(source: str) -> tuple[str, int | None]:
+    """("outage", 12) for "outage:12"; ("", None) for a source that names no single thing."""
+    kind, _sep, pk = source.partition(":")
+    return (kind, int(pk)) if pk.isdigit() else ("", None)
 
 
 def failed_rows(user: User, messages: Sequence[Message]) -> list[FailedRow]:
@@ -129,8 +199,16 @@ def failed_rows(user: User, messages: Sequence[Message]) -> list[FailedRow]:
             masked = message.user.pk not in staff and message.user.pk not in served
         else:
             recipient, masked = "", False
+        kind, pk = source_parts(message.source)
         rows.append(
-            FailedRow(message=message, recipient=recipient, address=_shown(message, masked))
+            FailedRow(
+                message=message,
+                recipient=recipient,
+                address=_shown(message, masked),
+                reason=failure_text(message),
+                source_kind=kind,
+                source_id=pk,
+            )
         )
     return rows
 
@@ -149,12 +227,23 @@ def may_see_failed(user: User) -> bool:
     return user.is_superuser or user.has_role(RoleCode.CUSTOMER_MANAGER, RoleCode.SUPERVISOR)
 
 
-def call_tasks_of(user: User) -> QuerySet[CallTask]:
-    """The call tasks assigned to the user, open first."""
+def call_tasks_of(user: User, *, done: bool | None = None) -> QuerySet[CallTask]:
+    """The call tasks assigned to the user: open ones oldest first (the longest waiting is
+    called first), done ones newest first; both when `done` is None."""
+    tasks = CallTask.objects.filter(assignee=user).select_related("household__building__compound")
+    if done is None:
+        return tasks.order_by("state", "-created_at", "-pk")
+    if done:
+        return tasks.filter(state=CallTask.State.DONE).order_by("-done_at", "-pk")
+    return tasks.filter(state=CallTask.State.OPEN).order_by("created_at", "pk")
+
+
+def calls_of_source(source: str) -> QuerySet[CallTask]:
+    """The calls made or to make about one source (e.g. "outage:12"), open first."""
     return (
-        CallTask.objects.filter(assignee=user)
-        .select_related("household__building__compound")
-        .order_by("state", "-created_at", "-pk")
+        CallTask.objects.filter(source=source)
+        .select_related("household__building__compound", "assignee", "done_by")
+        .order_by("state", "household__building__name", "household__room", "pk")
     )
 
 

@@ -22,14 +22,17 @@ from wudian.notify.models import CallTask, Channel, DevGatewayMessage, Message, 
 from wudian.notify.outbox import (
     Audience,
     NotifyError,
+    Rendered,
     default_quiet_hours,
     outbox_write,
+    render,
     render_message,
 )
 
 __all__ = [
     "Audience",
     "NotifyError",
+    "Rendered",
     "call_task_done",
     "inbox_mark_read",
     "message_retry",
@@ -37,6 +40,7 @@ __all__ = [
     "notify_publish",
     "preference_of",
     "preference_update",
+    "render",
     "render_message",
 ]
 
@@ -90,7 +94,11 @@ def message_retry(*, messages: QuerySet[Message]) -> int:
     again = (Message.State.FAILED, Message.State.UNCONFIGURED)
     ids = list(messages.filter(state__in=again).values_list("pk", flat=True))
     count = Message.objects.filter(pk__in=ids, state__in=again).update(
-        state=Message.State.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        state=Message.State.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        last_error="",
+        failure="",
     )
     if ids:
         transaction.on_commit(lambda: tasks.enqueue(ids))

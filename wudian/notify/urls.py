@@ -17,4 +17,6 @@ urlpatterns = [
         views.dev_gateway_receive,
         name="dev_gateway_receive_circle",
     ),
+    path("desk/notifications/failed/retry/", views.failed_retry_all, name="failed_retry_all"),
+    path("desk/notifications/failed/<int:pk>/retry/", views.failed_retry, name="failed_retry"),
 ]

@@ -10,10 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,14 +35,16 @@ class InboxItem:
     message: Message
     title: str
     body: str
+    link: str
 
 
 def _rendered(message: Message) -> InboxItem:
+    """The message in the reader's language (the request's), from its template and values."""
     try:
-        title, body = services.render_message(message.template, message.context)
+        shown = services.render(message.template, message.context, language=get_language())
     except services.NotifyError:
-        title, body = message.template, ""
-    return InboxItem(message=message, title=title, body=body)
+        shown = services.Rendered(title=message.template, body="")
+    return InboxItem(message=message, title=shown.title, body=shown.body, link=shown.link)
 
 
 @login_required
@@ -104,13 +108,37 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "notify/preferences.html", {"form": form}, status=status)
 
 
+@dataclass(frozen=True)
+class CallItem:
+    task: CallTask
+    title: str
+    body: str
+    link: str
+
+
+def _call_item(task: CallTask) -> CallItem:
+    """What to tell, in the caller's language; tasks written before it was kept show their
+    reason."""
+    if task.template:
+        try:
+            shown = services.render(task.template, task.context, language=get_language())
+        except services.NotifyError:
+            shown = services.Rendered(title=task.reason, body="")
+        return CallItem(task=task, title=shown.title, body=shown.body, link=shown.link)
+    return CallItem(task=task, title=task.reason, body="", link="")
+
+
 def _calls_page(request: HttpRequest, user: User, *, status: int = 200) -> HttpResponse:
-    tasks = selectors.call_tasks_of(user)
+    done = request.GET.get("done") == "1"
+    tasks = selectors.call_tasks_of(user, done=done)
     page = Paginator(tasks, PAGE_SIZE * 2).get_page(request.GET.get("page"))
     special_group_reads_record(viewer=user, households=[task.household for task in page])
     context = {
         "page": page,
-        "open_count": tasks.filter(state=CallTask.State.OPEN).count(),
+        "items": [_call_item(task) for task in page],
+        "done": done,
+        "filter_query": "done=1" if done else "",
+        "open_count": selectors.call_tasks_of(user, done=False).count(),
         "outcomes": CallTask.Outcome.choices,
     }
     return render(request, "notify/calls.html", context, status=status)
@@ -146,29 +174,79 @@ def call_done(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notify:calls")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-@never_cache
-def failed(request: HttpRequest) -> HttpResponse:
-    """Messages that failed for good, for the customer managers and supervisors in scope."""
+def _visible_failed(request: HttpRequest) -> tuple[User, QuerySet[Message], str]:
+    """The failed messages the user may see and retry (PermissionDenied for a role that may
+    see none), narrowed to one source (`?source=outage:12`) when asked."""
     user: User = request.user  # type: ignore[assignment]
     if not selectors.may_see_failed(user):
         raise PermissionDenied
     visible = selectors.failed_visible_to(user)
-    if request.method == "POST":
-        ids = _int_list(request.POST.getlist("message"))
-        chosen = visible.filter(pk__in=ids) if "all" not in request.POST else visible
-        if not ids and "all" not in request.POST:
-            messages.error(request, _("Choose the messages to send again."))
-            return redirect("notify:failed")
-        count = services.message_retry(messages=Message.objects.filter(pk__in=chosen.values("pk")))
-        messages.success(request, _("%(count)d messages will be sent again.") % {"count": count})
-        return redirect("notify:failed")
+    source = (request.GET.get("source") or request.POST.get("source") or "").strip()[:100]
+    if source:
+        visible = visible.filter(source=source)
+    return user, visible, source
+
+
+@login_required
+@require_http_methods(["GET"])
+@never_cache
+def failed(request: HttpRequest) -> HttpResponse:
+    """Messages that failed for good, for the customer managers and supervisors in scope."""
+    user, visible, source = _visible_failed(request)
     page = Paginator(
         visible.select_related("household__building__compound", "compound", "user"), PAGE_SIZE * 2
     ).get_page(request.GET.get("page"))
     rows = selectors.failed_rows(user, list(page.object_list))
-    return render(request, "notify/failed.html", {"page": page, "rows": rows})
+    context = {
+        "page": page,
+        "rows": rows,
+        "source": source,
+        "count": page.paginator.count,
+        "filter_query": urlencode({"source": source}) if source else "",
+    }
+    return render(request, "notify/failed.html", context)
+
+
+def _back_to_failed(source: str) -> HttpResponse:
+    url = reverse("notify:failed")
+    return redirect(f"{url}?{urlencode({'source': source})}" if source else url)
+
+
+@login_required
+@require_POST
+def failed_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send one failed message again (only one the user may see)."""
+    _user, visible, source = _visible_failed(request)
+    message = get_object_or_404(visible, pk=pk)
+    count = services.message_retry(messages=Message.objects.filter(pk=message.pk))
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d message will be sent again.",
+            "%(count)d messages will be sent again.",
+            count,
+        )
+        % {"count": count},
+    )
+    return _back_to_failed(source)
+
+
+@login_required
+@require_POST
+def failed_retry_all(request: HttpRequest) -> HttpResponse:
+    """Send again every failed message the user may see (of one source when it is given)."""
+    _user, visible, source = _visible_failed(request)
+    count = services.message_retry(messages=Message.objects.filter(pk__in=visible.values("pk")))
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d message will be sent again.",
+            "%(count)d messages will be sent again.",
+            count,
+        )
+        % {"count": count},
+    )
+    return _back_to_failed(source)
 
 
 # The development gateway (debug mode only) -------------------------------------------------

@@ -18,7 +18,16 @@ from wudian.grid.models import (
     StationArea,
 )
 from wudian.grid.scope import Purpose, compounds_for, own_households, people_serving
-from wudian.notify.selectors import delivery_stats
+from wudian.grid.selectors import household_views_for
+from wudian.notify.selectors import (
+    FAILED,
+    REACHED,
+    WAITING,
+    calls_of_source,
+    delivery_stats,
+    failures_of,
+    household_outcomes,
+)
 from wudian.outages.models import AffectedHousehold, Outage
 
 # Kinds of outage that concern one household's own affairs (its debt): never public, never
@@ -27,6 +36,10 @@ PRIVATE_KINDS = (Outage.Kind.ARREARS,)
 
 # How long a restored or cancelled outage stays on a compound's public window and feeds.
 RECENT = datetime.timedelta(days=7)
+
+# A household of an outage: reached, waiting, failed, or not reached (no channel to it).
+UNREACHED = "unreached"
+HOUSEHOLD_OUTCOMES = (REACHED, WAITING, FAILED, UNREACHED)
 
 ScopeItems = Iterable[Any]  # model instances or their codes
 
@@ -330,48 +343,72 @@ def outage_staff_users(outage: Outage) -> QuerySet[User]:
 
 
 def outage_reach(outage: Outage) -> dict[str, Any]:
-    """How far an outage's notices got: message states overall, per channel and per
-    building (from the outbox), with the residents' acknowledgements (已知悉)."""
-    stats = delivery_stats(source=outage_source(outage))
+    """How far an outage's notices got, counted in households so that the numbers add up:
+    each affected household is reached (a message to it went out on some channel), waiting,
+    failed (every message to it failed), or not reached (no phone and no account in the
+    app, or its messages were cancelled); per building the same, summing to the whole. The
+    messages themselves (households, staff and circles) are counted per channel, with the
+    reasons of their failures."""
+    source = outage_source(outage)
+    stats = delivery_stats(source=source)
+    outcomes = household_outcomes(source=source)
     buildings: dict[int, dict[str, Any]] = {}
-    for row in (
+    zero = {"households": 0, "acknowledged": 0, **dict.fromkeys(HOUSEHOLD_OUTCOMES, 0)}
+    for household_id, building_id, building, compound, acknowledged in (
         AffectedHousehold.objects.filter(outage=outage)
-        .values(
+        .order_by("household__building__compound__name", "household__building__name")
+        .values_list(
+            "household_id",
             "household__building_id",
             "household__building__name",
             "household__building__compound__name",
+            "acknowledged_at",
         )
-        .annotate(households=Count("pk"), acknowledged=Count("acknowledged_at"))
-        .order_by("household__building__compound__name", "household__building__name")
     ):
-        building_id = row["household__building_id"]
-        buildings[building_id] = {
-            "building_id": building_id,
-            "building": row["household__building__name"],
-            "compound": row["household__building__compound__name"],
-            "households": row["households"],
-            "acknowledged": row["acknowledged"],
-            "messages": dict(
-                stats.get("by_building", {}).get(building_id)
-                or stats.get("by_building", {}).get(str(building_id))
-                or {}
-            ),
-        }
+        row = buildings.setdefault(
+            building_id,
+            {"building_id": building_id, "building": building, "compound": compound, **zero},
+        )
+        row["households"] += 1
+        row["acknowledged"] += acknowledged is not None
+        row[outcomes.get(household_id, UNREACHED)] += 1
+    totals = {
+        key: sum(row[key] for row in buildings.values())
+        for key in ("households", "acknowledged", *HOUSEHOLD_OUTCOMES)
+    }
     return {
-        "households": sum(b["households"] for b in buildings.values()),
-        "acknowledged": sum(b["acknowledged"] for b in buildings.values()),
+        **totals,
         "total": stats.get("total", 0),
-        "pending": stats.get("pending", 0),
-        "sent": stats.get("sent", 0),
-        "delivered": stats.get("delivered", 0),
-        "failed": stats.get("failed", 0),
+        "messages_sent": stats.get("sent", 0),
+        "messages_delivered": stats.get("delivered", 0),
+        "messages_failed": stats.get("failed", 0),
+        "messages_pending": stats.get("pending", 0),
         # Not sent because this server has no gateway for the channel: not failures.
         "no_gateway": stats.get("no_gateway", 0),
-        "cancelled": stats.get("cancelled", 0),
         "by_channel": {
             channel: dict(states) for channel, states in stats.get("by_channel", {}).items()
         },
+        "failures": failures_of(source=source),
         "by_building": list(buildings.values()),
+    }
+
+
+def outage_calls(outage: Outage, user: User) -> dict[str, Any]:
+    """The phone calls to special-group households about this outage: how many, how many
+    made, and the calls to the households the user serves (special-group status is not
+    shown to anyone else; the caller logs what was shown)."""
+    tasks = list(calls_of_source(outage_source(outage)))
+    views = {
+        view.household.pk: view for view in household_views_for(user, [t.household for t in tasks])
+    }
+    return {
+        "count": len(tasks),
+        "done": sum(task.state == task.State.DONE for task in tasks),
+        "rows": [
+            {"task": task, "address": views[task.household_id].address}
+            for task in tasks
+            if not views[task.household_id].masked
+        ],
     }
 
 

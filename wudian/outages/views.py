@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -23,12 +24,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wudian.accounts.models import User
+from wudian.audit.services import special_group_reads_record
 from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound
 from wudian.grid.scope import Purpose, compounds_for, own_households, supervisors_of
 from wudian.grid.selectors import household_views_for
 from wudian.notify.models import Channel
+from wudian.notify.selectors import may_see_failed
 from wudian.outages import services
 from wudian.outages.forms import (
     CancelForm,
@@ -52,11 +55,13 @@ from wudian.outages.policy import (
     user_may_manage_outages,
 )
 from wudian.outages.selectors import (
+    outage_calls,
     outage_compounds,
     outage_reach,
     outage_rows,
     outage_scope_compounds,
     outage_scope_households,
+    outage_source,
     outages_for_resident,
     outages_visible_to,
     reaching,
@@ -344,8 +349,19 @@ def _render_detail(
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     reach = outage_reach(outage)
+    calls = outage_calls(outage, user)
+    special_group_reads_record(
+        viewer=user, households=[row["task"].household for row in calls["rows"]]
+    )
+    failed_url = (
+        f"{reverse('notify:failed')}?{urlencode({'source': outage_source(outage)})}"
+        if reach["failures"] and may_see_failed(user)
+        else ""
+    )
     context = {
         "outage": outage,
+        "calls": calls,
+        "failed_url": failed_url,
         "events": list(outage.events.select_related("by")),
         "reach": reach,
         "channel_rows": _channel_rows(reach),

@@ -269,6 +269,8 @@ ASKS: dict[str, Ask] = {
     "notify:dev_gateway_receive_circle": post(
         lambda w: "/dev/gateway/circle/north/", {"message": "x"}
     ),
+    "notify:failed_retry": post(lambda w: f"/desk/notifications/failed/{w.failed.pk}/retry/"),
+    "notify:failed_retry_all": post(lambda w: "/desk/notifications/failed/retry/"),
     # The audit log
     "audit:entries": get(lambda w: "/desk/audit/"),
     # Line loss
@@ -554,6 +556,8 @@ ROWS: dict[str, str] = {
     "notify:dev_gateway_receive": "404  404  404  404  404  404  404  404  404  404  404  404  404",
     "notify:dev_gateway_receive_circle": "404  404  404  404  404  404  404  404  404  404  404  404  404",
     "notify:failed": "302  403  403  403  403  403  403  200F 200  403  200M 403  200F",
+    "notify:failed_retry": "302  403  403  403  403  403  403  302  404  403  302  403  302",
+    "notify:failed_retry_all": "302  403  403  403  403  403  403  302  302  403  302  403  302",
     "audit:entries": "302  403  403  403  403  403  403  403  403  403  200  403  200",
     "notify:inbox": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "notify:preferences": "302  200  200  200  200  200  200  200  200  200  200  200  200",

@@ -157,10 +157,14 @@ def test_a_supervisor_sees_failed_messages_of_households_they_do_not_serve_maske
 def test_manager_retries_failed_messages_in_scope_only(city: City, login: Any) -> None:
     north, south = failed_sms(city)
 
-    login(city.manager).post(reverse("notify:failed"), {"message": [north.pk, south.pk]})
+    client = login(city.manager)
+    mine = client.post(reverse("notify:failed_retry", args=[north.pk]))
+    theirs = client.post(reverse("notify:failed_retry", args=[south.pk]))
+    everything = client.post(reverse("notify:failed_retry_all"))
 
     north.refresh_from_db()
     south.refresh_from_db()
+    assert (mine.status_code, theirs.status_code, everything.status_code) == (302, 404, 302)
     assert (north.state, north.attempts) == (Message.State.PENDING, 0)
     assert (south.state, south.attempts) == (Message.State.FAILED, 5)
 
@@ -170,7 +174,9 @@ def test_failed_page_is_refused_to_residents_and_electricians(city: City, login:
     before = snapshot(*failed)
 
     assert login(city.resident).get(reverse("notify:failed")).status_code == 403
-    assert login(city.electrician).post(reverse("notify:failed"), {"all": "1"}).status_code == 403
+    electrician = login(city.electrician)
+    assert electrician.post(reverse("notify:failed_retry_all")).status_code == 403
+    assert electrician.post(reverse("notify:failed_retry", args=[failed[0].pk])).status_code == 403
     assert snapshot(*failed) == before
 
 

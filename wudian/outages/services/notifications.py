@@ -76,11 +76,12 @@ def _notify(
         # A compound's circle is read by all its residents: a private outage stays out.
         compounds=[] if is_private(outage) else list(outage_compounds(outage)),
         calls=phone_calls_for(households, on=china_date(timezone.now())),
+        call_template="outage_call",
     )
     return notify_publish(
         audience=audience,
         template=template or TEMPLATES[event.kind],  # type: ignore[index]
-        context=_context(outage, note=event.note, **extra),
+        context=_context(outage, note=event.note, event=event.kind, **extra),
         event_key=f"outage:{outage.pk}:{event.pk}{key_suffix}",
         urgent=outage.kind == Outage.Kind.FAULT,
         source=outage_source(outage),

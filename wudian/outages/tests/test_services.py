@@ -16,7 +16,7 @@ from wudian.conftest import City, snapshot
 from wudian.core.errors import WrongState
 from wudian.core.models import ServiceRule
 from wudian.grid.models import Household, HouseholdMembership
-from wudian.notify.models import Message
+from wudian.notify.models import Failure, Message
 from wudian.notify.services import render_message
 from wudian.outages import services
 from wudian.outages.models import AffectedHousehold, Outage
@@ -614,7 +614,8 @@ def test_reach_counts_messages_and_acknowledgements_per_building(world: City) ->
     by_building = {row["building"]: row for row in reach["by_building"]}
     assert by_building["1号楼"]["households"] == 2
     assert by_building["1号楼"]["acknowledged"] == 1
-    assert by_building["2号楼"]["messages"]["pending"] == 1
+    # 2号楼's household has a phone: its SMS waits, so it is a household waiting.
+    assert by_building["2号楼"]["waiting"] == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -645,3 +646,32 @@ def test_two_staff_acting_at_once_cannot_both_win(world: City) -> None:
     assert sorted(results) == ["refused", "won"]
     assert outage.events.filter(kind="cancelled").count() == 1
     assert messages(outage, "outage_cancelled") == messages(outage, "outage_published")
+
+
+def test_reach_numbers_add_up_per_household_and_per_building(world: City) -> None:
+    outage = create(world.manager)
+    source = f"outage:{outage.pk}"
+    # north_home: its SMS fails but its resident has it in the app (reached); 2号楼's
+    # household: its only channel, the SMS, fails (failed); north_home_2 waits.
+    Message.objects.filter(source=source, channel="sms", household=world.north_home).update(
+        state="failed", failure="no_sms_gateway"
+    )
+    Message.objects.filter(source=source, channel="sms", household__building__name="2号楼").update(
+        state="failed", failure="no_sms_gateway"
+    )
+
+    reach = outage_reach(outage)
+
+    parts = ("reached", "waiting", "failed", "unreached")
+    assert reach["households"] == sum(reach[part] for part in parts) == 3
+    assert (reach["reached"], reach["waiting"], reach["failed"]) == (1, 1, 1)
+    for part in (*parts, "households", "acknowledged"):
+        assert sum(row[part] for row in reach["by_building"]) == reach[part]
+    assert reach["failures"] == [
+        {
+            "channel": "sms",
+            "label": "短信",
+            "reason": str(Failure.NO_SMS_GATEWAY.label),
+            "count": 2,
+        }
+    ]

@@ -127,9 +127,11 @@ def context_of(workorder: WorkOrder, event: WorkOrderEvent, **extra: Any) -> dic
         "id": workorder.pk,
         "kind": event.kind,
         "category": workorder.category.name,
+        "category_en": workorder.category.name_en,
         "compound": workorder.compound.name,
         "address": workorder.household.address if workorder.household else workorder.address_text,
-        "status": str(workorder.get_status_display()),
+        # The code: the reader's page renders its label in their language.
+        "status_code": workorder.status,
         "note": event.note,
         "actor": name_of(event.by) if event.by else "",
         "to": to,
@@ -166,7 +168,11 @@ def resident_audience(workorder: WorkOrder, *, actor_id: int | None) -> Audience
         return Audience(users=[creator]) if creator.pk != actor_id else None
     if workorder.household is not None and workorder.channel in STAFF_FILED_CHANNELS:
         households = [workorder.household]
-        return Audience(households=households, calls=calls_about(workorder, households))
+        return Audience(
+            households=households,
+            calls=calls_about(workorder, households),
+            call_template="workorder_call",
+        )
     return None
 
 

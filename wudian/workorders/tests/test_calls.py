@@ -10,6 +10,7 @@ import pytest
 from wudian.conftest import City
 from wudian.notify.models import CallTask, Message
 from wudian.workorders.models import Channel, WorkOrderEvent
+from wudian.workorders.services import workorder_accept, workorder_resolve
 
 
 def typed_in(city: City, file_request: Any) -> Any:
@@ -67,3 +68,22 @@ def test_no_call_for_an_ordinary_household_or_for_a_residents_own_filing(
         typed_in(city, file_request)
 
     assert not CallTask.objects.exists()
+
+
+def test_each_step_of_a_typed_in_request_updates_one_call_that_says_what_to_tell(
+    city: City, file_request: Any, login: Any
+) -> None:
+    city.north_home.special_group = True
+    city.north_home.save(update_fields=["special_group"])
+    wo = file_request(by=city.manager, channel=Channel.PHONE, contact_name="王先生")
+
+    workorder_accept(workorder=wo, by=city.electrician)
+    workorder_resolve(workorder=wo, by=city.electrician, note="更换了漏电开关")
+
+    task = CallTask.objects.get()
+    assert (task.template, task.context["kind"]) == ("workorder_call", "resolved")
+    page = login(city.electrician).get("/desk/calls/").content.decode()
+    assert f"诉求 #{wo.pk} 电话告知" in page
+    assert "询问问题是否已解决" in page  # what to tell, for the caller
+    assert "更换了漏电开关" in page
+    assert f'href="/desk/requests/{wo.pk}/"' in page
