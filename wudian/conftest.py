@@ -427,6 +427,16 @@ def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
         assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
 
 
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the whole page as var/screenshots/<name>.png, for people to look at what the
+    journeys saw."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 def log_in(page: Any, base: str, username: str) -> None:
     """Log in through the login page, as a person would."""
     page.goto(f"{base}/accounts/login/")

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import datetime
 from importlib import import_module
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
-from wudian.conftest import DESKTOP, PHONE, City, log_in
+from wudian.conftest import DESKTOP, PHONE, City, log_in, screenshot
 from wudian.notify.models import Channel, Message
 from wudian.notify.services import Audience, notify_publish
 from wudian.outages import services as outage_services
@@ -24,8 +22,6 @@ from wudian.workorders.services import workorder_accept, workorder_create, worko
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories")]
 
-SCREENSHOTS = Path(settings.BASE_DIR).parent / "var" / "screenshots"
-
 
 @pytest.fixture
 def categories(world: City) -> None:
@@ -35,11 +31,6 @@ def categories(world: City) -> None:
 
     import_module("wudian.workorders.migrations.0002_categories").seed(apps, None)
     import_module("wudian.core.migrations.0003_service_rule_defaults").seed_rules(apps, None)
-
-
-def shoot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"home-{name}.png"), full_page=True)
 
 
 def file(city: City, code: str = "fault_behind_meter", **kwargs: Any) -> WorkOrder:
@@ -103,7 +94,7 @@ def test_resident_on_a_phone_sees_what_waits_for_them_first(
     page = context.new_page()
     log_in(page, live_server.url, world.resident.username)
     page.wait_for_url("**/me/")
-    shoot(page, "resident-phone")
+    screenshot(page, "home-resident-phone")
 
     assert_header_fits(page, PHONE["width"])
     # The first thing under the title: what waits for them, on the first screen.
@@ -123,7 +114,7 @@ def test_resident_on_a_phone_sees_what_waits_for_them_first(
     page.locator("#nav-menu > summary").click()
     settings_link = page.locator('#nav-menu a[href="/me/notifications/"]')
     assert settings_link.is_visible()
-    shoot(page, "resident-phone-menu")
+    screenshot(page, "home-resident-phone-menu")
     password = page.locator('#nav-menu a[href^="/accounts/password"]').bounding_box()
     logout = page.locator("#nav-menu .nav-menu-logout button").bounding_box()
     assert password is not None
@@ -154,7 +145,7 @@ def test_electrician_on_a_phone_sees_calls_then_requests(
     page = context.new_page()
     log_in(page, live_server.url, world.electrician.username)
     page.wait_for_url("**/desk/")
-    shoot(page, "electrician-phone")
+    screenshot(page, "home-electrician-phone")
 
     assert_header_fits(page, PHONE["width"])
     assert top_of(page, "#calls") < top_of(page, "#requests") < top_of(page, "#certificate")
@@ -168,7 +159,7 @@ def test_electrician_on_a_phone_sees_calls_then_requests(
 
     page.locator('#calls a[href="/desk/calls/"]').click()
     page.wait_for_url("**/desk/calls/")
-    shoot(page, "electrician-phone-calls")
+    screenshot(page, "home-electrician-phone-calls")
     context.close()
 
 
@@ -190,7 +181,7 @@ def test_manager_on_a_desktop_sees_overdue_work_drafts_and_failures(
     page = context.new_page()
     log_in(page, live_server.url, world.manager.username)
     page.wait_for_url("**/desk/")
-    shoot(page, "manager-desktop")
+    screenshot(page, "home-manager-desktop")
 
     assert_header_fits(page, DESKTOP["width"])
     overdue = page.locator(f'#requests [data-list=overdue] a[href="/desk/requests/{late.pk}/"]')
@@ -205,7 +196,7 @@ def test_manager_on_a_desktop_sees_overdue_work_drafts_and_failures(
 
     page.locator('#failed a[href="/desk/notifications/failed/"]').click()
     page.wait_for_url("**/desk/notifications/failed/")
-    shoot(page, "manager-desktop-failed")
+    screenshot(page, "home-manager-desktop-failed")
     context.close()
 
 
@@ -223,7 +214,7 @@ def test_supervisor_on_a_desktop_sees_the_districts_overdue_work_in_both_languag
     page = context.new_page()
     log_in(page, live_server.url, world.supervisor.username)
     page.wait_for_url("**/desk/")
-    shoot(page, "supervisor-desktop")
+    screenshot(page, "home-supervisor-desktop")
 
     assert_header_fits(page, DESKTOP["width"])
     assert page.locator(f'#requests [data-list=overdue] a[href="/desk/requests/{late.pk}/"]')
@@ -237,10 +228,10 @@ def test_supervisor_on_a_desktop_sees_the_districts_overdue_work_in_both_languag
     page.wait_for_url("**/desk/")
     assert page.get_attribute("html", "lang") == "en"
     assert_header_fits(page, DESKTOP["width"])
-    shoot(page, "supervisor-desktop-en")
+    screenshot(page, "home-supervisor-desktop-en")
     page.set_viewport_size(PHONE)
     assert_header_fits(page, PHONE["width"])
-    shoot(page, "supervisor-phone-en")
+    screenshot(page, "home-supervisor-phone-en")
     # Table headers keep their words whole on a phone: each is one line of text.
     lines = page.evaluate(
         """() => [...document.querySelectorAll('#compounds th')]

@@ -57,7 +57,7 @@ def call_for(city: City, household: Any, assignee: Any, event: str = "outage:9:p
         context={"title": "计划停电", "body": "3月17日8:00-12:00停电。"},
         event_key=event,
         urgent=True,
-        source="outage:9",
+        source=event.rsplit(":", 1)[0],  # one open call per household and source
     )
 
 

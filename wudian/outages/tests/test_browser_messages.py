@@ -5,26 +5,18 @@ size. Screenshots go to var/screenshots/."""
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from wudian.conftest import DESKTOP, PHONE, City, log_in
+from wudian.conftest import DESKTOP, PHONE, City, log_in, screenshot
 from wudian.notify.delivery import outbox_deliver
 from wudian.notify.models import Message
 from wudian.outages.tests.conftest import build_world, create
 
 pytestmark = pytest.mark.browser
-
-SHOTS = Path(settings.BASE_DIR).parent / "var" / "screenshots"
-
-
-def shoot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def fits(page: Any, viewport: dict[str, int]) -> bool:
@@ -54,24 +46,24 @@ def test_messages_calls_reach_and_failures_read_right_on_a_phone_and_a_desktop(
     page.goto(f"{live_server.url}/me/inbox/")
     link = page.locator("article.message a").first
     assert link.get_attribute("href", timeout=5000)
-    shoot(page, "inbox-phone")
+    screenshot(page, "inbox-phone")
     assert fits(page, PHONE)
     phone.clear_cookies()
 
     log_in(page, live_server.url, world.electrician.username)
     page.goto(f"{live_server.url}/desk/calls/")
     assert outage.title in page.locator("main").inner_text()
-    shoot(page, "calls-phone")
+    screenshot(page, "calls-phone")
     assert fits(page, PHONE)
     phone.clear_cookies()
 
     log_in(page, live_server.url, world.manager.username)
     page.goto(f"{live_server.url}/desk/notifications/failed/")
     assert "该渠道的地址无效" in page.locator("main").inner_text()
-    shoot(page, "failed-phone")
+    screenshot(page, "failed-phone")
     assert fits(page, PHONE)
     page.goto(f"{live_server.url}/desk/outages/{outage.pk}/")
-    shoot(page, "reach-phone")
+    screenshot(page, "reach-phone")
     assert fits(page, PHONE)
     phone.close()
 
@@ -81,10 +73,10 @@ def test_messages_calls_reach_and_failures_read_right_on_a_phone_and_a_desktop(
     page.goto(f"{live_server.url}/desk/outages/{outage.pk}/")
     page.locator("#reach a[href*='source=outage']").click()
     page.wait_for_url("**/desk/notifications/failed/?source=*")
-    shoot(page, "failed-desktop")
+    screenshot(page, "failed-desktop")
     page.locator("button", has_text="重新发送").first.click()
     page.wait_for_url("**/desk/notifications/failed/*")
     assert "将重新发送" in page.locator("main").inner_text()
     page.goto(f"{live_server.url}/desk/outages/{outage.pk}/")
-    shoot(page, "reach-desktop")
+    screenshot(page, "reach-desktop")
     desk.close()

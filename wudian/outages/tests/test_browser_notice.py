@@ -1,25 +1,20 @@
 """Browser journey in a real Chromium: a manager chooses too early a start for a planned
 outage and is told, before sending anything, the earliest allowed start and whom to ask.
 
-With WUDIAN_SHOTS=<directory> set, the page is also saved as a screenshot at phone and
-desktop size, to be looked at."""
+Each page is saved under var/screenshots/ to be looked at."""
 
 from __future__ import annotations
 
 import datetime
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from wudian.conftest import DESKTOP, PHONE, City, log_in
+from wudian.conftest import DESKTOP, PHONE, City, log_in, screenshot
 from wudian.outages.models import Outage
 
 pytestmark = pytest.mark.browser
-
-SHOTS = os.environ.get("WUDIAN_SHOTS", "")
 
 
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
@@ -58,9 +53,7 @@ def test_manager_sees_a_too_early_start_before_sending(
     page.locator('#preview [data-households="2"]').wait_for()
     page.locator("#notice-check .notice-check").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        hint.scroll_into_view_if_needed()
-        page.screenshot(path=str(Path(SHOTS) / f"outage-too-early-{size}.png"), full_page=True)
+    hint.scroll_into_view_if_needed()
+    screenshot(page, f"outage-too-early-{size}")
     assert Outage.objects.count() == 0
     context.close()

@@ -2,32 +2,23 @@
 meter-box guide and the rating's second ask on a phone, the compound window of a logged-in
 resident, and the staff intake's household finder at both sizes.
 
-With WUDIAN_SHOTS=<directory> set, each page is also saved as a screenshot."""
+Each page is saved under var/screenshots/ to be looked at."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wudian.conftest import DESKTOP, PHONE, City, log_in
+from wudian.conftest import DESKTOP, PHONE, City, log_in, screenshot
 from wudian.workorders.models import WorkOrder
 from wudian.workorders.services import workorder_accept, workorder_resolve
 from wudian.workorders.tests.test_browser_workorders import categories, fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("media", "categories")]
 
-SHOTS = os.environ.get("WUDIAN_SHOTS", "")
 
 __all__ = ["categories"]
-
-
-def shot(page: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"forms-{name}.png"), full_page=True)
 
 
 def test_resident_on_a_phone_reads_the_meter_guide_and_is_asked_again_for_the_hall(
@@ -43,7 +34,7 @@ def test_resident_on_a_phone_reads_the_meter_guide_and_is_asked_again_for_the_ha
     image = guide.locator("img")
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     assert fits(page, PHONE["width"])
-    shot(page, "report-phone")
+    screenshot(page, "forms-report-phone")
 
     workorder = file_request()
     workorder_accept(workorder=workorder, by=world.electrician)
@@ -55,12 +46,12 @@ def test_resident_on_a_phone_reads_the_meter_guide_and_is_asked_again_for_the_ha
     assert "营业厅" in page.locator("#id_rate-visited_hall").inner_text()
     assert page.locator('input[name="rate-rating"][value="5"]').is_checked()
     assert fits(page, PHONE["width"])
-    shot(page, "rate-again-phone")
+    screenshot(page, "forms-rate-again-phone")
     assert WorkOrder.objects.get(pk=workorder.pk).rating is None
 
     page.goto(f"{live_server.url}/c/NORTH/")
     assert page.locator('#residents a[href="/me/requests/new/"]').is_visible()
-    shot(page, "window-resident-phone")
+    screenshot(page, "forms-window-resident-phone")
     context.close()
 
 
@@ -77,7 +68,7 @@ def test_staff_intake_finds_the_household_by_the_callers_phone(
     page.locator('input[name=category][value="fault_before_meter"]').check()
     page.fill("#id_description", "楼道灯不亮")
     assert fits(page, viewport["width"])
-    shot(page, f"intake-{size}")
+    screenshot(page, f"forms-intake-{size}")
     page.locator("#staff-report-form button[type=submit]").click()
     page.wait_for_url("**/desk/requests/*/")
     assert WorkOrder.objects.get().household == world.north_home

@@ -1,25 +1,20 @@
 """Browser journey in a real Chromium: a resident on a phone reports a fault with a photo,
 the electrician on a desktop accepts and resolves it, and the resident confirms and rates it.
 
-With WUDIAN_SHOTS=<directory> set, every page of the journey is also saved as a screenshot
-at phone and desktop size, to be looked at."""
+Each page is saved under var/screenshots/ to be looked at."""
 
 from __future__ import annotations
 
-import os
 import time
 from importlib import import_module
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wudian.conftest import DESKTOP, PHONE, City, image_bytes, log_in
+from wudian.conftest import DESKTOP, PHONE, City, image_bytes, log_in, screenshot
 from wudian.workorders.models import WorkOrder
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("media")]
-
-SHOTS = os.environ.get("WUDIAN_SHOTS", "")
 
 
 @pytest.fixture
@@ -30,12 +25,6 @@ def categories(world: City) -> None:
 
     import_module("wudian.workorders.migrations.0002_categories").seed(apps, None)
     import_module("wudian.core.migrations.0003_service_rule_defaults").seed_rules(apps, None)
-
-
-def shot(page: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"pages-{name}.png"), full_page=True)
 
 
 def fits(page: Any, width: int) -> bool:
@@ -50,7 +39,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
     page = phone.new_page()
     log_in(page, base, world.resident.username)
     page.wait_for_url("**/me/")
-    shot(page, "me-phone")
+    screenshot(page, "pages-me-phone")
     page.locator('a[href="/me/requests/new/"]').first.click()
     page.wait_for_url("**/me/requests/new/")
     # The required documents of business categories are shown before choosing.
@@ -70,7 +59,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
     )
     assert page.locator("#photo-names li").inner_text() == "socket.jpg"
     assert fits(page, PHONE["width"])
-    shot(page, "my-new-phone")
+    screenshot(page, "pages-my-new-phone")
     page.locator("#report-form button[type=submit]").click()
     page.wait_for_url("**/me/requests/*/")
     workorder = WorkOrder.objects.get()
@@ -86,7 +75,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
         page.wait_for_timeout(50)
     assert "张电工" in page.locator("#holder").inner_text()
     assert fits(page, PHONE["width"])
-    shot(page, "my-detail-phone")
+    screenshot(page, "pages-my-detail-phone")
 
     desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     office = desk.new_page()
@@ -99,7 +88,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
     office.wait_for_url("**/desk/requests/")
     row = office.locator(f'tr[data-request="{workorder.pk}"]')
     assert "表后故障报修" in row.inner_text()
-    shot(office, "desk-list-desktop")
+    screenshot(office, "pages-desk-list-desktop")
     # Filters answer through htmx without leaving the page, and the address follows them.
     office.evaluate("window.keptAcrossSwaps = true")
     office.select_option("select[name=status]", "closed")
@@ -114,7 +103,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
     office.wait_for_url(f"**/desk/requests/{workorder.pk}/")
     office.locator("#action-resolve textarea").wait_for()
     office.fill("#action-resolve textarea", "更换了漏电保护开关，已恢复供电")
-    shot(office, "desk-detail-desktop")
+    screenshot(office, "pages-desk-detail-desktop")
     office.locator("#action-resolve button[type=submit]").click()
     office.wait_for_url(f"**/desk/requests/{workorder.pk}/")
     office.locator('.badge[data-status="resolved"]').first.wait_for()
@@ -125,7 +114,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
 
     page.goto(f"{base}/me/requests/{workorder.pk}/")
     assert "更换了漏电保护开关" in page.locator("#close-loop").inner_text()
-    shot(page, "my-resolved-phone")
+    screenshot(page, "pages-my-resolved-phone")
     page.locator("#confirm-button").click()
     page.wait_for_url(f"**/me/requests/{workorder.pk}/")
     page.locator('input[name="rate-rating"][value="5"]').check()
@@ -135,7 +124,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
     page.wait_for_url(f"**/me/requests/{workorder.pk}/")
     page.locator("#my-rating").wait_for()
     assert fits(page, PHONE["width"])
-    shot(page, "my-closed-phone")
+    screenshot(page, "pages-my-closed-phone")
     workorder.refresh_from_db()
     assert workorder.status == WorkOrder.Status.CLOSED
     assert workorder.rating == 5
@@ -149,5 +138,5 @@ def test_resident_reports_electrician_resolves_resident_rates(
     ]
     page.goto(f"{base}/me/requests/")
     assert page.locator(f'[data-request="{workorder.pk}"]').count() == 1
-    shot(page, "my-list-phone")
+    screenshot(page, "pages-my-list-phone")
     phone.close()
