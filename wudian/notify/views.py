@@ -207,7 +207,18 @@ def failed(request: HttpRequest) -> HttpResponse:
     return render(request, "notify/failed.html", context)
 
 
-def _back_to_failed(source: str) -> HttpResponse:
+def _retried(request: HttpRequest, chosen: QuerySet[Message], source: str) -> HttpResponse:
+    """Send the chosen messages again, say how many, and go back to the failed page."""
+    count = services.message_retry(messages=chosen)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d message will be sent again.",
+            "%(count)d messages will be sent again.",
+            count,
+        )
+        % {"count": count},
+    )
     url = reverse("notify:failed")
     return redirect(f"{url}?{urlencode({'source': source})}" if source else url)
 
@@ -218,17 +229,7 @@ def failed_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Send one failed message again (only one the user may see)."""
     _user, visible, source = _visible_failed(request)
     message = get_object_or_404(visible, pk=pk)
-    count = services.message_retry(messages=Message.objects.filter(pk=message.pk))
-    messages.success(
-        request,
-        ngettext(
-            "%(count)d message will be sent again.",
-            "%(count)d messages will be sent again.",
-            count,
-        )
-        % {"count": count},
-    )
-    return _back_to_failed(source)
+    return _retried(request, Message.objects.filter(pk=message.pk), source)
 
 
 @login_required
@@ -236,17 +237,7 @@ def failed_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def failed_retry_all(request: HttpRequest) -> HttpResponse:
     """Send again every failed message the user may see (of one source when it is given)."""
     _user, visible, source = _visible_failed(request)
-    count = services.message_retry(messages=Message.objects.filter(pk__in=visible.values("pk")))
-    messages.success(
-        request,
-        ngettext(
-            "%(count)d message will be sent again.",
-            "%(count)d messages will be sent again.",
-            count,
-        )
-        % {"count": count},
-    )
-    return _back_to_failed(source)
+    return _retried(request, Message.objects.filter(pk__in=visible.values("pk")), source)
 
 
 # The development gateway (debug mode only) -------------------------------------------------
