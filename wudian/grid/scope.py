@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet, Subquery
 
 from wudian.accounts.models import Department, RoleCode, User
 from wudian.accounts.selectors import valid_certificate_holders
@@ -471,6 +471,26 @@ def people_serving(compound_ids: Iterable[int]) -> QuerySet[User]:
         | Q(pk__in=grid_admins.values("user_id")),
         is_active=True,
     )
+
+
+def serving_among(compound_id: int, user_ids: Iterable[int]) -> set[int]:
+    """Which of the users serve one compound, as `people_serving` says, in one query of joins:
+    every step of a request asks it of the few staff it tells (the id subqueries of
+    `people_serving` cost a filing about 3 ms of CPU to build)."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    assigned = Q(
+        roles__code__in=SERVING_ROLES,
+        compound_assignments__compound_id=compound_id,
+        compound_assignments__role=F("roles__code"),
+    )
+    grid_admin = Q(
+        roles__code=RoleCode.GRID_ADMIN,
+        community_assignments__community__compounds=compound_id,
+    )
+    found = User.objects.filter(assigned | grid_admin, pk__in=ids, is_active=True)
+    return set(found.values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)

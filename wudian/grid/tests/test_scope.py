@@ -189,6 +189,21 @@ def test_who_serves_each_demo_compound(demo_city: None) -> None:
     assert serving == {"manager1", "electrician1", "staff1", "gridadmin1"}
 
 
+def test_serving_among_agrees_with_people_serving_for_every_demo_compound(
+    demo_city: None,
+) -> None:
+    everyone = list(User.objects.values_list("pk", flat=True))
+    # A manager who lost the role, and an inactive electrician, serve nowhere any more.
+    User.objects.get(username="manager2").roles.remove(
+        Role.objects.get(code=RoleCode.CUSTOMER_MANAGER)
+    )
+    User.objects.filter(username="electrician1").update(is_active=False)
+    for compound in Compound.objects.filter(code__in=ALL):
+        expected = set(scope.people_serving([compound.pk]).values_list("pk", flat=True))
+        assert scope.serving_among(compound.pk, everyone) == expected, compound.code
+    assert scope.serving_among(compound.pk, []) == set()
+
+
 @pytest.mark.django_db
 def test_an_assignment_counts_only_while_its_user_holds_the_role(city: City) -> None:
     assert scope.customer_manager_of(city.north) == city.manager

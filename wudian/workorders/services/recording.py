@@ -203,15 +203,7 @@ def staff_audiences(
     if workorder.household is None:
         everyone = Q(pk__in=ids) | (Q(pk__in=members.values("pk")) if members else Q())
         return [(User.objects.filter(everyone), context, "staff")] if ids or members else []
-    serving = (
-        set(
-            scope.people_serving([workorder.compound_id])
-            .filter(pk__in=ids)
-            .values_list("pk", flat=True)
-        )
-        if ids
-        else set()
-    )
+    serving = scope.serving_among(workorder.compound_id, ids)
     masked = {
         **context,
         "address": HouseholdView(household=workorder.household, masked=True).address,
