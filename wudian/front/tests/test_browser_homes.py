@@ -12,13 +12,13 @@ import pytest
 from django.utils import timezone
 
 from wudian.conftest import DESKTOP, PHONE, City, log_in, screenshot
+from wudian.front.tests.test_pages_homes import file
 from wudian.notify.models import Channel, Message
 from wudian.notify.services import Audience, notify_publish
 from wudian.outages import services as outage_services
 from wudian.outages.models import Outage
-from wudian.workorders.models import Category, WorkOrder
-from wudian.workorders.models import Channel as RequestChannel
-from wudian.workorders.services import workorder_accept, workorder_create, workorder_resolve
+from wudian.workorders.models import WorkOrder
+from wudian.workorders.services import workorder_accept, workorder_resolve
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories")]
 
@@ -31,19 +31,6 @@ def categories(world: City) -> None:
 
     import_module("wudian.workorders.migrations.0002_categories").seed(apps, None)
     import_module("wudian.core.migrations.0003_service_rule_defaults").seed_rules(apps, None)
-
-
-def file(city: City, code: str = "fault_behind_meter", **kwargs: Any) -> WorkOrder:
-    values: dict[str, Any] = {
-        "category": Category.objects.get(code=code),
-        "description": "卫生间插座没有电，空开跳了合不上",
-        "channel": RequestChannel.WEB,
-        "by": city.resident,
-        "household": city.north_home,
-        "now": timezone.now(),
-    }
-    values.update(kwargs)
-    return workorder_create(**values)
 
 
 def outage(city: City, *, publish: bool = True) -> Outage:
