@@ -265,6 +265,7 @@ def charts(
             "kind": "line",
             "title": _("Complaints by month, this year and last year"),
             "unit": "",
+            "integer": True,
             "categories": labels,
             "series": [
                 {
@@ -340,6 +341,7 @@ def charts(
                     "kind": "hbar",
                     "title": title % {"metric": metric.name},
                     "unit": unit,
+                    "integer": metric.unit == Unit.COUNT,
                     "categories": [name for name, _v in found],
                     "series": [
                         {
@@ -386,5 +388,8 @@ def board(selection: Selection) -> Board:
         complaints=complaints,
         goal=goal,
         goal_set=goal_set,
-        charts={"labels": {"target": _("Target")}, "charts": drawn},
+        charts={
+            "labels": {"target": _("Target"), "empty": _("No data in this period yet.")},
+            "charts": drawn,
+        },
     )

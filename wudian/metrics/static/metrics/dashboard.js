@@ -37,6 +37,7 @@
       splitLine: { lineStyle: { color: "#e5e7eb" } }
     };
     if (spec.max !== undefined && spec.max !== null) valueAxis.max = spec.max;
+    if (spec.integer) valueAxis.minInterval = 1;
     var categoryAxis = {
       type: "category",
       data: spec.categories,
@@ -75,8 +76,9 @@
           silent: true,
           symbol: "none",
           lineStyle: { color: theme.warn, type: "dashed", width: 1.5 },
+          // The bars' category axis runs top down: its "start" is the top.
           label: { formatter: labels.target + " " + formatted(target, unit), color: theme.warn,
-            position: bars ? "end" : "insideEndTop", fontSize: 12 },
+            position: bars ? "start" : "insideEndTop", fontSize: 12 },
           data: [line]
         };
       }
@@ -86,7 +88,7 @@
       animation: false,
       color: [theme.blue, "#9ca3af", "#d97706", "#7c3aed"],
       textStyle: { fontFamily: theme.font },
-      grid: { left: 8, right: bars ? 56 : 24, top: spec.series.length > 1 ? 36 : 24, bottom: 8,
+      grid: { left: 16, right: bars ? 56 : 24, top: spec.series.length > 1 ? 36 : 24, bottom: 8,
         containLabel: true },
       legend: spec.series.length > 1 ? { top: 0, textStyle: { color: theme.ink } } : undefined,
       // Rich text tooltips are drawn on the canvas: no inline styles for the CSP to block.
@@ -114,6 +116,13 @@
     data.charts.forEach(function (spec) {
       var el = document.querySelector('[data-chart="' + spec.id + '"]');
       if (!el) return;
+      var values = [];
+      spec.series.forEach(function (s) { values = values.concat(s.data); });
+      if (values.every(function (v) { return v === null || v === undefined; })) {
+        el.classList.add("chart-empty");
+        el.textContent = data.labels.empty;
+        return;
+      }
       if (spec.kind === "hbar") {
         el.style.height = Math.max(140, spec.categories.length * 30 + 50) + "px";
       }
