@@ -326,7 +326,7 @@ def charts(
     for metric in bar_metrics:
         code = metric.code
         unit = "%" if metric.unit == Unit.PERCENT else str(UNIT_SUFFIX[metric.unit])
-        for by, bars, title in (
+        for by, bars, heading in (
             ("compound", bars_by_compound, _("%(metric)s by compound")),
             ("manager", bars_by_manager, _("%(metric)s by customer manager")),
         ):
@@ -339,7 +339,7 @@ def charts(
                     "section": metric.section.value,
                     "good": metric.good.value,
                     "kind": "hbar",
-                    "title": title % {"metric": metric.name},
+                    "title": heading % {"metric": metric.name},
                     "unit": unit,
                     "integer": metric.unit == Unit.COUNT,
                     "categories": [name for name, _v in found],

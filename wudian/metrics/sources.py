@@ -320,7 +320,11 @@ def outage_reach(outage_ids: Collection[int], compound_ids: Collection[int]) -> 
         .annotate(**_reach_aggregates())
         .order_by()
     )
-    return {row.pop("outage_id"): row for row in rows}
+    out: Rows = {}
+    for row in rows:
+        parts: Parts = dict(row)
+        out[parts.pop("outage_id")] = parts
+    return out
 
 
 def outages_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:

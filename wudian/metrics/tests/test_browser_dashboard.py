@@ -48,7 +48,7 @@ def history(city: City) -> None:
     """A few months of requests in both compounds: complaints this year and a year before,
     online and phoned-in applications, faults accepted in time."""
     now = timezone.now()
-    for months_ago in range(0, 5):
+    for months_ago in range(5):
         when = now - datetime.timedelta(days=30 * months_ago)
         year_before = when - datetime.timedelta(days=365)
         for _n in range(1 + months_ago % 3):
