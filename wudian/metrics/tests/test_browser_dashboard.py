@@ -71,6 +71,7 @@ def test_supervisor_on_a_desktop_reads_the_dashboard_and_drills_into_a_figure(
     log_in(page, live_server.url, world.supervisor.username)
     page.wait_for_url("**/desk/")
     assert page.locator("#dashboard-card [data-metric]").count() == 4
+    screenshot(page, "dashboard-desk-card-supervisor")
     page.locator('#dashboard-card a[href="/desk/dashboard/"]').click()
     page.wait_for_url("**/desk/dashboard/")
     page.wait_for_selector('[data-chart="complaints-yoy"][data-drawn] canvas')

@@ -486,3 +486,33 @@ def test_outage_kinds_are_listed(client: Client, filled: City) -> None:
     )
     assert response.status_code == 200
     assert len(response.context["rows"]) == 2
+
+
+@pytest.mark.parametrize("kind", list(DrillKind))
+def test_the_lists_queries_do_not_grow_with_their_rows(
+    client: Client, filled: City, kind: DrillKind
+) -> None:
+    supervisor = as_user(client, filled.supervisor)
+    url = f"{DRILLS[kind]}?{query(period_now())}"
+    few = queries_of(supervisor, url)
+    for _n in range(4):
+        file(filled, "complaint", household=filled.north_home_2)
+        outage = make_outage(filled, title="北苑小区又一次检修")
+        outage.affected.create(household=filled.north_home)
+    area = StationArea.objects.create(
+        feeder=filled.station_area.feeder, code="TA9", name="北苑9号台区"
+    )
+    area.compounds.add(filled.north)
+    StationAreaDay.objects.create(
+        station_area=area,
+        date=timezone.localdate(),
+        supply_kwh=Decimal(100),
+        user_kwh=Decimal(95),
+        loss_kwh=Decimal(5),
+        loss_rate=Decimal("0.05"),
+        meters_total=1,
+        meters_collected=1,
+        collection_rate=Decimal(1),
+        status=LossStatus.QUALIFIED,
+    )
+    assert queries_of(supervisor, url) == few
