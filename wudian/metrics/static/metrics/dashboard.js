@@ -13,7 +13,9 @@
       if (input) input.addEventListener("change", function () { preset.value = "custom"; });
     });
     preset.addEventListener("change", function () {
-      if (preset.value !== "custom") form.requestSubmit();
+      if (preset.value === "custom") return;
+      if (form.requestSubmit) form.requestSubmit();
+      else form.submit();
     });
   }
 
