@@ -86,11 +86,17 @@ def _grouped(
 # Requests -----------------------------------------------------------------------------------
 
 
-def category_ids(*kinds: str, routing: str | None = None) -> list[int]:
-    queryset = Category.objects.filter(kind__in=kinds) if kinds else Category.objects
-    if routing is not None:
-        queryset = queryset.filter(routing=routing)
-    return list(queryset.values_list("pk", flat=True))
+class Kinds:
+    """The ids of the request categories by kind and by routing (one query)."""
+
+    def __init__(self) -> None:
+        self.rows = list(Category.objects.values_list("pk", "kind", "routing"))
+
+    def of(self, *kinds: str) -> list[int]:
+        return [pk for pk, kind, _routing in self.rows if kind in kinds]
+
+    def routed(self, routing: str) -> list[int]:
+        return [pk for pk, _kind, routed in self.rows if routed == routing]
 
 
 def requests_filed(period: Period, compound_ids: Collection[int]) -> QuerySet[WorkOrder]:
@@ -102,9 +108,10 @@ def requests_filed(period: Period, compound_ids: Collection[int]) -> QuerySet[Wo
 
 
 def requests_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
-    business = category_ids(Category.Kind.BUSINESS)
-    complaints = category_ids(Category.Kind.COMPLAINT)
-    electrician = category_ids(routing=Category.Routing.ELECTRICIAN)
+    kinds = Kinds()
+    business = kinds.of(Category.Kind.BUSINESS)
+    complaints = kinds.of(Category.Kind.COMPLAINT)
+    electrician = kinds.routed(Category.Routing.ELECTRICIAN)
     closed = Q(status=WorkOrder.Status.CLOSED)
     aggregates = {
         "filed": Count("pk"),
@@ -140,7 +147,7 @@ def requests_parts(period: Period, compound_ids: Collection[int], by: By | None 
 
 def complaints_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
     """Complaints filed in the period and in the same days a year before (同期)."""
-    complaints = category_ids(Category.Kind.COMPLAINT)
+    complaints = Kinds().of(Category.Kind.COMPLAINT)
     out: Rows = defaultdict(lambda: {"complaints": 0, "complaints_last_year": 0})
     for name, when in (("complaints", period), ("complaints_last_year", period.year_before())):
         rows = _grouped(
@@ -500,7 +507,7 @@ def structure_parts(period: Period, compound_ids: Collection[int], by: By | None
     people: dict[Any, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for compound_id, user_id, role in assigned.values_list("compound_id", "user_id", "role"):
         people[None if by is None else compound_id][role].add(user_id)
-    electrician = category_ids(routing=Category.Routing.ELECTRICIAN)
+    electrician = Kinds().routed(Category.Routing.ELECTRICIAN)
     filed = _grouped(
         requests_filed(period, compound_ids),
         by,
