@@ -20,19 +20,16 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    CharField,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, TruncMonth
+from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
 from django.utils import timezone
 
 from wudian.accounts.models import RoleCode
@@ -42,6 +39,7 @@ from wudian.grid.models import Household, StationArea
 from wudian.metrics.periods import Period
 from wudian.notify.models import Message
 from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.selectors import outage_source_of
 from wudian.outages.services.checks import notice_period
 from wudian.workorders.models import ONLINE_CHANNELS, Category, WorkOrder
 
@@ -319,6 +317,7 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         out[None]
     # Notices against the notice rules: one per outage and compound (or month) it reaches.
     seen: set[tuple[int, Any]] = set()
+    starts: dict[int, datetime.datetime] = {}
     for outage_id, kind, start, published, compound_id in (
         _affected(period, compound_ids)
         .values_list(
@@ -332,6 +331,7 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         .order_by()
     ):
         key = key_of(compound_id, start)
+        starts[outage_id] = start
         if (outage_id, key) in seen:
             continue
         seen.add((outage_id, key))
@@ -340,12 +340,8 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         if rule is not None:
             out[key]["notices_due"] += 1
             out[key]["notices_on_time"] += not rule.too_early
-    # Reach: households told (a message to them went out) and those who acknowledged.
-    told = Message.objects.filter(
-        household_id=OuterRef("household_id"),
-        state=Message.State.SENT,
-        source=Concat(Value("outage:"), Cast(OuterRef("outage_id"), CharField())),
-    )
+    # Reach: the affected households, those that acknowledged, and those told (a message of
+    # the outage to them went out), counted from the messages by the outages' sources.
     reach = _grouped(
         _affected(period, compound_ids),
         by,
@@ -353,12 +349,23 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         moment="outage__start",
         aggregates={
             "affected": Count("pk"),
-            "told": Count("pk", filter=Exists(told)),
             "acknowledged": Count("pk", filter=Q(acknowledged_at__isnull=False)),
         },
     )
     for key, row in reach.items():
         out[key].update(row)
+    sources = {outage_source_of(pk): pk for pk in starts}
+    for source, compound_id, told in (
+        Message.objects.filter(
+            source__in=list(sources),
+            state=Message.State.SENT,
+            household__building__compound_id__in=compound_ids,
+        )
+        .values_list("source", "household__building__compound_id")
+        .annotate(n=Count("household_id", distinct=True))
+        .order_by()
+    ):
+        out[key_of(compound_id, starts[sources[source]])]["told"] += told
     # Customer outage hours inside the period: each affected household's outage, from its
     # start (or the period's) to the restoration, or the planned end when none is recorded.
     if by == By.MONTH:

@@ -22,6 +22,7 @@ from wudian.metrics.figures import bars_by_compound, bars_by_manager, figures, p
 from wudian.metrics.models import Target
 from wudian.metrics.periods import Period, parse_period
 from wudian.metrics.registry import METRICS
+from wudian.notify.models import Message
 from wudian.outages.models import AffectedHousehold, Outage
 from wudian.outages.tests.conftest import make_outage
 from wudian.workorders import services
@@ -254,12 +255,29 @@ def test_outage_figures(city: City) -> None:
     AffectedHousehold.objects.filter(outage=planned, household=city.north_home).update(
         acknowledged_at=at(day, 7)
     )
+    # Told: north_home by SMS and in the app (counted once), north_home_2's SMS failed.
+    for n, (home, channel, state) in enumerate(
+        [
+            (city.north_home, "sms", Message.State.SENT),
+            (city.north_home, "inapp", Message.State.SENT),
+            (city.north_home_2, "sms", Message.State.FAILED),
+        ]
+    ):
+        Message.objects.create(
+            household=home,
+            channel=channel,
+            template="outage_published",
+            event_key=f"outage:{planned.pk}:published",
+            idempotency_key=f"test-{n}",
+            state=state,
+            source=f"outage:{planned.pk}",
+        )
     cut = resolve_cut(city.supervisor, None)
     got = {
         f.metric.code: f
         for f in figures(
             parse_codes(
-                "outages.notice_on_time,outages.acknowledged,"
+                "outages.notice_on_time,outages.acknowledged,outages.reach,"
                 "outages.customer_hours,outages.reliability"
             ),
             NOVEMBER,
@@ -271,6 +289,7 @@ def test_outage_figures(city: City) -> None:
         2,
     )
     assert got["outages.acknowledged"].numerator == 1
+    assert (got["outages.reach"].numerator, got["outages.reach"].denominator) == (1, 3)
     assert got["outages.acknowledged"].denominator == 3
     # Two households three hours each, one household two hours.
     assert got["outages.customer_hours"].value == Decimal(8)
