@@ -19,6 +19,7 @@ from django.db import transaction
 
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.common import DemoSummary
+from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.outages import outages_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
 from wudian.front.demo.places import (
@@ -39,6 +40,7 @@ __all__ = [
     "MANAGER1_COMPOUNDS",
     "MANAGER2_COMPOUNDS",
     "DemoRefused",
+    "HISTORY_MONTHS",
     "DemoSummary",
     "demo_city_seed",
 ]
@@ -49,13 +51,19 @@ class DemoRefused(Exception):
 
 
 def demo_city_seed(
-    *, households_per_building: int | None = None, reset_passwords: bool = False
+    *,
+    households_per_building: int | None = None,
+    reset_passwords: bool = False,
+    history_months: int = 0,
 ) -> DemoSummary:
-    """Create what is missing of the demo city and its logins. Refused unless DEBUG."""
+    """Create what is missing of the demo city and its logins, and of its past over the last
+    `history_months` months (front/demo/history.py; none by default). Refused unless DEBUG."""
     if not settings.DEBUG:
         raise DemoRefused
     if households_per_building is not None and households_per_building < 1:
         raise ValueError("households_per_building must be at least 1")
+    if history_months < 0:
+        raise ValueError("history_months cannot be negative")
     summary = DemoSummary(logins=LOGINS)
     with transaction.atomic():
         district, communities, compounds = places_seed(summary)
@@ -68,6 +76,7 @@ def demo_city_seed(
     readings_seed(summary)
     with transaction.atomic():
         requests_seed(summary)
+    history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
         "buildings": Building.objects.filter(compound__code__in=COMPOUND_INDEX).count(),
