@@ -36,11 +36,11 @@ from wudian.grid.models import Building, Compound, Household, Meter, StationArea
 
 __all__ = [
     "COMPOUNDS",
+    "HISTORY_MONTHS",
     "LOGINS",
     "MANAGER1_COMPOUNDS",
     "MANAGER2_COMPOUNDS",
     "DemoRefused",
-    "HISTORY_MONTHS",
     "DemoSummary",
     "demo_city_seed",
 ]

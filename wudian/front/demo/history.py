@@ -28,7 +28,9 @@ import random
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 from django.contrib.auth.hashers import make_password
@@ -38,6 +40,7 @@ from django.utils import timezone
 from wudian.accounts.models import Role, RoleCode, User
 from wudian.analytics.models import StationAreaDay
 from wudian.analytics.services import readings_import
+from wudian.core.rules import rule_value
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS
 from wudian.front.demo.places import AREAS
@@ -48,6 +51,8 @@ from wudian.outages.models import AffectedHousehold, Outage
 from wudian.outages.services import outage_acknowledge, outage_create, outage_restore
 from wudian.workorders import services
 from wudian.workorders.models import Category, Channel, WorkOrder
+
+T = TypeVar("T")
 
 HISTORY_MONTHS = 24
 # The last request of the history is filed this long before today ...
@@ -201,7 +206,7 @@ def history_seed(summary: DemoSummary, *, months: int) -> None:
         outages_seed(summary, calendar_months, people)
 
 
-def at(moment: datetime.datetime, step: Callable[..., object], **kwargs: object) -> object:
+def at(moment: datetime.datetime, step: Callable[..., T], **kwargs: object) -> T:
     """Take a step at its own time, its messages recorded as delivered at that time."""
     with notify_backfill(at=moment):
         return step(now=moment, **kwargs)
@@ -320,25 +325,44 @@ def requests_seed(
     categories = {category.code: category for category in Category.objects.all()}
     codes = [code for code, count in MONTHLY.items() for _n in range(count)]
     codes += ["complaint"] * complaints_in(month, today)
+    # Low-voltage business applications come online at the month's rate exactly: a handful a
+    # month drawn one by one would hide the trend in noise.
+    business = [code for code in codes if categories[code].is_business]
+    online = round(online_business_rate(month.progress) * len(business))
+    online_flags = [True] * online + [False] * (len(business) - online)
+    rng.shuffle(online_flags)
     plans = []
     for code in codes:
         day = month.first + datetime.timedelta(days=rng.randrange(month.days))
         created = local(day, rng.uniform(7.5, 21.5))
         plan_rng = random.Random(rng.random())  # noqa: S311
+        flag = online_flags.pop() if categories[code].is_business else None
         if day <= last_day:
-            plans.append((created, categories[code], plan_rng))
+            plans.append((created, categories[code], plan_rng, flag))
     plans.sort(key=lambda plan: plan[0])
     known = set(
         WorkOrder.objects.filter(created_at__in=[plan[0] for plan in plans]).values_list(
             "created_at", flat=True
         )
     )
+    autoclose = datetime.timedelta(days=int(rule_value("workorder.autoclose_days")) + 1)
+    deadline = now - PRESENT - autoclose
     done = 0
-    for created, category, plan_rng in plans:
+    for created, category, plan_rng, flag in plans:
         if created in known:
             continue
         household = plan_rng.choices(people.households, cum_weights=people.cum_weights)[0]
-        Request(people, month, household, category, created, plan_rng).work()
+        Request(
+            people,
+            month,
+            household,
+            category,
+            created,
+            plan_rng,
+            limit=now - PRESENT,
+            deadline=deadline,
+            online=flag,
+        ).work()
         done += 1
     if done:
         summary.created["WorkOrder"] += done
@@ -347,10 +371,22 @@ def requests_seed(
         at(sweep, services.workorders_check_clocks)
 
 
-def channel_for(kind: str, household: Household, progress: float, rng: random.Random) -> str:
-    """How the request came in: more and more online, low-voltage business above all."""
-    online = {
-        Category.Kind.BUSINESS: 0.55 + 0.38 * progress,
+def online_business_rate(progress: float) -> float:
+    return 0.55 + 0.38 * progress
+
+
+def channel_for(
+    kind: str,
+    household: Household,
+    progress: float,
+    rng: random.Random,
+    *,
+    online: bool | None = None,
+) -> str:
+    """How the request came in: more and more online, low-voltage business above all
+    (`online` says whether it is, when the caller decided)."""
+    share = {
+        Category.Kind.BUSINESS: online_business_rate(progress),
         Category.Kind.FAULT: 0.35 + 0.3 * progress,
         Category.Kind.ENQUIRY: 0.45 + 0.3 * progress,
         Category.Kind.METERING: 0.4 + 0.3 * progress,
@@ -358,7 +394,9 @@ def channel_for(kind: str, household: Household, progress: float, rng: random.Ra
         Category.Kind.COMPLAINT: 0.35 + 0.2 * progress,
         Category.Kind.SUGGESTION: 0.8,
     }[kind]  # type: ignore[index]
-    if rng.random() < online:
+    if online is None:
+        online = rng.random() < share
+    if online:
         open311 = household.building.compound.community.code == OPEN311_COMMUNITY
         choices = [Channel.WEB, Channel.API, Channel.CIRCLE] + (
             [Channel.OPEN311] if open311 else []
@@ -382,6 +420,10 @@ class Request:
         category: Category,
         created: datetime.datetime,
         rng: random.Random,
+        *,
+        limit: datetime.datetime,
+        deadline: datetime.datetime,
+        online: bool | None = None,
     ) -> None:
         self.people, self.household, self.category, self.created = (
             people,
@@ -391,6 +433,8 @@ class Request:
         )
         self.rng = rng
         self.progress = month.progress
+        # The last moment of the history, and the last resolution its final sweep closes.
+        self.limit, self.deadline = limit, deadline
         compound = household.building.compound
         self.manager = people.manager_of[compound.pk]
         # How often a clock is missed: manager1's seven compounds start worse, the old
@@ -400,19 +444,25 @@ class Request:
         self.late = base * (1 - 0.75 * self.progress)
         # How fast a clock is met, as a share of its allowance: faster over the years.
         self.pace = 0.75 - 0.4 * self.progress
-        self.channel = channel_for(category.kind, household, self.progress, rng)
+        self.channel = channel_for(category.kind, household, self.progress, rng, online=online)
 
     def clock_time(
         self, start: datetime.datetime, due: datetime.datetime | None
     ) -> datetime.datetime:
         """When a clock running from `start` to `due` is met: in time, or late now and then."""
         if due is None:
-            return start + datetime.timedelta(hours=self.rng.uniform(1, 20))
+            return self.bounded(start, start + datetime.timedelta(hours=self.rng.uniform(1, 20)))
         allowance = min(due - start, datetime.timedelta(days=4))
         if self.rng.random() < self.late:
-            return due + datetime.timedelta(minutes=self.rng.uniform(10, 60 * 30))
+            over = min(allowance, datetime.timedelta(days=1)) * self.rng.uniform(0.05, 1.0)
+            return self.bounded(start, due + max(over, datetime.timedelta(minutes=10)))
         share = min(0.95, self.rng.uniform(0.1, 1.0) * self.pace * 1.4)
-        return start + max(allowance * share, datetime.timedelta(minutes=3))
+        return self.bounded(start, start + max(allowance * share, datetime.timedelta(minutes=3)))
+
+    def bounded(self, start: datetime.datetime, when: datetime.datetime) -> datetime.datetime:
+        """A step of the staff no later than the last resolution the final sweep can close
+        (the present must find the history over), and after the step before it."""
+        return max(start + datetime.timedelta(minutes=1), min(when, self.deadline))
 
     def filer(self) -> tuple[User | None, bool]:
         """Who files it, and whether it comes through the Open311 key."""
@@ -420,8 +470,6 @@ class Request:
             return self.people.resident(self.household), False
         if self.channel == Channel.OPEN311:
             return None, True
-        if self.channel == Channel.PATROL:
-            return self.manager, False
         return self.manager, False
 
     def work(self) -> None:
@@ -437,7 +485,6 @@ class Request:
             household=self.household,
             open311=open311,
         )
-        assert isinstance(wo, WorkOrder)
         resident = self.people.residents.get(self.household.pk)
         if resident is not None and by == resident and rng.random() < 0.015:
             at(
@@ -461,7 +508,7 @@ class Request:
             return  # the household has no app account: the sweep closes it after a week
         reopened = rng.random() < 0.09 - 0.06 * self.progress
         if reopened:
-            when += datetime.timedelta(hours=rng.uniform(2, 30))
+            when = self.bounded(when, when + datetime.timedelta(hours=rng.uniform(2, 30)))
             wo = at(
                 when,
                 services.workorder_reopen,
@@ -469,9 +516,9 @@ class Request:
                 by=resident,
                 reason=rng.choice(REOPEN_REASONS),
             )
-            when += datetime.timedelta(hours=rng.uniform(3, 30))
+            when = self.bounded(when, when + datetime.timedelta(hours=rng.uniform(3, 30)))
             wo = at(when, services.workorder_resolve, workorder=wo, by=worker, note=note)
-        when += datetime.timedelta(hours=rng.uniform(1, 40))
+        when = min(when + datetime.timedelta(hours=rng.uniform(1, 40)), self.limit)
         choice = rng.random()
         if choice < 0.8:
             late = any((wo.accept_late, wo.arrive_late, wo.resolve_late))
@@ -617,7 +664,6 @@ def history_outage(
         station_areas=[area],
         override_reason=override,
     )
-    assert isinstance(outage, Outage)
     if kind != Outage.Kind.FAULT:
         affected = AffectedHousehold.objects.filter(outage=outage).values_list(
             "household_id", flat=True
@@ -674,7 +720,7 @@ def line_loss_seed(summary: DemoSummary, months: list[Month]) -> None:
     summary.created[StationAreaDay.__name__] += result.run.rows
 
 
-def area_loss(code: str, month: float, months: int) -> str:
+def area_loss(code: str, month: str, months: int) -> str:
     """The SQL expression of an area's loss rate in month number `month` (a column)."""
     span = max(1, months - 1)
     if code == HIGH_LOSS_AREA:
@@ -689,7 +735,7 @@ def area_loss(code: str, month: float, months: int) -> str:
 
 def readings_write(
     path: Path,
-    meters: list[tuple[str, str, int, str]],
+    meters: list[tuple[str, str, Decimal, str]],
     *,
     first: datetime.date,
     last: datetime.date,
@@ -715,9 +761,10 @@ def readings_write(
     day_of_year = first.timetuple().tm_yday
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"""
             CREATE TABLE meters AS SELECT * FROM read_csv('{meters_csv}', header = true,
-                columns = {{'meter_no': 'VARCHAR', 'role': 'VARCHAR', 'multiplier': 'INTEGER',
+                columns = {{'meter_no': 'VARCHAR', 'role': 'VARCHAR', 'multiplier': 'DECIMAL(18,6)',
                             'area': 'VARCHAR'}})
         """)  # noqa: S608  our own temporary file
         con.execute(f"""

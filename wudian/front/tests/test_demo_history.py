@@ -134,7 +134,10 @@ def check_outages_published_restored_and_acknowledged() -> None:
         }
     acknowledged = AffectedHousehold.objects.filter(outage__in=old, acknowledged_at__isnull=False)
     for row in acknowledged.select_related("outage"):
-        assert row.outage.published_at <= row.acknowledged_at < row.outage.start
+        published, acknowledged_at = row.outage.published_at, row.acknowledged_at
+        assert published is not None
+        assert acknowledged_at is not None
+        assert published <= acknowledged_at < row.outage.start
 
 
 def check_line_loss_covers_every_day_up_to_the_present() -> None:
