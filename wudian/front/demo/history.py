@@ -204,6 +204,7 @@ def history_seed(summary: DemoSummary, *, months: int) -> None:
     # After the requests, which opened the app accounts of the residents who acknowledge.
     with transaction.atomic():
         outages_seed(summary, calendar_months, people)
+    summary.created[User.__name__] += people.opened
 
 
 def at(moment: datetime.datetime, step: Callable[..., T], **kwargs: object) -> T:
@@ -231,6 +232,7 @@ class People:
     resident_role: Role
     households: list[Household]
     cum_weights: list[float]
+    opened: int = 0  # app accounts opened by this run
 
     @classmethod
     def load(cls) -> People:
@@ -288,6 +290,7 @@ class People:
                 user=user, household=household, relation=HouseholdMembership.Relation.HOLDER
             )
             self.residents[household.pk] = user
+            self.opened += 1
         return user
 
 
@@ -372,7 +375,7 @@ def requests_seed(
 
 
 def online_business_rate(progress: float) -> float:
-    return 0.55 + 0.38 * progress
+    return 0.56 + 0.4 * progress
 
 
 def channel_for(
