@@ -584,14 +584,18 @@ def outages_seed(summary: DemoSummary, months: list[Month], people: People) -> N
     for month in months:
         last_day = min(month.first + datetime.timedelta(days=month.days - 1), today - GAP)
         rng = random.Random(f"outages:{month.key}")  # noqa: S311  demo data
-        kinds = [Outage.Kind.PLANNED] if rng.random() < 0.75 else []
-        kinds += [Outage.Kind.TEMPORARY] if rng.random() < 0.3 else []
-        kinds += [Outage.Kind.FAULT] * (1 if rng.random() < 0.8 - 0.5 * month.progress else 0)
-        for area in rng.sample(areas, len(kinds)):
-            kind = kinds.pop(0)
-            # Everything of the outage is drawn before deciding whether it is due: the same
-            # month draws the same outages whatever today is.
-            plan = random.Random(rng.random())  # noqa: S311
+        # Everything is drawn before deciding what happens: the same month draws the same
+        # outages whatever today is and however long the history.
+        chances = [0.75, 0.3, 0.8 - 0.5 * month.progress]
+        kinds = [Outage.Kind.PLANNED, Outage.Kind.TEMPORARY, Outage.Kind.FAULT]
+        draws = [rng.random() for _kind in kinds]
+        places = rng.sample(areas, len(kinds))
+        plans = [random.Random(rng.random()) for _kind in kinds]  # noqa: S311
+        for kind, chance, draw, area, plan in zip(
+            kinds, chances, draws, places, plans, strict=True
+        ):
+            if draw >= chance:
+                continue
             day = month.first + datetime.timedelta(days=plan.randrange(month.days))
             if kind == Outage.Kind.FAULT:
                 start = local(day, plan.uniform(0, 23))
