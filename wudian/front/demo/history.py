@@ -45,6 +45,7 @@ from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS
 from wudian.front.demo.places import AREAS
 from wudian.front.demo.readings import HIGH_LOSS_AREA, NEGATIVE_LOSS_AREA
+from wudian.grid import scope
 from wudian.grid.models import Compound, Household, HouseholdMembership, Meter, StationArea
 from wudian.notify.services import notify_backfill
 from wudian.outages.models import AffectedHousehold, Outage
@@ -240,28 +241,39 @@ class People:
             user.username: user
             for user in User.objects.filter(username__in=[login.username for login in LOGINS])
         }
-        compounds = Compound.objects.all()
+        compounds = list(Compound.objects.all())
+        managers = User.objects.in_bulk(
+            [scope.customer_manager_id(compound.pk) for compound in compounds]
+        )
         manager_of = {
-            compound.pk: staff["manager1" if compound.code in MANAGER1_COMPOUNDS else "manager2"]
+            compound.pk: managers.get(scope.customer_manager_id(compound.pk) or 0)
+            or staff["manager1" if compound.code in MANAGER1_COMPOUNDS else "manager2"]
             for compound in compounds
-        }
-        residents = {
-            membership.household_id: membership.user
-            for membership in HouseholdMembership.objects.select_related("user").filter(
-                user__username__startswith=RESIDENT_PREFIX
-            )
         }
         households = list(
             Household.objects.select_related("building__compound__community")
             .filter(building__compound__in=compounds)
             .order_by("account_no")
         )
-        # The demo logins' homes keep only the present's requests (DEMO_REQUESTS).
-        reserved = set(
-            HouseholdMembership.objects.filter(
-                user__username__in=[login.username for login in LOGINS if login.home]
-            ).values_list("household_id", flat=True)
+        app_users = User.objects.in_bulk(
+            list(
+                User.objects.filter(username__startswith=RESIDENT_PREFIX).values_list(
+                    "pk", flat=True
+                )
+            )
         )
+        residents = {
+            household_id: app_users[user_id]
+            for user_id, household_id in scope.household_members([h.pk for h in households])
+            if user_id in app_users
+        }
+        # The demo logins' homes keep only the present's requests (DEMO_REQUESTS).
+        reserved = {
+            home.pk
+            for login in LOGINS
+            if login.home and login.username in staff
+            for home in scope.own_households(staff[login.username])
+        }
         households = [h for h in households if h.pk not in reserved]
         return cls(
             staff=staff,
