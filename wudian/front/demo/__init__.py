@@ -7,6 +7,10 @@ exist are left as they are: whatever a demo user edited (a phone number, a compo
 their password) survives a re-run. The few things the demo promises — who serves which
 compound, which certificate is valid — are put back on every run.
 
+Its past (history.py: requests, outages and line loss of the last months, for the
+dashboards) follows the same rules: made through the services, keyed by time and place,
+drawn from generators seeded with its months.
+
 Names, phones and account numbers are generated deterministically: each household's data
 comes from a random generator seeded with its account number, so the same flat always gets
 the same holder whatever scale the city is seeded at.
