@@ -138,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wudian.notify.context_processors.inbox",
+                "wudian.metrics.context_processors.menu",
             ],
         },
     }

@@ -37,6 +37,9 @@ from wudian.grid.selectors import (
     search_examples,
     search_text_problem,
 )
+from wudian.metrics.board import desk_card
+from wudian.metrics.cuts import may_measure, resolve_cut
+from wudian.metrics.periods import Preset, preset_period
 from wudian.outages.selectors import (
     outages_for_compound,
     outages_for_staff,
@@ -128,6 +131,11 @@ def desk(request: HttpRequest) -> HttpResponse:
         "work": work,
         "now": now,
         "may_use_lineloss": may_use_lineloss(user),
+        "dashboard_card": (
+            desk_card(resolve_cut(user, None), preset_period(Preset.THIS_MONTH))
+            if may_measure(user)
+            else None
+        ),
     }
     special_group_reads_record(viewer=user, households=work.special_group_shown)
     return render(request, "front/desk.html", context)

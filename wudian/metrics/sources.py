@@ -294,6 +294,43 @@ def _affected(period: Period, compound_ids: Collection[int]) -> QuerySet[Affecte
     )
 
 
+def outage_reach(outage_ids: Collection[int], compound_ids: Collection[int]) -> Rows:
+    """Each outage's reach within the compounds (key: the outage's id), as outages_parts
+    counts it: affected households, those that acknowledged, those told."""
+    out: Rows = {}
+    for row in (
+        AffectedHousehold.objects.filter(
+            outage_id__in=list(outage_ids), household__building__compound_id__in=compound_ids
+        )
+        .values("outage_id")
+        .annotate(
+            affected=Count("pk"),
+            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+        )
+        .order_by()
+    ):
+        out[row.pop("outage_id")] = {**row, "told": 0}
+    sources = {outage_source_of(pk): pk for pk in out}
+    for source, _compound, told in _told(sources, compound_ids):
+        out[sources[source]]["told"] += told
+    return out
+
+
+def _told(sources: Collection[str], compound_ids: Collection[int]) -> Any:
+    """(source, compound, households told) for the outages' sources: households in the
+    compounds a message of the outage to them went out to."""
+    return (
+        Message.objects.filter(
+            source__in=list(sources),
+            state=Message.State.SENT,
+            household__building__compound_id__in=compound_ids,
+        )
+        .values_list("source", "household__building__compound_id")
+        .annotate(n=Count("household_id", distinct=True))
+        .order_by()
+    )
+
+
 def outages_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
     def key_of(compound_id: int, moment: datetime.datetime) -> Any:
         return None if by is None else compound_id if by == By.COMPOUND else _month(moment)
@@ -355,16 +392,7 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
     for key, row in reach.items():
         out[key].update(row)
     sources = {outage_source_of(pk): pk for pk in starts}
-    for source, compound_id, told in (
-        Message.objects.filter(
-            source__in=list(sources),
-            state=Message.State.SENT,
-            household__building__compound_id__in=compound_ids,
-        )
-        .values_list("source", "household__building__compound_id")
-        .annotate(n=Count("household_id", distinct=True))
-        .order_by()
-    ):
+    for source, compound_id, told in _told(sources, compound_ids):
         out[key_of(compound_id, starts[sources[source]])]["told"] += told
     # Customer outage hours inside the period: each affected household's outage, from its
     # start (or the period's) to the restoration, or the planned end when none is recorded.
