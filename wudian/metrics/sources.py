@@ -309,7 +309,8 @@ def outage_reach(outage_ids: Collection[int], compound_ids: Collection[int]) -> 
         )
         .order_by()
     ):
-        out[row.pop("outage_id")] = {**row, "told": 0}
+        parts: Parts = dict(row)
+        out[parts.pop("outage_id")] = {**parts, "told": 0}
     sources = {outage_source_of(pk): pk for pk in out}
     for source, _compound, told in _told(sources, compound_ids):
         out[sources[source]]["told"] += told

@@ -279,10 +279,15 @@ ASKS: dict[str, Ask] = {
     "analytics:lineloss_station_area": get(lambda w: f"/desk/lineloss/{w.city.station_area.code}/"),
     "analytics:lineloss_check": post(lambda w: f"/desk/lineloss/{w.city.station_area.code}/check/"),
     # The service dashboard and the lists behind its figures
-    "metrics:dashboard": get(lambda w: "/desk/dashboard/?period=year_to_date"),
-    "metrics:drill_requests": get(lambda w: "/desk/dashboard/requests/?period=year_to_date"),
-    "metrics:drill_outages": get(lambda w: "/desk/dashboard/outages/?period=year_to_date"),
-    "metrics:drill_areas": get(lambda w: "/desk/dashboard/areas/?period=year_to_date"),
+    "metrics:drill_requests": get(
+        lambda w: f"/desk/dashboard/requests/?period=year_to_date&scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:drill_outages": get(
+        lambda w: f"/desk/dashboard/outages/?period=year_to_date&scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:drill_areas": get(
+        lambda w: f"/desk/dashboard/areas/?period=year_to_date&scope=compound:{w.city.north.pk}"
+    ),
     # Requests
     "workorders:my_list": get(lambda w: "/me/requests/"),
     "workorders:my_new": get(lambda w: "/me/requests/new/"),
@@ -558,10 +563,9 @@ ROWS: dict[str, str] = {
     "front:index": "200  200  200  200  200  200  200  200  200  200  200  200  200",
     "front:me": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "grid:compound_households": "302  404  404  200F 404  200F 200F 200F 404  200M 200M 404  200F",
-    "metrics:dashboard": "302  403  403  403  403  403  403  200  200  403  200  403  200",
-    "metrics:drill_areas": "302  403  403  403  403  403  403  200  200  403  200  403  200",
-    "metrics:drill_outages": "302  403  403  403  403  403  403  200  200  403  200  403  200",
-    "metrics:drill_requests": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "metrics:drill_areas": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:drill_outages": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:drill_requests": "302  403  403  403  403  403  403  200  404  403  200  403  200",
     "notify:call_done": "302  404  404  302  404  404  404  404  404  404  404  404  404",
     "notify:calls": "302  200  200  200F 200  200  200  200  200  200  200  200  200",
     "notify:dev_gateway": "404  404  404  404  404  404  404  404  404  404  404  404  404",
