@@ -289,6 +289,27 @@ def _affected(period: Period, compound_ids: Collection[int]) -> QuerySet[Affecte
     )
 
 
+def told() -> Exists:
+    """Over affected households: whether a message about the outage went out to the
+    household."""
+    return Exists(
+        Message.objects.filter(
+            household_id=OuterRef("household_id"),
+            state=Message.State.SENT,
+            source=Concat(Value("outage:"), Cast(OuterRef("outage_id"), CharField())),
+        )
+    )
+
+
+def reach_aggregates() -> dict[str, Any]:
+    """Reach over affected households: those told and those who acknowledged."""
+    return {
+        "affected": Count("pk"),
+        "told": Count("pk", filter=told()),
+        "acknowledged": Count("pk", filter=Q(acknowledged_at__isnull=False)),
+    }
+
+
 def outages_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
     def key_of(compound_id: int, moment: datetime.datetime) -> Any:
         return None if by is None else compound_id if by == By.COMPOUND else _month(moment)
@@ -333,22 +354,12 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         if rule is not None:
             out[key]["notices_due"] += 1
             out[key]["notices_on_time"] += not rule.too_early
-    # Reach: households told (a message to them went out) and those who acknowledged.
-    told = Message.objects.filter(
-        household_id=OuterRef("household_id"),
-        state=Message.State.SENT,
-        source=Concat(Value("outage:"), Cast(OuterRef("outage_id"), CharField())),
-    )
     reach = _grouped(
         _affected(period, compound_ids),
         by,
         compound="household__building__compound_id",
         moment="outage__start",
-        aggregates={
-            "affected": Count("pk"),
-            "told": Count("pk", filter=Exists(told)),
-            "acknowledged": Count("pk", filter=Q(acknowledged_at__isnull=False)),
-        },
+        aggregates=reach_aggregates(),
     )
     for key, row in reach.items():
         out[key].update(row)
