@@ -62,14 +62,18 @@ def line_chart(
     width: int = 500,
     height: int = 170,
     title: str = "",
+    cap: float | None = None,
 ) -> SafeString:
-    """Values month by month; a missing value breaks the line."""
+    """Values month by month; a missing value breaks the line. `cap` ends the axis at most
+    there (100 for a share) when no value goes beyond it."""
     left, right, top, bottom = 40.0, 10.0, 22.0, 20.0
     values = [v for _name, vs in series for v in vs if v is not None]
     if target is not None:
         values.append(target)
     low = min([0.0, *values])
     high = _nice_top(max([*values, 0.0]) * 1.05) if values else 1.0
+    if cap is not None and values and max(values) <= cap:
+        high = min(high, cap)
     if low < 0:
         low = -_nice_top(-low * 1.05)
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -110,11 +114,11 @@ def line_chart(
     for n, (_name, vs) in enumerate(series):
         color = COLORS[n % len(COLORS)]
         run: list[str] = []
-        for i, v in enumerate([*vs, None]):
-            if v is not None:
-                run.append(f"{x_of(i):.1f},{y_of(v):.1f}")
+        for i, point in enumerate([*vs, None]):
+            if point is not None:
+                run.append(f"{x_of(i):.1f},{y_of(point):.1f}")
                 out.append(
-                    f'<circle cx="{x_of(i):.1f}" cy="{y_of(v):.1f}" r="1.8" fill="{color}"/>'
+                    f'<circle cx="{x_of(i):.1f}" cy="{y_of(point):.1f}" r="1.8" fill="{color}"/>'
                 )
             elif run:
                 out.append(

@@ -11,7 +11,7 @@ from typing import IO
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -58,7 +58,7 @@ def _xlsx(build: Callable[[IO[bytes]], None], names: tuple[str, str]) -> FileRes
 
 @require_safe
 @login_required
-def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
+def dashboard_xlsx(request: HttpRequest) -> HttpResponseBase:
     """The dashboard's figures, complaints by category and station areas."""
     try:
         cut, period = _cut_and_period(request)
@@ -70,7 +70,7 @@ def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
-def requests_xlsx(request: HttpRequest) -> HttpResponse:
+def requests_xlsx(request: HttpRequest) -> HttpResponseBase:
     """The requests behind a figure (all requests filed, with no metric named)."""
     try:
         cut, period = _cut_and_period(request)
@@ -87,7 +87,7 @@ def requests_xlsx(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
-def outages_xlsx(request: HttpRequest) -> HttpResponse:
+def outages_xlsx(request: HttpRequest) -> HttpResponseBase:
     try:
         cut, period = _cut_and_period(request)
         code = request.GET.get("metric")
@@ -102,7 +102,7 @@ def outages_xlsx(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
-def areas_xlsx(request: HttpRequest) -> HttpResponse:
+def areas_xlsx(request: HttpRequest) -> HttpResponseBase:
     try:
         cut, period = _cut_and_period(request)
         code = request.GET.get("metric")

@@ -352,8 +352,8 @@ def outages_table(drill: Drill, period: Period, cut: Cut) -> Table:
         .order_by("start", "pk")
         .values_list("pk", "title", "kind", "state", "start", "end", "published_at", "restored_at")
     )
-    reach = {
-        row.pop("outage_id"): row
+    reach: dict[int, dict[str, Any]] = {
+        row["outage_id"]: dict(row)
         for row in AffectedHousehold.objects.filter(
             outage_id__in=[o[0] for o in outages],
             household__building__compound_id__in=cut.compound_ids,
@@ -371,7 +371,7 @@ def outages_table(drill: Drill, period: Period, cut: Cut) -> Table:
             judged = pgettext("export", "No notice period")
         else:
             judged = pgettext("export", "Late") if rule.too_early else pgettext("export", "On time")
-        lead = Decimal((start - published).total_seconds()) / 3600
+        lead = None if published is None else round((start - published).total_seconds() / 3600, 1)
         counts = reach.get(pk, {})
         rows.append(
             [
@@ -383,7 +383,7 @@ def outages_table(drill: Drill, period: Period, cut: Cut) -> Table:
                 local(end),
                 local(published),
                 local(restored),
-                round(float(lead), 1),
+                lead,
                 judged,
                 counts.get("affected", 0),
                 counts.get("told", 0),
@@ -398,8 +398,12 @@ def outages_table(drill: Drill, period: Period, cut: Cut) -> Table:
 
 def write(tables: Sequence[Table], out: IO[bytes]) -> None:
     book = Workbook(out)
-    for table in tables:
-        book.add_sheet(table.title, table.columns, table.rows)
+    try:
+        for table in tables:
+            book.add_sheet(table.title, table.columns, table.rows)
+    except BaseException:
+        book.discard()
+        raise
     book.close()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,6 @@ from wudian.metrics.figures import (
     Figure,
     bars_by_manager,
     figures,
-    series,
     source_rows,
     targets_for,
 )
@@ -38,6 +38,7 @@ from wudian.metrics.registry import (
     SECTION_LABELS,
     UNIT_SUFFIX,
     Good,
+    Metric,
     Section,
     Unit,
 )
@@ -63,6 +64,9 @@ def show(value: Any, unit: Unit) -> str:
 def show_change(change: Decimal | None, unit: Unit) -> str:
     if change is None:
         return "—"
+    places = 2 if unit == Unit.RATING else 0 if unit == Unit.COUNT else 1
+    if round(change, places) == 0:
+        return "±0"
     if unit == Unit.PERCENT:
         return pgettext("report", "%(change)s pp") % {"change": f"{change:+.1f}"}
     if unit == Unit.COUNT:
@@ -136,9 +140,21 @@ def _month_label(day: datetime.date) -> str:
     return date_format(day, "M Y" if day.month == 1 else "M")
 
 
+def values_over(metrics: Sequence[Metric], period: Period, cut: Cut) -> dict[str, Any]:
+    """The metrics' values alone (no target, no previous period): the same month a year
+    before, each source read once."""
+    parts = {
+        name: source_rows(name, period, cut.compound_ids, None).get(None, {})
+        for name in dict.fromkeys(metric.source for metric in metrics)
+    }
+    return {metric.code: metric.value(parts[metric.source]) for metric in metrics}
+
+
 def _trend_chart(code: str, trend: Period, cut: Cut, found: dict[str, Figure]) -> Any:
     metric = METRICS[code]
-    points = series(metric, trend, cut)
+    # The months' rows of the source, read once for the charts that share it.
+    rows = source_rows(metric.source, trend, cut.compound_ids, By.MONTH)
+    points = [(m.first, metric.value(rows.get(m.first, {}))) for m in trend.months()]
     target = found[code].target
     return charts.line_chart(
         [_month_label(day) for day, _value in points],
@@ -147,13 +163,14 @@ def _trend_chart(code: str, trend: Period, cut: Cut, found: dict[str, Figure]) -
         target=_float(target.value) if target else None,
         target_label=pgettext("report", "Target"),
         title=str(metric.name),
+        cap=100 if metric.unit == Unit.PERCENT else None,
     )
 
 
 def report_context(month: Period, cut: Cut) -> dict[str, Any]:
     metrics = list(METRIC_LIST)
     now = figures(metrics, month, cut)
-    year_before = {f.metric.code: f.value for f in figures(metrics, month.year_before(), cut)}
+    year_before = values_over(metrics, month.year_before(), cut)
     found = {f.metric.code: f for f in now}
     sections = [
         (
@@ -161,8 +178,12 @@ def report_context(month: Period, cut: Cut) -> dict[str, Any]:
             [Line(f, year_before[f.metric.code]) for f in now if f.metric.section == section],
         )
         for section in Section
+        if section != Section.STRUCTURE  # its own part, with the managers
     ]
     lines = [line for _label, section_lines in sections for line in section_lines]
+    structure = [
+        Line(f, year_before[f.metric.code]) for f in now if f.metric.section == Section.STRUCTURE
+    ]
 
     complaints = complaints_by_category(month, cut.compound_ids)
     total_now = sum(row["count"] for row in complaints)
@@ -248,6 +269,8 @@ def report_context(month: Period, cut: Cut) -> dict[str, Any]:
         "complaints_met": found["complaints.yoy_change"].met,
         "complaints_trend": complaints_trend,
         "complaints_bars": complaints_bars,
+        "online_name": METRICS["business.online_rate"].name,
+        "on_time_name": METRICS["requests.resolve_on_time"].name,
         "online_trend": _trend_chart("business.online_rate", trend, cut, found),
         "on_time_trend": _trend_chart("requests.resolve_on_time", trend, cut, found),
         "areas": [
@@ -259,7 +282,7 @@ def report_context(month: Period, cut: Cut) -> dict[str, Any]:
             for row in areas
         ],
         "areas_bars": areas_bars if areas else None,
-        "structure": [line for line in lines if line.figure.metric.section == Section.STRUCTURE],
+        "structure": structure,
         "managers": managers,
     }
 

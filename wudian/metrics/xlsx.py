@@ -106,7 +106,8 @@ class Workbook:
         self._filters: list[str] = []
 
     def _title(self, title: str) -> str:
-        clean = _SHEET_TITLE_BAD.sub(" ", _NOT_XML.sub("", title)).strip("'")[:31] or "Sheet"
+        clean = _SHEET_TITLE_BAD.sub(" ", _NOT_XML.sub("", title))
+        clean = " ".join(clean.split()).strip("'")[:31].strip() or "Sheet"
         taken = {t.casefold() for t in self._titles}
         candidate, n = clean, 2
         while candidate.casefold() in taken:
@@ -196,6 +197,11 @@ class Workbook:
             )
         self._filters.append(f"$A$1:${last}${written + 1}")
         return written
+
+    def discard(self) -> None:
+        """After a failure: release the archive; what was written to `out` is not a
+        workbook and goes away with it."""
+        self._zip.close()
 
     def close(self) -> None:
         sheets = range(1, len(self._titles) + 1)

@@ -277,6 +277,15 @@ ASKS: dict[str, Ask] = {
     "analytics:lineloss": get(lambda w: "/desk/lineloss/"),
     "analytics:lineloss_station_area": get(lambda w: f"/desk/lineloss/{w.city.station_area.code}/"),
     "analytics:lineloss_check": post(lambda w: f"/desk/lineloss/{w.city.station_area.code}/check/"),
+    # The dashboard's exports; the report is a PDF, slow to make, asked of a few roles.
+    "metrics:export_xlsx": get(lambda w: "/desk/dashboard/export.xlsx"),
+    "metrics:requests_xlsx": get(lambda w: "/desk/dashboard/requests.xlsx"),
+    "metrics:outages_xlsx": get(lambda w: "/desk/dashboard/outages.xlsx"),
+    "metrics:areas_xlsx": get(lambda w: "/desk/dashboard/areas.xlsx"),
+    "metrics:report_pdf": get(
+        lambda w: "/desk/dashboard/report.pdf",
+        only=("anonymous", "resident", "electrician", "manager", "supervisor"),
+    ),
     # Requests
     "workorders:my_list": get(lambda w: "/me/requests/"),
     "workorders:my_new": get(lambda w: "/me/requests/new/"),
@@ -550,6 +559,11 @@ ROWS: dict[str, str] = {
     "front:index": "200  200  200  200  200  200  200  200  200  200  200  200  200",
     "front:me": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "grid:compound_households": "302  404  404  200F 404  200F 200F 200F 404  200M 200M 404  200F",
+    "metrics:areas_xlsx": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "metrics:export_xlsx": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "metrics:outages_xlsx": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "metrics:report_pdf": "302  403  -    403  -    -    -    200  -    -    200  -    -",
+    "metrics:requests_xlsx": "302  403  403  403  403  403  403  200  200  403  200  403  200",
     "notify:call_done": "302  404  404  302  404  404  404  404  404  404  404  404  404",
     "notify:calls": "302  200  200  200F 200  200  200  200  200  200  200  200  200",
     "notify:dev_gateway": "404  404  404  404  404  404  404  404  404  404  404  404  404",
