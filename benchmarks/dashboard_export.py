@@ -37,13 +37,30 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.httpbench import machine_description
+from benchmarks.httpbench import _cpu_of, machine_description
 
 XLSX_SECONDS, XLSX_MB, PDF_SECONDS = 15.0, 500.0, 10.0
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class BackendCpu:
+    """CPU seconds of this process's own PostgreSQL backend (parallel workers not counted):
+    with this process's CPU, what the work costs whatever else the machine runs."""
+
+    def __enter__(self) -> BackendCpu:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pid = cursor.fetchone()[0]
+        self.start = _cpu_of(self.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = (_cpu_of(self.pid) - self.start) / os.sysconf("SC_CLK_TCK")
 
 
 def setup(database: str) -> None:
@@ -95,21 +112,23 @@ def run_xlsx(args: argparse.Namespace) -> None:
     drill = METRICS["requests.filed"].drill
     assert drill is not None
     before = peak_mb()
-    wall, cpu = time.perf_counter(), time.process_time()
-    count = exports.requests_count(drill, period, cut)
-    exports.check_list_length(count)
     with tempfile.TemporaryFile() as out:
-        exports.write([exports.requests_table(drill, period, cut)], out)
-        size = out.tell()
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        peak = peak_mb()
+        with BackendCpu() as db:
+            wall, cpu = time.perf_counter(), time.process_time()
+            count = exports.requests_count(drill, period, cut)
+            exports.check_list_length(count)
+            exports.write([exports.requests_table(drill, period, cut)], out)
+            size = out.tell()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            peak = peak_mb()
         out.seek(0)
         sheet = load_workbook(out, read_only=True).worksheets[0]
         rows = len(list(sheet.iter_rows(min_row=2, values_only=True)))
     assert rows == count, (rows, count)
     print(
         f"xlsx: {count:,} requests of {args.scope} ({len(cut.compound_ids):,} compounds), "
-        f"{period.label}: {wall:.2f} s wall, {cpu:.2f} s CPU, {size / 1e6:.1f} MB file; "
+        f"{period.label}: {wall:.2f} s wall, CPU {cpu:.2f} s here + {db.seconds:.2f} s in "
+        f"PostgreSQL, {size / 1e6:.1f} MB file; "
         f"peak RSS {peak:.0f} MB (after setup {before:.0f} MB); "
         f"target ≤ {XLSX_SECONDS:.0f} s and ≤ {XLSX_MB:.0f} MB: "
         + ("met" if wall <= XLSX_SECONDS and peak <= XLSX_MB else "MISSED")
@@ -144,13 +163,13 @@ def run_pdf(args: argparse.Namespace) -> None:
         scope = f"district:{district.pk}"
     cut = cut_of(scope)
     before = peak_mb()
-    wall, cpu = time.perf_counter(), time.process_time()
-    with translation.override("zh-hans"):
+    with translation.override("zh-hans"), BackendCpu() as db:
+        wall, cpu = time.perf_counter(), time.process_time()
         body = render_report_pdf(month, cut)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(
         f"pdf: {month.first:%Y-%m} of {scope} ({len(cut.compound_ids):,} compounds): "
-        f"{wall:.2f} s wall, {cpu:.2f} s CPU (the rest waits on PostgreSQL), "
+        f"{wall:.2f} s wall, CPU {cpu:.2f} s here + {db.seconds:.2f} s in PostgreSQL, "
         f"{len(body) / 1e3:.0f} kB; peak RSS {peak_mb():.0f} MB (after setup {before:.0f} MB); "
         f"target ≤ {PDF_SECONDS:.0f} s: " + ("met" if wall <= PDF_SECONDS else "MISSED")
     )

@@ -68,7 +68,7 @@ def local(moment: datetime.datetime | None) -> datetime.datetime | None:
     """An aware moment as the station's wall-clock time, to the second (Excel has no zones)."""
     if moment is None:
         return None
-    return timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
+    return moment.astimezone(timezone.get_current_timezone()).replace(tzinfo=None, microsecond=0)
 
 
 def yes_no(flag: bool | None) -> str | None:
