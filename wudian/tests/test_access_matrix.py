@@ -278,6 +278,7 @@ ASKS: dict[str, Ask] = {
     "analytics:lineloss_station_area": get(lambda w: f"/desk/lineloss/{w.city.station_area.code}/"),
     "analytics:lineloss_check": post(lambda w: f"/desk/lineloss/{w.city.station_area.code}/check/"),
     # The dashboard's exports; the report is a PDF, slow to make, asked of a few roles.
+    "metrics:dashboard": get(lambda w: "/desk/dashboard/"),
     "metrics:export_xlsx": get(lambda w: "/desk/dashboard/export.xlsx"),
     "metrics:requests_xlsx": get(lambda w: "/desk/dashboard/requests.xlsx"),
     "metrics:outages_xlsx": get(lambda w: "/desk/dashboard/outages.xlsx"),
@@ -560,6 +561,7 @@ ROWS: dict[str, str] = {
     "front:me": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "grid:compound_households": "302  404  404  200F 404  200F 200F 200F 404  200M 200M 404  200F",
     "metrics:areas_xlsx": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "metrics:dashboard": "302  403  403  403  403  403  403  200  200  403  200  403  200",
     "metrics:export_xlsx": "302  403  403  403  403  403  403  200  200  403  200  403  200",
     "metrics:outages_xlsx": "302  403  403  403  403  403  403  200  200  403  200  403  200",
     "metrics:report_pdf": "302  403  -    403  -    -    -    200  -    -    200  -    -",

@@ -36,6 +36,10 @@ class Command(BaseCommand):
         "whole or not at all."
     )
 
+    # A report needs the database, not the application's checks (a missing gateway's
+    # warning is no concern of a PDF).
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--month", required=True, help="YYYY-MM")
         where = parser.add_mutually_exclusive_group(required=True)
