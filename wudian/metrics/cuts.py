@@ -124,6 +124,12 @@ def _compounds_of(kind: CutKind, obj: Any) -> QuerySet[Compound]:
     return Compound.objects.filter(pk__in=managed.values("compound_id"))
 
 
+def whole_cut(kind: CutKind, obj: Any) -> Cut:
+    """A district, community or compound whole, as the system sees it (the monthly report
+    from the command line), not cut to a person's reach."""
+    return Cut(kind, obj, frozenset(_compounds_of(kind, obj).values_list("pk", flat=True)))
+
+
 def resolve_cut(user: User, text: str | None) -> Cut:
     """The cut a request names ("all" when it names none), within the user's reach."""
     if not may_measure(user):

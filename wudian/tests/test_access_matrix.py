@@ -288,6 +288,23 @@ ASKS: dict[str, Ask] = {
     "metrics:drill_areas": get(
         lambda w: f"/desk/dashboard/areas/?period=year_to_date&scope=compound:{w.city.north.pk}"
     ),
+    # The dashboard's exports; the report is a PDF, slow to make, asked of a few roles.
+    "metrics:export_xlsx": get(
+        lambda w: f"/desk/dashboard/export.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:requests_xlsx": get(
+        lambda w: f"/desk/dashboard/requests.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:outages_xlsx": get(
+        lambda w: f"/desk/dashboard/outages.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:areas_xlsx": get(
+        lambda w: f"/desk/dashboard/areas.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:report_pdf": get(
+        lambda w: f"/desk/dashboard/report.pdf?scope=compound:{w.city.north.pk}",
+        only=("anonymous", "resident", "electrician", "manager", "supervisor"),
+    ),
     # Requests
     "workorders:my_list": get(lambda w: "/me/requests/"),
     "workorders:my_new": get(lambda w: "/me/requests/new/"),
@@ -566,6 +583,11 @@ ROWS: dict[str, str] = {
     "metrics:drill_areas": "302  403  403  403  403  403  403  200  404  403  200  403  200",
     "metrics:drill_outages": "302  403  403  403  403  403  403  200  404  403  200  403  200",
     "metrics:drill_requests": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:areas_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:export_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:outages_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:report_pdf": "302  403  -    403  -    -    -    200  -    -    200  -    -",
+    "metrics:requests_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
     "notify:call_done": "302  404  404  302  404  404  404  404  404  404  404  404  404",
     "notify:calls": "302  200  200  200F 200  200  200  200  200  200  200  200  200",
     "notify:dev_gateway": "404  404  404  404  404  404  404  404  404  404  404  404  404",
