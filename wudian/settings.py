@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "wudian.outages",
     "wudian.analytics",
     "wudian.workorders",
+    "wudian.metrics",
     "wudian.front",
 ]
 
@@ -210,6 +211,12 @@ else:
             "LOCATION": "wudian_cache",
         }
     }
+
+# How long the dashboard's figures are kept before they are computed again (seconds; 0: never
+# kept). Tests compute every figure afresh unless a test sets it.
+WUDIAN_METRICS_CACHE_SECONDS = int(
+    os.environ.get("WUDIAN_METRICS_CACHE_SECONDS", "0" if TESTING else "300")
+)
 
 HUEY_NAME = os.environ.get("WUDIAN_HUEY_NAME", "wudian") + (
     f"-test-{TEST_WORKER}" if TESTING else ""

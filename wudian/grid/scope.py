@@ -67,6 +67,9 @@ class Purpose(StrEnum):
     EDIT_HOUSEHOLDS = "edit_households"
     # It holds one of the person's own homes.
     HOME = "home"
+    # Measure its service outcomes: the dashboard, its exports and the metrics API (its
+    # customer manager; its district's supervisors).
+    MEASURE = "measure"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ REACH: dict[Purpose, Reach] = {
     Purpose.OVERRIDE_NOTICE: Reach(districts=True),
     Purpose.EDIT_HOUSEHOLDS: Reach(compound_roles=frozenset({CM, PS})),
     Purpose.HOME: Reach(homes=True),
+    Purpose.MEASURE: Reach(compound_roles=frozenset({CM}), districts=True),
 }
 
 

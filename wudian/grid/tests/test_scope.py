@@ -42,6 +42,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: M1,
         P.HOME: NONE,
+        P.MEASURE: M1,
     },
     "manager2": {
         P.SERVE: M2,
@@ -52,6 +53,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: M2,
         P.HOME: NONE,
+        P.MEASURE: M2,
     },
     "electrician1": {
         P.SERVE: E1,
@@ -62,6 +64,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
+        P.MEASURE: NONE,
     },
     "electrician2": {
         P.SERVE: E2,
@@ -72,6 +75,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
+        P.MEASURE: NONE,
     },
     # Its certificate expired: scope does not care, the request's policy does.
     "electrician3": {
@@ -83,6 +87,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
+        P.MEASURE: NONE,
     },
     "staff1": {
         P.SERVE: S1,
@@ -93,6 +98,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: S1,
         P.HOME: NONE,
+        P.MEASURE: NONE,
     },
     "gridadmin1": {
         P.SERVE: GA,
@@ -103,6 +109,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
+        P.MEASURE: NONE,
     },
     "dept1": {
         P.SERVE: NONE,
@@ -113,6 +120,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: NONE,
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
+        P.MEASURE: NONE,
     },
     "supervisor1": {
         P.SERVE: NONE,
@@ -123,6 +131,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.OVERRIDE_NOTICE: ALL,
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
+        P.MEASURE: ALL,
     },
     "resident1": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"jinxiu-huating"})},
     "resident2": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"huafu-mingyuan"})},

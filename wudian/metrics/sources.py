@@ -1,0 +1,535 @@
+"""Where the figures come from: each source adds up one kind of record over a period and a
+set of compounds in one or two queries, and returns *parts* (counts and sums) from which the
+registry's metrics are computed. Parts add up, so a figure for a customer manager is the sum
+of their compounds' parts; only the durations' percentiles do not, and are never summed.
+
+Every source answers `by=None` (one row, key None), `by=COMPOUND` (key: compound id) and
+`by=MONTH` (key: the month's first day) — except line loss, which is cut by station area, not
+compound — so the dashboard's headline, its bars and its time series are one computation each.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, TruncMonth
+from django.utils import timezone
+
+from wudian.accounts.models import RoleCode
+from wudian.analytics.models import LossStatus, StationAreaDay
+from wudian.grid import scope
+from wudian.grid.models import Household, StationArea
+from wudian.metrics.periods import Period
+from wudian.notify.models import Message
+from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.services.checks import notice_period
+from wudian.workorders.models import ONLINE_CHANNELS, Category, WorkOrder
+
+Parts = dict[str, Any]
+Rows = dict[Any, Parts]
+
+
+class By(StrEnum):
+    COMPOUND = "compound"
+    MONTH = "month"
+
+
+def _month(value: datetime.date | datetime.datetime | None) -> datetime.date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.date().replace(day=1)
+    return value.replace(day=1)
+
+
+def _grouped(
+    queryset: QuerySet[Any],
+    by: By | None,
+    *,
+    compound: str,
+    moment: str,
+    aggregates: dict[str, Any],
+) -> Rows:
+    """The aggregates over the queryset, whole or grouped by compound or by month."""
+    if by is None:
+        return {None: queryset.aggregate(**aggregates)}
+    key: Any = F(compound) if by == By.COMPOUND else TruncMonth(moment)
+    rows = queryset.annotate(group_key=key).values("group_key").annotate(**aggregates).order_by()
+    out: Rows = {}
+    for row in rows:
+        group = row.pop("group_key")
+        out[_month(group) if by == By.MONTH else group] = row
+    return out
+
+
+# Requests -----------------------------------------------------------------------------------
+
+
+def category_ids(*kinds: str, routing: str | None = None) -> list[int]:
+    queryset = Category.objects.filter(kind__in=kinds) if kinds else Category.objects
+    if routing is not None:
+        queryset = queryset.filter(routing=routing)
+    return list(queryset.values_list("pk", flat=True))
+
+
+def requests_filed(period: Period, compound_ids: Collection[int]) -> QuerySet[WorkOrder]:
+    """The requests filed in the period in the compounds: the cohort every request figure
+    is computed over (and its drill-down lists)."""
+    return WorkOrder.objects.filter(
+        compound_id__in=compound_ids, created_at__gte=period.start, created_at__lt=period.end
+    )
+
+
+def requests_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    business = category_ids(Category.Kind.BUSINESS)
+    complaints = category_ids(Category.Kind.COMPLAINT)
+    electrician = category_ids(routing=Category.Routing.ELECTRICIAN)
+    closed = Q(status=WorkOrder.Status.CLOSED)
+    aggregates = {
+        "filed": Count("pk"),
+        "accept_measured": Count("pk", filter=Q(accept_late__isnull=False)),
+        "accept_on_time": Count("pk", filter=Q(accept_late=False)),
+        "arrive_measured": Count("pk", filter=Q(arrive_late__isnull=False)),
+        "arrive_on_time": Count("pk", filter=Q(arrive_late=False)),
+        "resolve_measured": Count("pk", filter=Q(resolve_late__isnull=False)),
+        "resolve_on_time": Count("pk", filter=Q(resolve_late=False)),
+        "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
+        "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
+        "rated": Count("rating"),
+        "rating_sum": Coalesce(Sum("rating"), 0),
+        "rating_high": Count("pk", filter=Q(rating__gte=4)),
+        "hall_answered": Count("pk", filter=closed & Q(visited_hall__isnull=False)),
+        "no_visit": Count("pk", filter=closed & Q(visited_hall=False)),
+        "business": Count("pk", filter=Q(category_id__in=business)),
+        "business_online": Count(
+            "pk", filter=Q(category_id__in=business, channel__in=sorted(ONLINE_CHANNELS))
+        ),
+        "complaints": Count("pk", filter=Q(category_id__in=complaints)),
+        "for_electricians": Count("pk", filter=Q(category_id__in=electrician)),
+        "opinion_risk": Count("pk", filter=Q(opinion_risk=True)),
+    }
+    return _grouped(
+        requests_filed(period, compound_ids),
+        by,
+        compound="compound_id",
+        moment="created_at",
+        aggregates=aggregates,
+    )
+
+
+def complaints_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    """Complaints filed in the period and in the same days a year before (同期)."""
+    complaints = category_ids(Category.Kind.COMPLAINT)
+    out: Rows = defaultdict(lambda: {"complaints": 0, "complaints_last_year": 0})
+    for name, when in (("complaints", period), ("complaints_last_year", period.year_before())):
+        rows = _grouped(
+            requests_filed(when, compound_ids).filter(category_id__in=complaints),
+            by,
+            compound="compound_id",
+            moment="created_at",
+            aggregates={"n": Count("pk")},
+        )
+        for key, row in rows.items():
+            if by == By.MONTH and name == "complaints_last_year" and key is not None:
+                key = key.replace(year=key.year + 1)
+            out[key][name] = row["n"]
+    if by is None:
+        out[None]
+    return dict(out)
+
+
+def complaints_by_category(period: Period, compound_ids: Collection[int]) -> list[dict[str, Any]]:
+    """Complaints per category: this period, the same period a year before, the change."""
+    complaints = Category.objects.filter(kind=Category.Kind.COMPLAINT).order_by("order")
+    ids = [c.pk for c in complaints]
+    counts: dict[str, dict[int, int]] = {}
+    for name, when in (("now", period), ("before", period.year_before())):
+        counts[name] = dict(
+            requests_filed(when, compound_ids)
+            .filter(category_id__in=ids)
+            .values_list("category_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+    return [
+        {
+            "category": category,
+            "count": counts["now"].get(category.pk, 0),
+            "last_year": counts["before"].get(category.pk, 0),
+            "change": change_percent(
+                counts["now"].get(category.pk, 0), counts["before"].get(category.pk, 0)
+            ),
+        }
+        for category in complaints
+    ]
+
+
+def change_percent(now: int | Decimal, before: int | Decimal) -> Decimal | None:
+    if not before:
+        return None
+    return (Decimal(now) - Decimal(before)) * 100 / Decimal(before)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile, over a duration (NULLs are left out)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+DURATIONS = {"accept": "accepted_at", "arrive": "arrived_at", "resolve": "resolved_at"}
+FRACTIONS = {"p50": 0.5, "p90": 0.9}
+
+
+def _hours(value: datetime.timedelta | None) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(value.total_seconds()) / 3600
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
+    if not values:
+        return None
+    values = sorted(values)
+    rank = fraction * (len(values) - 1)
+    low = int(rank)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def durations_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    """Median and 90th percentile of the time from filing to acceptance, arrival and
+    resolution, in hours. Not additive: never summed over compounds."""
+    cohort = requests_filed(period, compound_ids)
+    if connection.vendor == "postgresql":
+        aggregates = {
+            f"{name}_{label}": PercentileCont(
+                ExpressionWrapper(F(field) - F("created_at"), output_field=DurationField()),
+                fraction,
+            )
+            for name, field in DURATIONS.items()
+            for label, fraction in FRACTIONS.items()
+        }
+        rows = _grouped(
+            cohort, by, compound="compound_id", moment="created_at", aggregates=aggregates
+        )
+        return {
+            key: {name: _hours(value) for name, value in row.items()} for key, row in rows.items()
+        }
+    # SQLite has no percentile: the durations are read and ranked here (the embedded
+    # default's data sets are small).
+    samples: dict[Any, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for compound_id, created, *moments in cohort.values_list(
+        "compound_id", "created_at", *DURATIONS.values()
+    ):
+        key = None if by is None else compound_id if by == By.COMPOUND else _month(created)
+        for name, moment in zip(DURATIONS, moments, strict=True):
+            if moment is not None:
+                samples[key][name].append((moment - created).total_seconds())
+    if by is None:
+        samples[None]
+    out: Rows = {}
+    for key, by_name in samples.items():
+        row: Parts = {}
+        for name in DURATIONS:
+            for label, fraction in FRACTIONS.items():
+                seconds = _percentile(by_name.get(name, []), fraction)
+                row[f"{name}_{label}"] = None if seconds is None else Decimal(seconds) / 3600
+        out[key] = row
+    return out
+
+
+# Outages ------------------------------------------------------------------------------------
+
+
+def outages_started(period: Period, compound_ids: Collection[int]) -> QuerySet[Outage]:
+    """The published outages (not drafts) starting in the period that reach the compounds."""
+    return Outage.objects.filter(
+        published_at__isnull=False,
+        start__gte=period.start,
+        start__lt=period.end,
+        pk__in=AffectedHousehold.objects.filter(
+            household__building__compound_id__in=compound_ids
+        ).values("outage_id"),
+    )
+
+
+def _affected(period: Period, compound_ids: Collection[int]) -> QuerySet[AffectedHousehold]:
+    return AffectedHousehold.objects.filter(
+        household__building__compound_id__in=compound_ids,
+        outage__published_at__isnull=False,
+        outage__start__gte=period.start,
+        outage__start__lt=period.end,
+    )
+
+
+def outages_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    def key_of(compound_id: int, moment: datetime.datetime) -> Any:
+        return None if by is None else compound_id if by == By.COMPOUND else _month(moment)
+
+    out: Rows = defaultdict(
+        lambda: dict.fromkeys(
+            (
+                "outages",
+                "notices_due",
+                "notices_on_time",
+                "affected",
+                "told",
+                "acknowledged",
+                "customer_seconds",
+                "customers",
+            ),
+            0,
+        )
+    )
+    if by is None:
+        out[None]
+    # Notices against the notice rules: one per outage and compound (or month) it reaches.
+    seen: set[tuple[int, Any]] = set()
+    for outage_id, kind, start, published, compound_id in (
+        _affected(period, compound_ids)
+        .values_list(
+            "outage_id",
+            "outage__kind",
+            "outage__start",
+            "outage__published_at",
+            "household__building__compound_id",
+        )
+        .distinct()
+        .order_by()
+    ):
+        key = key_of(compound_id, start)
+        if (outage_id, key) in seen:
+            continue
+        seen.add((outage_id, key))
+        out[key]["outages"] += 1
+        rule = notice_period(kind=kind, start=start, now=published)
+        if rule is not None:
+            out[key]["notices_due"] += 1
+            out[key]["notices_on_time"] += not rule.too_early
+    # Reach: households told (a message to them went out) and those who acknowledged.
+    told = Message.objects.filter(
+        household_id=OuterRef("household_id"),
+        state=Message.State.SENT,
+        source=Concat(Value("outage:"), Cast(OuterRef("outage_id"), CharField())),
+    )
+    reach = _grouped(
+        _affected(period, compound_ids),
+        by,
+        compound="household__building__compound_id",
+        moment="outage__start",
+        aggregates={
+            "affected": Count("pk"),
+            "told": Count("pk", filter=Exists(told)),
+            "acknowledged": Count("pk", filter=Q(acknowledged_at__isnull=False)),
+        },
+    )
+    for key, row in reach.items():
+        out[key].update(row)
+    # Customer outage hours inside the period: each affected household's outage, from its
+    # start (or the period's) to the restoration, or the planned end when none is recorded.
+    if by == By.MONTH:
+        for month in period.months():
+            out[month.first]["customer_seconds"] = _customer_seconds(month, compound_ids, None)[
+                None
+            ]
+            out[month.first]["customers"] = _customers(compound_ids, None)[None]
+    else:
+        for key, seconds in _customer_seconds(period, compound_ids, by).items():
+            out[key]["customer_seconds"] = seconds
+        for key, customers in _customers(compound_ids, by).items():
+            out[key]["customers"] = customers
+    for row in out.values():
+        row["period_hours"] = period.hours if by != By.MONTH else None
+    if by == By.MONTH:
+        for month in period.months():
+            out[month.first]["period_hours"] = month.hours
+    return dict(out)
+
+
+def _customer_seconds(
+    period: Period, compound_ids: Collection[int], by: By | None
+) -> dict[Any, Decimal]:
+    over = Coalesce("outage__restored_at", "outage__end")
+    rows = (
+        AffectedHousehold.objects.filter(
+            household__building__compound_id__in=compound_ids,
+            outage__published_at__isnull=False,
+            outage__start__lt=period.end,
+        )
+        .exclude(outage__kind=Outage.Kind.ARREARS)
+        .exclude(outage__state=Outage.State.CANCELLED)
+        .annotate(over=over)
+        .filter(over__gt=period.start, outage__start__lt=timezone.now())
+        .annotate(
+            inside=ExpressionWrapper(
+                Least(F("over"), Value(min(period.end, timezone.now())))
+                - Greatest(F("outage__start"), Value(period.start)),
+                output_field=DurationField(),
+            )
+        )
+    )
+    if by == By.COMPOUND:
+        grouped = (
+            rows.values("household__building__compound_id").annotate(total=Sum("inside")).order_by()
+        )
+        return {row["household__building__compound_id"]: _seconds(row["total"]) for row in grouped}
+    return {None: _seconds(rows.aggregate(total=Sum("inside"))["total"])}
+
+
+def _seconds(value: datetime.timedelta | int | None) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, datetime.timedelta):
+        return Decimal(value.total_seconds()).quantize(Decimal(1))
+    return Decimal(value) / 1_000_000  # SQLite sums durations as microseconds
+
+
+def _customers(compound_ids: Collection[int], by: By | None) -> dict[Any, int]:
+    households = Household.objects.filter(building__compound_id__in=compound_ids)
+    if by == By.COMPOUND:
+        return dict(
+            households.values_list("building__compound_id").annotate(n=Count("pk")).order_by()
+        )
+    return {None: households.count()}
+
+
+# Line loss and collection ---------------------------------------------------------------------
+
+
+def areas_of(compound_ids: Collection[int]) -> QuerySet[StationArea]:
+    """The station areas supplying any of the compounds."""
+    return StationArea.objects.filter(
+        pk__in=StationArea.compounds.through.objects.filter(compound_id__in=compound_ids).values(
+            "stationarea_id"
+        )
+    )
+
+
+def area_days(period: Period, compound_ids: Collection[int]) -> QuerySet[StationAreaDay]:
+    return StationAreaDay.objects.filter(
+        station_area_id__in=areas_of(compound_ids).values("pk"),
+        date__gte=period.first,
+        date__lte=period.last,
+    )
+
+
+LINE_LOSS_AGGREGATES = {
+    "area_days": Count("pk"),
+    "qualified": Count("pk", filter=Q(status=LossStatus.QUALIFIED)),
+    "high_loss": Count("pk", filter=Q(status=LossStatus.HIGH_LOSS)),
+    "negative_loss": Count("pk", filter=Q(status=LossStatus.NEGATIVE_LOSS)),
+    "incomplete": Count("pk", filter=Q(status=LossStatus.INCOMPLETE)),
+    "meters_total": Coalesce(Sum("meters_total"), 0),
+    "meters_collected": Coalesce(Sum("meters_collected"), 0),
+    "supply_kwh": Coalesce(Sum("supply_kwh"), Decimal(0)),
+    "loss_kwh": Coalesce(Sum("loss_kwh"), Decimal(0)),
+}
+
+
+def lineloss_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    if by == By.COMPOUND:
+        return {}  # a station area may supply several compounds: cut by area instead
+    return _grouped(
+        area_days(period, compound_ids),
+        by,
+        compound="station_area_id",
+        moment="date",
+        aggregates=LINE_LOSS_AGGREGATES,
+    )
+
+
+def area_rows(period: Period, compound_ids: Collection[int]) -> list[dict[str, Any]]:
+    """Each station area's period: days by status, collection, and the loss rate over the
+    period's summed energy (同期), the worst first."""
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in area_days(period, compound_ids)
+        .values("station_area_id", "station_area__code", "station_area__name")
+        .annotate(**LINE_LOSS_AGGREGATES)
+        .order_by()
+    ]
+    for row in rows:
+        supply = row["supply_kwh"]
+        row["loss_rate"] = row["loss_kwh"] * 100 / supply if supply else None
+        row["collection_rate"] = (
+            Decimal(row["meters_collected"]) * 100 / row["meters_total"]
+            if row["meters_total"]
+            else None
+        )
+    rows.sort(key=lambda r: (-(r["high_loss"] + r["negative_loss"]), -(r["loss_rate"] or 0)))
+    return rows
+
+
+# The 1+N structure ----------------------------------------------------------------------------
+
+
+def structure_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    """Compounds, the customer managers and electricians serving them (the 1 and the N)."""
+    if by == By.MONTH:
+        return {}
+    assigned = scope.assignments_in(
+        RoleCode.CUSTOMER_MANAGER, RoleCode.ELECTRICIAN, compounds=compound_ids
+    )
+    people: dict[Any, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for compound_id, user_id, role in assigned.values_list("compound_id", "user_id", "role"):
+        people[None if by is None else compound_id][role].add(user_id)
+    electrician = category_ids(routing=Category.Routing.ELECTRICIAN)
+    filed = _grouped(
+        requests_filed(period, compound_ids),
+        by,
+        compound="compound_id",
+        moment="created_at",
+        aggregates={
+            "filed": Count("pk"),
+            "for_electricians": Count("pk", filter=Q(category_id__in=electrician)),
+        },
+    )
+    keys: Iterable[Any] = [None] if by is None else compound_ids
+    return {
+        key: {
+            "compounds": 1 if by == By.COMPOUND else len(compound_ids),
+            "managers": len(people[key][RoleCode.CUSTOMER_MANAGER]),
+            "electricians": len(people[key][RoleCode.ELECTRICIAN]),
+            **filed.get(key, {"filed": 0, "for_electricians": 0}),
+        }
+        for key in keys
+    }
+
+
+SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
+    "requests": requests_parts,
+    "durations": durations_parts,
+    "complaints": complaints_parts,
+    "outages": outages_parts,
+    "lineloss": lineloss_parts,
+    "structure": structure_parts,
+}
+# Sources whose parts may be summed over compounds (a customer manager's figure).
+ADDITIVE = frozenset({"requests", "complaints", "outages"})
