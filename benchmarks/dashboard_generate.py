@@ -31,7 +31,8 @@ with `wudian migrate`, then filled with COPY (psycopg's cursor.copy), not the OR
   rated, with the "had to visit the hall" answer;
 - outages: per station area about one fault a year and a planned outage of a feeder's quarter
   every couple of months, with their station areas, compounds and feeders, the affected
-  households (acknowledged by some), published a week ahead (planned; a few late) or on the
+  households (acknowledged by some) and the SMS each was sent (a few failed), published a
+  week ahead (planned; a few late) or on the
   spot (faults), restored after a few hours, a few cancelled;
 - line loss: one StationAreaDay per area and day, a loss rate around the area's own level
   (a few high-loss areas, negative days, days not fully collected).
@@ -75,6 +76,7 @@ SUPERVISORS_PER_DISTRICT = 2
 MAX_LOSS = 0.10  # the engine's default threshold of a high loss
 
 UTC = datetime.UTC
+SECOND = datetime.timedelta(seconds=1)
 MINUTE = datetime.timedelta(minutes=1)
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
@@ -808,6 +810,7 @@ def build_outages(
     compound_links: list[tuple[int, int]] = []
     feeder_links: list[tuple[int, int]] = []
     affected: list[tuple[Any, ...]] = []
+    published_by: dict[int, tuple[datetime.datetime, int, bool]] = {}
     years = days / 365
     specs: list[tuple[str, list[int], datetime.datetime]] = []
     for a in range(1, city.areas + 1):
@@ -883,6 +886,7 @@ def build_outages(
             feeder_links.append((oid, (areas[0] - 1) // AREAS_PER_FEEDER + 1))
         if published is None:
             continue
+        published_by[oid] = (published, by, kind == "fault")
         ack_share = 0.45 if kind != "fault" else 0.15
         for a in areas:
             for first in city.area_households[a]:
@@ -927,6 +931,66 @@ def build_outages(
         "outages_affectedhousehold",
         ["outage_id", "household_id", "acknowledged_at"],
         iter(affected),
+    )
+    # The published event, and the SMS each affected household was sent (the reach metric
+    # counts households told by their messages' source); a few failed.
+    copy_rows(
+        conn,
+        "outages_outageevent",
+        ["id", "outage_id", "kind", "at", "note", "data", "by_id"],
+        (
+            (oid, oid, "published", at, "", "{}", by)
+            for oid, (at, by, _urgent) in published_by.items()
+        ),
+    )
+
+    def messages() -> Iterator[tuple[Any, ...]]:
+        for oid, h, _ack in affected:
+            at, _by, urgent = published_by[oid]
+            sent = rng.random() < 0.97
+            yield (
+                h,
+                "sms",
+                f"1{h % 89 + 10}****{h % 10000:04d}",
+                "outage_published",
+                "{}",
+                f"outage:{oid}:{oid}",
+                f"outage:{oid}:{oid}:sms:household:{h}",
+                "sent" if sent else "failed",
+                1 if sent else 5,
+                at,
+                "",
+                "" if sent else "gateway refused",
+                "" if sent else "refused",
+                at,
+                at + rng.uniform(1, 90) * SECOND if sent else None,
+                f"outage:{oid}",
+                urgent,
+            )
+
+    copy_rows(
+        conn,
+        "notify_message",
+        [
+            "household_id",
+            "channel",
+            "address",
+            "template",
+            "context",
+            "event_key",
+            "idempotency_key",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "claim_token",
+            "last_error",
+            "failure",
+            "created_at",
+            "sent_at",
+            "source",
+            "urgent",
+        ],
+        messages(),
     )
     return len(outages), n
 
@@ -1018,6 +1082,7 @@ SIZE_TABLES = [
     "workorders_workorder",
     "outages_outage",
     "outages_affectedhousehold",
+    "notify_message",
     "analytics_stationareaday",
 ]
 
