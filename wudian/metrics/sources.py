@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     CharField,
@@ -81,6 +82,25 @@ def _grouped(
         group = row.pop("group_key")
         out[_month(group) if by == By.MONTH else group] = row
     return out
+
+
+@contextmanager
+def analytic_queries() -> Iterator[None]:
+    """Run a source's few large aggregates without PostgreSQL's JIT compilation and with a
+    plan made for each query's own values. On the benchmark city (docs/benchmarks.md,
+    "Service dashboard") JIT spent 2.2–2.5 s compiling each of the outage aggregates of a
+    year to date, and generic plans of the prepared statements (settings:
+    WUDIAN_DB_SERVER_SIDE_BINDING) chose hash joins over the whole household table where the
+    period's values call for an index. Both settings are local to the transaction; other
+    databases are left alone."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield
 
 
 # Requests -----------------------------------------------------------------------------------
