@@ -6,20 +6,22 @@ and copy the figures into docs/benchmarks.md ("Service dashboard").
 
     .venv/bin/python benchmarks/dashboard_bench.py \\
         [--database-url postgres://postgres@127.0.0.1:5432/wudian_bench] \\
-        [--redis-url redis://127.0.0.1:6379/4] [--district 1] [--runs 20] \\
-        [--periods this_month,last_month,year_to_date] [--explain]
+        [--redis-url redis://127.0.0.1:6379/4] [--district 1] [--runs 5] \\
+        [--cached-runs 20] [--ways computed,cached] [--through page,figures()] \\
+        [--periods this_month,last_month,year_to_date] [--explain N]
 
 Django runs in this process with debug off, on the city's database and a Redis cache of the
 benchmark's own (key prefix bench-dashboard, emptied first), the static files collected into
-a directory of the run's. A supervisor of the district
-(sup-D<district>-1, logged in with force_login) opens the dashboard through Django's test
+a directory of the run's. A supervisor of the district (sup-D<district>-1, logged in with
+force_login) opens the dashboard through Django's test
 client, `GET /desk/dashboard/?period=<preset>&scope=district:<id>`, and the figures are
 computed directly with `metrics.figures.figures(METRIC_LIST, period, cut)` for the same cut.
-Each is timed --runs times per period, two ways:
+Each is timed per period, two ways:
 
-- *computed*: the figures' cache off (WUDIAN_METRICS_CACHE_SECONDS=0 in effect), so every run
-  computes every figure; PostgreSQL's buffers are warm after the first run;
-- *cached*: the cache on (300 s): the first run fills it (cold), the others read it (warm).
+- *computed* (--runs times): the figures' cache off (WUDIAN_METRICS_CACHE_SECONDS=0 in
+  effect), so every run computes every figure; PostgreSQL's buffers are warm after the first;
+- *cached* (--cached-runs times): the cache on (300 s): the first run fills it (cold), the
+  others read it (warm).
 
 For each: the first run, p50 and p95 of the others, and the SQL queries of a first run (the
 cache emptied) and of the next (CaptureQueriesContext). At the end the peak RSS of this
@@ -95,7 +97,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--district", type=int, default=1)
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=5, help="runs with the figures computed")
+    parser.add_argument("--cached-runs", type=int, default=20, help="runs with the cache on")
     parser.add_argument("--periods", default="this_month,last_month,year_to_date")
     parser.add_argument("--explain", type=int, default=0, metavar="N")
     parser.add_argument("--ways", default="computed,cached", help="computed, cached or both")
@@ -155,7 +158,8 @@ def main() -> None:
                 cache.clear()
                 call = make(preset)
                 load_before = load_average()
-                first, rest = timed(call, args.runs)
+                runs = args.runs if way == "computed" else args.cached_runs
+                first, rest = timed(call, runs)
                 cut_p = percentiles(rest)
                 cache.clear()
                 queries = captured(call)
