@@ -106,6 +106,13 @@ MODELS: dict[CutKind, type[Model]] = {
 }
 
 
+# What a cut's targets read of its object (the places above it).
+RELATED = {
+    CutKind.COMPOUND: ("community__street__district",),
+    CutKind.COMMUNITY: ("street__district",),
+}
+
+
 def _compounds_of(kind: CutKind, obj: Any) -> QuerySet[Compound]:
     if kind == CutKind.DISTRICT:
         return Compound.objects.filter(community__street__district=obj)
@@ -125,7 +132,9 @@ def resolve_cut(user: User, text: str | None) -> Cut:
     reached = set(measured_compounds(user).values_list("pk", flat=True))
     if kind == CutKind.ALL:
         return Cut(kind, None, frozenset(reached))
-    obj: Any = MODELS[kind]._default_manager.filter(pk=pk).first()
+    obj: Any = (
+        MODELS[kind]._default_manager.select_related(*RELATED.get(kind, ())).filter(pk=pk).first()
+    )
     if obj is None or (
         kind == CutKind.MANAGER and not (obj.is_active and obj.has_role(RoleCode.CUSTOMER_MANAGER))
     ):

@@ -226,6 +226,7 @@ def bars_by_manager(metric: Metric, period: Period, cut: Cut) -> list[tuple[str,
     managers = scope.customer_managers_of(cut.compound_ids)
     summed: dict[Any, Parts] = defaultdict(lambda: defaultdict(lambda: 0))
     for compound_id, manager in managers.items():
+        summed[manager]
         for name, value in rows.get(compound_id, {}).items():
             if name not in SHARED_PARTS and isinstance(value, int | Decimal | float):
                 summed[manager][name] += value

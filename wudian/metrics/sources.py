@@ -21,19 +21,16 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
-    CharField,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, TruncMonth
+from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
 from django.utils import timezone
 
 from wudian.accounts.models import RoleCode
@@ -43,6 +40,7 @@ from wudian.grid.models import Household, StationArea
 from wudian.metrics.periods import Period
 from wudian.notify.models import Message
 from wudian.outages.models import AffectedHousehold, Outage
+from wudian.outages.selectors import outage_source_of
 from wudian.outages.services.checks import notice_period
 from wudian.workorders.models import ONLINE_CHANNELS, Category, WorkOrder
 
@@ -109,11 +107,17 @@ def analytic_queries() -> Iterator[None]:
 # Requests -----------------------------------------------------------------------------------
 
 
-def category_ids(*kinds: str, routing: str | None = None) -> list[int]:
-    queryset = Category.objects.filter(kind__in=kinds) if kinds else Category.objects
-    if routing is not None:
-        queryset = queryset.filter(routing=routing)
-    return list(queryset.values_list("pk", flat=True))
+class Kinds:
+    """The ids of the request categories by kind and by routing (one query)."""
+
+    def __init__(self) -> None:
+        self.rows = list(Category.objects.values_list("pk", "kind", "routing"))
+
+    def of(self, *kinds: str) -> list[int]:
+        return [pk for pk, kind, _routing in self.rows if kind in kinds]
+
+    def routed(self, routing: str) -> list[int]:
+        return [pk for pk, _kind, routed in self.rows if routed == routing]
 
 
 def requests_filed(period: Period, compound_ids: Collection[int]) -> QuerySet[WorkOrder]:
@@ -125,9 +129,10 @@ def requests_filed(period: Period, compound_ids: Collection[int]) -> QuerySet[Wo
 
 
 def requests_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
-    business = category_ids(Category.Kind.BUSINESS)
-    complaints = category_ids(Category.Kind.COMPLAINT)
-    electrician = category_ids(routing=Category.Routing.ELECTRICIAN)
+    kinds = Kinds()
+    business = kinds.of(Category.Kind.BUSINESS)
+    complaints = kinds.of(Category.Kind.COMPLAINT)
+    electrician = kinds.routed(Category.Routing.ELECTRICIAN)
     closed = Q(status=WorkOrder.Status.CLOSED)
     aggregates = {
         "filed": Count("pk"),
@@ -163,7 +168,7 @@ def requests_parts(period: Period, compound_ids: Collection[int], by: By | None 
 
 def complaints_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
     """Complaints filed in the period and in the same days a year before (同期)."""
-    complaints = category_ids(Category.Kind.COMPLAINT)
+    complaints = Kinds().of(Category.Kind.COMPLAINT)
     out: Rows = defaultdict(lambda: {"complaints": 0, "complaints_last_year": 0})
     for name, when in (("complaints", period), ("complaints_last_year", period.year_before())):
         rows = _grouped(
@@ -335,6 +340,7 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         out[None]
     # Notices against the notice rules: one per outage and compound (or month) it reaches.
     seen: set[tuple[int, Any]] = set()
+    starts: dict[int, datetime.datetime] = {}
     for outage_id, kind, start, published, compound_id in (
         _affected(period, compound_ids)
         .values_list(
@@ -348,6 +354,7 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         .order_by()
     ):
         key = key_of(compound_id, start)
+        starts[outage_id] = start
         if (outage_id, key) in seen:
             continue
         seen.add((outage_id, key))
@@ -356,12 +363,8 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         if rule is not None:
             out[key]["notices_due"] += 1
             out[key]["notices_on_time"] += not rule.too_early
-    # Reach: households told (a message to them went out) and those who acknowledged.
-    told = Message.objects.filter(
-        household_id=OuterRef("household_id"),
-        state=Message.State.SENT,
-        source=Concat(Value("outage:"), Cast(OuterRef("outage_id"), CharField())),
-    )
+    # Reach: the affected households, those that acknowledged, and those told (a message of
+    # the outage to them went out), counted from the messages by the outages' sources.
     reach = _grouped(
         _affected(period, compound_ids),
         by,
@@ -369,12 +372,23 @@ def outages_parts(period: Period, compound_ids: Collection[int], by: By | None =
         moment="outage__start",
         aggregates={
             "affected": Count("pk"),
-            "told": Count("pk", filter=Exists(told)),
             "acknowledged": Count("pk", filter=Q(acknowledged_at__isnull=False)),
         },
     )
     for key, row in reach.items():
         out[key].update(row)
+    sources = {outage_source_of(pk): pk for pk in starts}
+    for source, compound_id, told in (
+        Message.objects.filter(
+            source__in=list(sources),
+            state=Message.State.SENT,
+            household__building__compound_id__in=compound_ids,
+        )
+        .values_list("source", "household__building__compound_id")
+        .annotate(n=Count("household_id", distinct=True))
+        .order_by()
+    ):
+        out[key_of(compound_id, starts[sources[source]])]["told"] += told
     # Customer outage hours inside the period: each affected household's outage, from its
     # start (or the period's) to the restoration, or the planned end when none is recorded.
     if by == By.MONTH:
@@ -523,7 +537,7 @@ def structure_parts(period: Period, compound_ids: Collection[int], by: By | None
     people: dict[Any, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for compound_id, user_id, role in assigned.values_list("compound_id", "user_id", "role"):
         people[None if by is None else compound_id][role].add(user_id)
-    electrician = category_ids(routing=Category.Routing.ELECTRICIAN)
+    electrician = Kinds().routed(Category.Routing.ELECTRICIAN)
     filed = _grouped(
         requests_filed(period, compound_ids),
         by,

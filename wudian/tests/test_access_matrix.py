@@ -273,6 +273,7 @@ ASKS: dict[str, Ask] = {
     "notify:failed_retry_all": post(lambda w: "/desk/notifications/failed/retry/"),
     # The audit log
     "audit:entries": get(lambda w: "/desk/audit/"),
+    "metrics:dashboard": get(lambda w: f"/desk/dashboard/?scope=compound:{w.city.north.pk}"),
     # Line loss
     "analytics:lineloss": get(lambda w: "/desk/lineloss/"),
     "analytics:lineloss_station_area": get(lambda w: f"/desk/lineloss/{w.city.station_area.code}/"),
@@ -362,6 +363,7 @@ ASKS: dict[str, Ask] = {
         "POST", lambda w: "/api/v1/me/messages/read", lambda w: {"ids": []}
     ),
     "GET /api/v1/workorders/categories": api_get(lambda w: f"{WO}/categories"),
+    "GET /api/v1/metrics": api_get(lambda w: f"/api/v1/metrics?scope=compound:{w.city.north.pk}"),
     "GET /api/v1/workorders": api_get(lambda w: WO),
     "POST /api/v1/workorders": api_send(
         "POST",
@@ -486,6 +488,7 @@ def ask_as(world: World, role: str, ask: Ask) -> str:
 # outsider, admin). "200F": north's household shown in full; "200M": masked.
 ROWS: dict[str, str] = {
     "DELETE /api/v1/auth/token": "401  204  204  204  204  204  204  204  204  204  204  204  204",
+    "GET /api/v1/metrics": "401  403  403  403  403  403  403  200  404  403  200  403  200",
     "GET /api/v1/households": "401  200F 200  200F 200  200F 200F 200F 200  200M 200M 200  200F",
     "GET /api/v1/households/{household_id}": "401  200F 404  200F 404  200F 200F 200F 404  200M 200M 404  200F",
     "GET /api/v1/me": "401  200  200  200  200  200  200  200  200  200  200  200  200",
@@ -559,6 +562,7 @@ ROWS: dict[str, str] = {
     "notify:failed_retry": "302  403  403  403  403  403  403  302  404  403  302  403  302",
     "notify:failed_retry_all": "302  403  403  403  403  403  403  302  302  403  302  403  302",
     "audit:entries": "302  403  403  403  403  403  403  403  403  403  200  403  200",
+    "metrics:dashboard": "302  403  403  403  403  403  403  200  404  403  200  403  200",
     "notify:inbox": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "notify:preferences": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "open311:discovery": "200  200  200  200  200  200  200  200  200  200  200  200  200",
