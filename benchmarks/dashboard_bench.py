@@ -26,7 +26,8 @@ Each is timed per period, two ways:
 For each: the first run, p50 and p95 of the others, and the SQL queries of a first run (the
 cache emptied) and of the next (CaptureQueriesContext). At the end the peak RSS of this
 process. --explain N prints EXPLAIN (ANALYZE, BUFFERS) of the N slowest queries of a computed
-run of figures() for each period.
+run of figures() for each period. --plain-postgres replaces the sources' analytic settings
+(metrics.sources.analytic_queries: JIT off, custom plans) by nothing, for the comparison.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ def main() -> None:
     parser.add_argument("--cached-runs", type=int, default=20, help="runs with the cache on")
     parser.add_argument("--periods", default="this_month,last_month,year_to_date")
     parser.add_argument("--explain", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--plain-postgres",
+        action="store_true",
+        help="without metrics.sources.analytic_queries (JIT on, generic plans): the comparison",
+    )
     parser.add_argument("--ways", default="computed,cached", help="computed, cached or both")
     parser.add_argument("--through", default="page,figures()", help="page, figures() or both")
     args = parser.parse_args()
@@ -122,6 +128,14 @@ def main() -> None:
     from wudian.metrics.figures import figures
     from wudian.metrics.periods import Preset, preset_period
     from wudian.metrics.registry import METRIC_LIST
+
+    if args.plain_postgres:
+        import contextlib
+
+        from wudian.metrics import figures as figures_module
+
+        figures_module.analytic_queries = contextlib.nullcontext  # type: ignore[assignment]
+        print("without analytic_queries: JIT and plan_cache_mode as the server has them")
 
     print(machine_description())
     started = datetime.datetime.now(datetime.UTC)
