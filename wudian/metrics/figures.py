@@ -29,7 +29,7 @@ from wudian.metrics.cuts import Cut, CutKind
 from wudian.metrics.models import Target
 from wudian.metrics.periods import Period
 from wudian.metrics.registry import METRIC_LIST, METRICS, Metric
-from wudian.metrics.sources import ADDITIVE, SOURCES, By, Parts, Rows
+from wudian.metrics.sources import ADDITIVE, SOURCES, By, Parts, Rows, analytic_queries
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,11 @@ def _cached(key_parts: tuple[Any, ...], compute: Any) -> Any:
 
 
 def source_rows(name: str, period: Period, compound_ids: frozenset[int], by: By | None) -> Rows:
-    return _cached(
-        ("rows", name, period, sorted(compound_ids), by),
-        lambda: SOURCES[name](period, compound_ids, by),
-    )
+    def compute() -> Rows:
+        with analytic_queries():
+            return SOURCES[name](period, compound_ids, by)
+
+    return _cached(("rows", name, period, sorted(compound_ids), by), compute)
 
 
 def _parts(
