@@ -203,3 +203,23 @@ def managers_of(compound_ids: frozenset[int] | set[int]) -> list[User]:
     """The customer managers of any of the compounds, by name."""
     managers = {user.pk: user for user in scope.customer_managers_of(compound_ids).values()}
     return sorted(managers.values(), key=lambda user: (str(user), user.pk))
+
+
+def standing_cuts() -> list[Cut]:
+    """The cuts people open first: every district, and every customer manager with all their
+    compounds (a supervisor's or a manager's own "all" is one of them when it has the same
+    compounds, and shares its figures)."""
+    cuts = []
+    by_district: dict[int, set[int]] = {}
+    for pk, district_id in Compound.objects.values_list("pk", "community__street__district_id"):
+        by_district.setdefault(district_id, set()).add(pk)
+    for district in District.objects.filter(pk__in=by_district).order_by("pk"):
+        cuts.append(Cut(CutKind.DISTRICT, district, frozenset(by_district[district.pk])))
+    managed: dict[int, set[int]] = {}
+    managers: dict[int, User] = {}
+    for assignment in scope.assignments_in(RoleCode.CUSTOMER_MANAGER).select_related("user"):
+        managed.setdefault(assignment.user_id, set()).add(assignment.compound_id)
+        managers[assignment.user_id] = assignment.user
+    for pk in sorted(managed):
+        cuts.append(Cut(CutKind.MANAGER, managers[pk], frozenset(managed[pk])))
+    return cuts

@@ -17,10 +17,11 @@ from django.utils import timezone
 from wudian.analytics.models import LossStatus, StationAreaDay
 from wudian.conftest import City
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope
+from wudian.metrics.board import dashboards_warm
 from wudian.metrics.cuts import CutKind, cut_choices, resolve_cut
 from wudian.metrics.figures import bars_by_compound, bars_by_manager, figures, parse_codes, series
 from wudian.metrics.models import Target
-from wudian.metrics.periods import Period, parse_period
+from wudian.metrics.periods import Period, Preset, parse_period, preset_period
 from wudian.metrics.registry import METRICS
 from wudian.notify.models import Message
 from wudian.outages.models import AffectedHousehold, Outage
@@ -488,3 +489,38 @@ def test_an_unknown_metric_is_refused() -> None:
     with pytest.raises(BadInput):
         parse_codes("requests.filed,requests.nothing")
     assert [m.code for m in parse_codes("requests.filed, requests.filed")] == ["requests.filed"]
+
+
+@pytest.mark.django_db
+def test_the_warming_task_computes_the_standing_boards_afresh(city: City, settings: Any) -> None:
+    settings.WUDIAN_METRICS_CACHE_SECONDS = 300
+    file_history(city)
+    filed = [METRICS["requests.filed"]]
+    district = resolve_cut(city.supervisor, f"district:{city.district.pk}")
+    mine = resolve_cut(city.manager, None)
+    period = preset_period(Preset.YEAR_TO_DATE)
+    # Two districts' worth of cuts: the district, and each manager's compounds; three periods.
+    assert dashboards_warm() == 3 * 3
+    before = figures(filed, period, district)[0].value
+    with CaptureQueriesContext(connection) as queries:
+        assert figures(filed, period, district)[0].value == before
+        assert figures(filed, period, mine)[0].value is not None
+    assert not [q for q in queries.captured_queries if "workorders_workorder" in q["sql"]]
+    WorkOrder.objects.filter(compound=city.north).delete()
+    assert figures(filed, period, district)[0].value == before  # kept until the next run
+    dashboards_warm()
+    after = figures(filed, period, district)[0].value
+    assert (
+        after
+        == figures(filed, period, resolve_cut(city.supervisor, f"compound:{city.south.pk}"))[
+            0
+        ].value
+    )
+    assert after is not None
+    assert before is not None
+    assert after < before
+
+
+@pytest.mark.django_db
+def test_nothing_is_warmed_when_figures_are_not_kept(city: City) -> None:
+    assert dashboards_warm() == 0
