@@ -384,6 +384,9 @@ LOGGING = {
         # query strings unredacted: these loggers use ours instead.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint logs each step of every PDF at INFO (printed notices, the monthly report).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
