@@ -64,6 +64,7 @@ from benchmarks.httpbench import (
     spread,
     table,
 )
+from benchmarks.requestmix import CATEGORIES, CHANNELS, TEXTS, weighted
 
 TARGET_P95_MS = 100.0
 MANAGER = "manager1"
@@ -78,28 +79,6 @@ STATUSES = [
     ("arrived", 4),
     ("accepted", 10),
     ("submitted", 14),
-]
-CATEGORIES = [
-    ("fault_behind_meter", 25),
-    ("fault_before_meter", 10),
-    ("outage_enquiry", 15),
-    ("billing_enquiry", 20),
-    ("metering_dispute", 4),
-    ("business_new", 3),
-    ("business_capacity", 3),
-    ("business_transfer", 3),
-    ("business_relocate", 2),
-    ("hazard", 4),
-    ("complaint", 6),
-    ("suggestion", 5),
-]
-CHANNELS = [("web", 35), ("api", 15), ("phone", 30), ("open311", 5), ("visit", 10), ("circle", 5)]
-TEXTS = [
-    "家里跳闸了，空开合不上，厨房插座没电。",
-    "这个月电费比上个月多了一倍，想查一下明细。",
-    "今天下午为什么停电？什么时候来电？",
-    "楼道灯不亮，晚上走路不安全。",
-    "家里要装充电桩，申请增容。",
 ]
 
 # What the lists are called with. API lists get ?page_size=; the desk has 25 rows a page.
@@ -122,10 +101,6 @@ DESK_LISTS: list[tuple[str, str]] = [
 RECENT_INDEX_SQL = (
     "CREATE INDEX bench_workorder_recent ON workorders_workorder (created_at DESC, id DESC)"
 )
-
-
-def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
-    return rng.choices([key for key, _ in pairs], [weight for _, weight in pairs])[0]
 
 
 class City:
@@ -175,9 +150,9 @@ def insert_requests(city: City, count: int, *, seed: int) -> None:
             crew_held: list[bool] = []
             for _ in range(min(batch, count - start)):
                 compound = rng.choice(city.mine if rng.random() < MANAGER_SHARE else city.others)
-                code = _weighted(rng, CATEGORIES)
+                code = weighted(rng, CATEGORIES)
                 category = city.categories[code]
-                status = _weighted(rng, STATUSES)
+                status = weighted(rng, STATUSES)
                 is_open = status in WorkOrder.OPEN_STATUSES
                 age = rng.uniform(0, 30 if is_open else 730) * 24 * 60
                 created = now - age * minute
@@ -190,7 +165,7 @@ def insert_requests(city: City, count: int, *, seed: int) -> None:
                     assignee = rng.choice(electricians)
                 else:
                     assignee = manager
-                channel = _weighted(rng, CHANNELS)
+                channel = weighted(rng, CHANNELS)
                 accepted = status not in ("submitted", "cancelled")
                 arrived = category.arrive_target is not None and status in (
                     "arrived",

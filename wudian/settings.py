@@ -213,10 +213,11 @@ else:
         }
     }
 
-# How long the dashboard's figures are kept before they are computed again (seconds; 0: never
-# kept). Tests compute every figure afresh unless a test sets it.
+# How long the dashboard's figures are kept (seconds; 0: never kept). A periodic task computes
+# the boards people open first afresh every five minutes. Tests compute every figure afresh
+# unless a test sets it.
 WUDIAN_METRICS_CACHE_SECONDS = int(
-    os.environ.get("WUDIAN_METRICS_CACHE_SECONDS", "0" if TESTING else "300")
+    os.environ.get("WUDIAN_METRICS_CACHE_SECONDS", "0" if TESTING else "900")
 )
 
 HUEY_NAME = os.environ.get("WUDIAN_HUEY_NAME", "wudian") + (
@@ -383,6 +384,9 @@ LOGGING = {
         # query strings unredacted: these loggers use ours instead.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint logs each step of every PDF at INFO (printed notices, the monthly report).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -246,6 +246,10 @@ class _Engine:
                 "SET enable_progress_bar = true; SET enable_progress_bar_print = true; "
                 "SET progress_bar_time = 1000"
             )
+        else:
+            # DuckDB's Python client draws one for any query over two seconds otherwise, into
+            # the terminal of whatever called the import (seed_demo, a page's worker).
+            self.con.execute("SET enable_progress_bar = false")
 
     # -- meters --------------------------------------------------------------------------
 

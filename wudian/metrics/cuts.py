@@ -106,6 +106,13 @@ MODELS: dict[CutKind, type[Model]] = {
 }
 
 
+# What a cut's targets read of its object (the places above it).
+RELATED = {
+    CutKind.COMPOUND: ("community__street__district",),
+    CutKind.COMMUNITY: ("street__district",),
+}
+
+
 def _compounds_of(kind: CutKind, obj: Any) -> QuerySet[Compound]:
     if kind == CutKind.DISTRICT:
         return Compound.objects.filter(community__street__district=obj)
@@ -117,6 +124,12 @@ def _compounds_of(kind: CutKind, obj: Any) -> QuerySet[Compound]:
     return Compound.objects.filter(pk__in=managed.values("compound_id"))
 
 
+def whole_cut(kind: CutKind, obj: Any) -> Cut:
+    """A district, community or compound whole, as the system sees it (the monthly report
+    from the command line), not cut to a person's reach."""
+    return Cut(kind, obj, frozenset(_compounds_of(kind, obj).values_list("pk", flat=True)))
+
+
 def resolve_cut(user: User, text: str | None) -> Cut:
     """The cut a request names ("all" when it names none), within the user's reach."""
     if not may_measure(user):
@@ -125,7 +138,9 @@ def resolve_cut(user: User, text: str | None) -> Cut:
     reached = set(measured_compounds(user).values_list("pk", flat=True))
     if kind == CutKind.ALL:
         return Cut(kind, None, frozenset(reached))
-    obj: Any = MODELS[kind]._default_manager.filter(pk=pk).first()
+    obj: Any = (
+        MODELS[kind]._default_manager.select_related(*RELATED.get(kind, ())).filter(pk=pk).first()
+    )
     if obj is None or (
         kind == CutKind.MANAGER and not (obj.is_active and obj.has_role(RoleCode.CUSTOMER_MANAGER))
     ):
@@ -188,3 +203,23 @@ def managers_of(compound_ids: frozenset[int] | set[int]) -> list[User]:
     """The customer managers of any of the compounds, by name."""
     managers = {user.pk: user for user in scope.customer_managers_of(compound_ids).values()}
     return sorted(managers.values(), key=lambda user: (str(user), user.pk))
+
+
+def standing_cuts() -> list[Cut]:
+    """The cuts people open first: every district, and every customer manager with all their
+    compounds (a supervisor's or a manager's own "all" is one of them when it has the same
+    compounds, and shares its figures)."""
+    cuts = []
+    by_district: dict[int, set[int]] = {}
+    for pk, district_id in Compound.objects.values_list("pk", "community__street__district_id"):
+        by_district.setdefault(district_id, set()).add(pk)
+    for district in District.objects.filter(pk__in=by_district).order_by("pk"):
+        cuts.append(Cut(CutKind.DISTRICT, district, frozenset(by_district[district.pk])))
+    managed: dict[int, set[int]] = {}
+    managers: dict[int, User] = {}
+    for assignment in scope.assignments_in(RoleCode.CUSTOMER_MANAGER).select_related("user"):
+        managed.setdefault(assignment.user_id, set()).add(assignment.compound_id)
+        managers[assignment.user_id] = assignment.user
+    for pk in sorted(managed):
+        cuts.append(Cut(CutKind.MANAGER, managers[pk], frozenset(managed[pk])))
+    return cuts

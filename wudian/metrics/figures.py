@@ -3,14 +3,18 @@ and the same figure over the previous period (the trend). One function computes 
 the dashboard, the exports, the monthly report and the API, so all four show one number.
 
 Each source runs once per period however many of its metrics are asked for. Figures are
-cached for a few minutes (`WUDIAN_METRICS_CACHE_SECONDS`), keyed by the metrics, the period
-and the compounds; saving or deleting a target empties the cache."""
+cached (`WUDIAN_METRICS_CACHE_SECONDS`), keyed by the source, the period and the compounds, and
+a periodic task (`metrics.tasks.warm_dashboards`) computes the boards people open first afresh
+every five minutes, so that nobody waits for a year to date; saving or deleting a target
+empties the cache."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,7 +33,7 @@ from wudian.metrics.cuts import Cut, CutKind
 from wudian.metrics.models import Target
 from wudian.metrics.periods import Period
 from wudian.metrics.registry import METRIC_LIST, METRICS, Metric
-from wudian.metrics.sources import ADDITIVE, SOURCES, By, Parts, Rows
+from wudian.metrics.sources import ADDITIVE, SOURCES, By, Parts, Rows, analytic_queries
 
 
 @dataclass(frozen=True)
@@ -111,23 +115,42 @@ def _targets_changed(**_kwargs: Any) -> None:
         cache.set("metrics:version", 2)
 
 
+# While the warming task runs: the keys it has computed afresh so far (None otherwise).
+_REFRESHED: ContextVar[set[str] | None] = ContextVar("metrics_refreshed", default=None)
+
+
+@contextmanager
+def refreshing() -> Iterator[None]:
+    """Compute every figure asked for afresh and keep it, whatever the cache holds; each
+    once, however often it is asked for inside the block."""
+    token = _REFRESHED.set(set())
+    try:
+        yield
+    finally:
+        _REFRESHED.reset(token)
+
+
 def _cached(key_parts: tuple[Any, ...], compute: Any) -> Any:
     seconds = settings.WUDIAN_METRICS_CACHE_SECONDS
     if not seconds:
         return compute()
     key = _cache_key(*key_parts)
-    found = cache.get(key)
+    refreshed = _REFRESHED.get()
+    found = None if refreshed is not None and key not in refreshed else cache.get(key)
     if found is None:
         found = compute()
         cache.set(key, found, seconds)
+        if refreshed is not None:
+            refreshed.add(key)
     return found
 
 
 def source_rows(name: str, period: Period, compound_ids: frozenset[int], by: By | None) -> Rows:
-    return _cached(
-        ("rows", name, period, sorted(compound_ids), by),
-        lambda: SOURCES[name](period, compound_ids, by),
-    )
+    def compute() -> Rows:
+        with analytic_queries():
+            return SOURCES[name](period, compound_ids, by)
+
+    return _cached(("rows", name, period, sorted(compound_ids), by), compute)
 
 
 def _parts(
@@ -225,6 +248,7 @@ def bars_by_manager(metric: Metric, period: Period, cut: Cut) -> list[tuple[str,
     managers = scope.customer_managers_of(cut.compound_ids)
     summed: dict[Any, Parts] = defaultdict(lambda: defaultdict(lambda: 0))
     for compound_id, manager in managers.items():
+        summed[manager]
         for name, value in rows.get(compound_id, {}).items():
             if name not in SHARED_PARTS and isinstance(value, int | Decimal | float):
                 summed[manager][name] += value

@@ -36,6 +36,7 @@ class Target(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        limit_choices_to={"roles__code": "customer_manager"},
         verbose_name=_("customer manager"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from wudian.metrics import views
+from wudian.metrics import export_views, views
 
 app_name = "metrics"
 
@@ -10,4 +10,10 @@ urlpatterns: list[URLPattern] = [
     path("desk/dashboard/requests/", views.drill_requests, name="drill_requests"),
     path("desk/dashboard/outages/", views.drill_outages, name="drill_outages"),
     path("desk/dashboard/areas/", views.drill_areas, name="drill_areas"),
+    # Exports: the figures and each list as .xlsx, the monthly report as PDF.
+    path("desk/dashboard/export.xlsx", export_views.dashboard_xlsx, name="export_xlsx"),
+    path("desk/dashboard/requests.xlsx", export_views.requests_xlsx, name="requests_xlsx"),
+    path("desk/dashboard/outages.xlsx", export_views.outages_xlsx, name="outages_xlsx"),
+    path("desk/dashboard/areas.xlsx", export_views.areas_xlsx, name="areas_xlsx"),
+    path("desk/dashboard/report.pdf", export_views.report_pdf, name="report_pdf"),
 ]

@@ -31,7 +31,7 @@ from wudian.notify.models import CallTask, Channel, CircleEndpoint, Message, Pre
 
 INSERT_BATCH = 2000
 COPY_THRESHOLD = 500
-# The columns publishing writes (claimed_at and read_at start empty).
+# The columns publishing writes (claimed_at starts empty; read_at too, except in a backfill).
 MESSAGE_COLUMNS = [
     "user_id",
     "household_id",
@@ -49,6 +49,7 @@ MESSAGE_COLUMNS = [
     "last_error",
     "created_at",
     "sent_at",
+    "read_at",
     "source",
     "urgent",
 ]
@@ -229,10 +230,13 @@ def outbox_write(
     source: str,
     now: datetime.datetime,
     new_event: bool,
+    backfill: bool = False,
 ) -> Written:
     """Write one outbox row per recipient × channel of the audience, and its calls. Writing
     an event again writes nothing more. `new_event` says nothing can have been written for
-    the event yet, so earlier rows are not looked for."""
+    the event yet, so earlier rows are not looked for. `backfill` records an event of the
+    past (see services.notify_backfill): its rows are written as delivered and read at `now`,
+    its calls as made, and nothing is left to send."""
     _template_for(template)
     if audience.calls and audience.call_template:
         _template_for(audience.call_template)
@@ -292,6 +296,7 @@ def outbox_write(
         source=source,
         now=now,
         new_event=new_event,
+        backfill=backfill,
     )
     reminders = 0
     if audience.calls:
@@ -303,6 +308,7 @@ def outbox_write(
             event_key=event_key,
             source=source,
             now=now,
+            backfill=backfill,
         )
     return Written(messages=messages, reminders=reminders)
 
@@ -326,11 +332,13 @@ def _write_calls(
     event_key: str,
     source: str,
     now: datetime.datetime,
+    backfill: bool = False,
 ) -> int:
     """One open CallTask per household and source: a later event of the same source updates
     the open task (what to tell, who calls) rather than adding one; a household already
     called (its task done) gets a new one. Each caller gets one in-app reminder. Returns the
-    number of reminders written."""
+    number of reminders written. In a backfill the calls of the past were made: the tasks
+    are recorded done at `now` (outcome "other", since how each went is not known)."""
     title = render(call_template or template, context).title
     callers = dict(calls)
     open_tasks = (
@@ -359,9 +367,21 @@ def _write_calls(
         task.template = call_template
         task.context = context
         task.updated_at = now
+        if backfill:
+            task.state = CallTask.State.DONE
+            task.outcome = CallTask.Outcome.OTHER
+            task.done_at = now
     CallTask.objects.bulk_update(
         changed,
-        ["assignee", "event_key", "reason", "template", "context", "updated_at"],
+        [
+            "assignee",
+            "event_key",
+            "reason",
+            "template",
+            "context",
+            "updated_at",
+            *(["state", "outcome", "done_at"] if backfill else []),
+        ],
         batch_size=INSERT_BATCH,
     )
     CallTask.objects.bulk_create(new, batch_size=INSERT_BATCH, ignore_conflicts=True)
@@ -380,6 +400,7 @@ def _write_calls(
         urgent=False,
         source=source,
         now=now,
+        backfill=backfill,
     )
     return len(reminded)
 
@@ -394,9 +415,11 @@ def write_rows(
     source: str,
     now: datetime.datetime,
     new_event: bool = False,
+    backfill: bool = False,
 ) -> list[Message]:
     """Write the rows (keyed by idempotency key) not written before; returns them, with their
-    ids when the event is new and they went through _insert_rows."""
+    ids when the event is new and they went through _insert_rows. In a backfill every row is
+    recorded as sent and read at `now`: an event of the past is not sent again today."""
     existing = (
         set()
         if new_event
@@ -409,7 +432,8 @@ def write_rows(
         if key in existing:
             continue
         inapp = row.channel == Channel.INAPP
-        release = None if urgent or inapp else row.quiet.release_time(now)
+        delivered = inapp or backfill
+        release = None if urgent or delivered else row.quiet.release_time(now)
         messages.append(
             Message(
                 user_id=row.user_id,
@@ -422,8 +446,9 @@ def write_rows(
                 event_key=event_key,
                 idempotency_key=key,
                 # The in-app inbox is the outbox itself: stored is delivered.
-                state=Message.State.SENT if inapp else Message.State.PENDING,
-                sent_at=now if inapp else None,
+                state=Message.State.SENT if delivered else Message.State.PENDING,
+                sent_at=now if delivered else None,
+                read_at=now if backfill else None,
                 next_attempt_at=release or now,
                 created_at=now,
                 source=source,

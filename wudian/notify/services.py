@@ -9,7 +9,9 @@ reaches, which phone calls to make and who makes them.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -36,6 +38,7 @@ __all__ = [
     "call_task_done",
     "inbox_mark_read",
     "message_retry",
+    "notify_backfill",
     "notify_cancel",
     "notify_publish",
     "preference_of",
@@ -43,6 +46,25 @@ __all__ = [
     "render",
     "render_message",
 ]
+
+
+# The time of the past event being recorded, while a backfill is under way (notify_backfill).
+_backfill_at: ContextVar[datetime.datetime | None] = ContextVar("notify_backfill_at", default=None)
+
+
+@contextmanager
+def notify_backfill(*, at: datetime.datetime) -> Iterator[None]:
+    """Record the messages of an event of the past, such as the demo city's history or
+    requests taken over from an older system: what is published inside the block is written
+    at `at` as already delivered and read (in-app, SMS, e-mail, robots alike), its phone
+    calls as made, and nothing is queued, so no gateway hears of it today and no inbox shows
+    two-year-old news as unread. The domain's services run as usual inside the block, with
+    their own `now=at`."""
+    token = _backfill_at.set(at)
+    try:
+        yield
+    finally:
+        _backfill_at.reset(token)
 
 
 def notify_publish(
@@ -60,8 +82,11 @@ def notify_publish(
     caller's transaction and schedule their delivery after commit. Calling it again for one
     event writes nothing more. `new_event` says the caller created what event_key names in
     this very transaction, so nothing can have been written for it: the lookup for earlier
-    rows is skipped and the new rows are queued by id. Returns the number of rows written."""
-    now = now or timezone.now()
+    rows is skipped and the new rows are queued by id. Inside notify_backfill the rows are
+    written at its time, as delivered and read, and nothing is queued. Returns the number of
+    rows written."""
+    backfill_at = _backfill_at.get()
+    now = backfill_at or now or timezone.now()
     written = outbox_write(
         audience=audience,
         template=template,
@@ -71,7 +96,10 @@ def notify_publish(
         source=source,
         now=now,
         new_event=new_event,
+        backfill=backfill_at is not None,
     )
+    if backfill_at is not None:
+        return written.count
     due = written.due_ids(now) if new_event else None
     if due is None:
         transaction.on_commit(lambda: tasks.enqueue_due(event_key=event_key, urgent=urgent))

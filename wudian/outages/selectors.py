@@ -414,4 +414,8 @@ def outage_calls(outage: Outage, user: User) -> dict[str, Any]:
 
 def outage_source(outage: Outage) -> str:
     """The `source` of an outage's outbox rows."""
-    return f"outage:{outage.pk}"
+    return outage_source_of(outage.pk)
+
+
+def outage_source_of(outage_id: int) -> str:
+    return f"outage:{outage_id}"

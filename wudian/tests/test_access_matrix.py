@@ -273,15 +273,38 @@ ASKS: dict[str, Ask] = {
     "notify:failed_retry_all": post(lambda w: "/desk/notifications/failed/retry/"),
     # The audit log
     "audit:entries": get(lambda w: "/desk/audit/"),
+    "metrics:dashboard": get(lambda w: f"/desk/dashboard/?scope=compound:{w.city.north.pk}"),
     # Line loss
     "analytics:lineloss": get(lambda w: "/desk/lineloss/"),
     "analytics:lineloss_station_area": get(lambda w: f"/desk/lineloss/{w.city.station_area.code}/"),
     "analytics:lineloss_check": post(lambda w: f"/desk/lineloss/{w.city.station_area.code}/check/"),
     # The service dashboard and the lists behind its figures
-    "metrics:dashboard": get(lambda w: "/desk/dashboard/?period=year_to_date"),
-    "metrics:drill_requests": get(lambda w: "/desk/dashboard/requests/?period=year_to_date"),
-    "metrics:drill_outages": get(lambda w: "/desk/dashboard/outages/?period=year_to_date"),
-    "metrics:drill_areas": get(lambda w: "/desk/dashboard/areas/?period=year_to_date"),
+    "metrics:drill_requests": get(
+        lambda w: f"/desk/dashboard/requests/?period=year_to_date&scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:drill_outages": get(
+        lambda w: f"/desk/dashboard/outages/?period=year_to_date&scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:drill_areas": get(
+        lambda w: f"/desk/dashboard/areas/?period=year_to_date&scope=compound:{w.city.north.pk}"
+    ),
+    # The dashboard's exports; the report is a PDF, slow to make, asked of a few roles.
+    "metrics:export_xlsx": get(
+        lambda w: f"/desk/dashboard/export.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:requests_xlsx": get(
+        lambda w: f"/desk/dashboard/requests.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:outages_xlsx": get(
+        lambda w: f"/desk/dashboard/outages.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:areas_xlsx": get(
+        lambda w: f"/desk/dashboard/areas.xlsx?scope=compound:{w.city.north.pk}"
+    ),
+    "metrics:report_pdf": get(
+        lambda w: f"/desk/dashboard/report.pdf?scope=compound:{w.city.north.pk}",
+        only=("anonymous", "resident", "electrician", "manager", "supervisor"),
+    ),
     # Requests
     "workorders:my_list": get(lambda w: "/me/requests/"),
     "workorders:my_new": get(lambda w: "/me/requests/new/"),
@@ -367,6 +390,7 @@ ASKS: dict[str, Ask] = {
         "POST", lambda w: "/api/v1/me/messages/read", lambda w: {"ids": []}
     ),
     "GET /api/v1/workorders/categories": api_get(lambda w: f"{WO}/categories"),
+    "GET /api/v1/metrics": api_get(lambda w: f"/api/v1/metrics?scope=compound:{w.city.north.pk}"),
     "GET /api/v1/workorders": api_get(lambda w: WO),
     "POST /api/v1/workorders": api_send(
         "POST",
@@ -491,6 +515,7 @@ def ask_as(world: World, role: str, ask: Ask) -> str:
 # outsider, admin). "200F": north's household shown in full; "200M": masked.
 ROWS: dict[str, str] = {
     "DELETE /api/v1/auth/token": "401  204  204  204  204  204  204  204  204  204  204  204  204",
+    "GET /api/v1/metrics": "401  403  403  403  403  403  403  200  404  403  200  403  200",
     "GET /api/v1/households": "401  200F 200  200F 200  200F 200F 200F 200  200M 200M 200  200F",
     "GET /api/v1/households/{household_id}": "401  200F 404  200F 404  200F 200F 200F 404  200M 200M 404  200F",
     "GET /api/v1/me": "401  200  200  200  200  200  200  200  200  200  200  200  200",
@@ -555,10 +580,14 @@ ROWS: dict[str, str] = {
     "front:index": "200  200  200  200  200  200  200  200  200  200  200  200  200",
     "front:me": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "grid:compound_households": "302  404  404  200F 404  200F 200F 200F 404  200M 200M 404  200F",
-    "metrics:dashboard": "302  403  403  403  403  403  403  200  200  403  200  403  200",
-    "metrics:drill_areas": "302  403  403  403  403  403  403  200  200  403  200  403  200",
-    "metrics:drill_outages": "302  403  403  403  403  403  403  200  200  403  200  403  200",
-    "metrics:drill_requests": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "metrics:drill_areas": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:drill_outages": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:drill_requests": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:areas_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:export_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:outages_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "metrics:report_pdf": "302  403  -    403  -    -    -    200  -    -    200  -    -",
+    "metrics:requests_xlsx": "302  403  403  403  403  403  403  200  404  403  200  403  200",
     "notify:call_done": "302  404  404  302  404  404  404  404  404  404  404  404  404",
     "notify:calls": "302  200  200  200F 200  200  200  200  200  200  200  200  200",
     "notify:dev_gateway": "404  404  404  404  404  404  404  404  404  404  404  404  404",
@@ -568,6 +597,7 @@ ROWS: dict[str, str] = {
     "notify:failed_retry": "302  403  403  403  403  403  403  302  404  403  302  403  302",
     "notify:failed_retry_all": "302  403  403  403  403  403  403  302  302  403  302  403  302",
     "audit:entries": "302  403  403  403  403  403  403  403  403  403  200  403  200",
+    "metrics:dashboard": "302  403  403  403  403  403  403  200  404  403  200  403  200",
     "notify:inbox": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "notify:preferences": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "open311:discovery": "200  200  200  200  200  200  200  200  200  200  200  200  200",

@@ -7,6 +7,10 @@ exist are left as they are: whatever a demo user edited (a phone number, a compo
 their password) survives a re-run. The few things the demo promises — who serves which
 compound, which certificate is valid — are put back on every run.
 
+Its past (history.py: requests, outages and line loss of the last months, for the
+dashboards) follows the same rules: made through the services, keyed by time and place,
+drawn from generators seeded with its months.
+
 Names, phones and account numbers are generated deterministically: each household's data
 comes from a random generator seeded with its account number, so the same flat always gets
 the same holder whatever scale the city is seeded at.
@@ -19,6 +23,7 @@ from django.db import transaction
 
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.common import DemoSummary
+from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.outages import outages_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
 from wudian.front.demo.places import (
@@ -35,6 +40,7 @@ from wudian.grid.models import Building, Compound, Household, Meter, StationArea
 
 __all__ = [
     "COMPOUNDS",
+    "HISTORY_MONTHS",
     "LOGINS",
     "MANAGER1_COMPOUNDS",
     "MANAGER2_COMPOUNDS",
@@ -49,13 +55,19 @@ class DemoRefused(Exception):
 
 
 def demo_city_seed(
-    *, households_per_building: int | None = None, reset_passwords: bool = False
+    *,
+    households_per_building: int | None = None,
+    reset_passwords: bool = False,
+    history_months: int = 0,
 ) -> DemoSummary:
-    """Create what is missing of the demo city and its logins. Refused unless DEBUG."""
+    """Create what is missing of the demo city and its logins, and of its past over the last
+    `history_months` months (front/demo/history.py; none by default). Refused unless DEBUG."""
     if not settings.DEBUG:
         raise DemoRefused
     if households_per_building is not None and households_per_building < 1:
         raise ValueError("households_per_building must be at least 1")
+    if history_months < 0:
+        raise ValueError("history_months cannot be negative")
     summary = DemoSummary(logins=LOGINS)
     with transaction.atomic():
         district, communities, compounds = places_seed(summary)
@@ -68,6 +80,7 @@ def demo_city_seed(
     readings_seed(summary)
     with transaction.atomic():
         requests_seed(summary)
+    history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
         "buildings": Building.objects.filter(compound__code__in=COMPOUND_INDEX).count(),

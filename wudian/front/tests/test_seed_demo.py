@@ -86,7 +86,9 @@ EXPECTED_ROLES = {
 
 
 def seed(*args: str, **options: Any) -> str:
+    """Run seed_demo; without its past unless asked (test_demo_history.py seeds a short one)."""
     out = StringIO()
+    options.setdefault("history_months", 0)
     call_command("seed_demo", *args, stdout=out, **options)
     return out.getvalue()
 

@@ -183,3 +183,43 @@ def test_a_large_audience_is_written_in_bulk_and_only_once(city: City) -> None:
     assert message.context == CONTEXT
     assert message.household == households[-1]
     assert message.state == Message.State.PENDING
+
+
+def test_a_backfill_records_the_past_as_delivered_and_read_and_queues_nothing(
+    city: City, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.utils import timezone
+
+    from wudian.notify.services import notify_backfill
+
+    city.north_home.special_group = True
+    city.north_home.save(update_fields=["special_group"])
+    past = timezone.now().replace(microsecond=0) - datetime.timedelta(days=400)
+    audience = Audience(
+        users=[city.manager],
+        households=[city.north_home],
+        calls=[(city.north_home.pk, city.manager.pk)],
+    )
+
+    with django_capture_on_commit_callbacks() as callbacks, notify_backfill(at=past):
+        written = publish(city, audience=audience, urgent=False, event_key="outage:1:old")
+
+    assert written >= 3
+    assert callbacks == []
+    rows = Message.objects.filter(event_key__startswith="outage:1:old")
+    assert {Channel.SMS, Channel.INAPP} <= set(rows.values_list("channel", flat=True))
+    for row in rows:
+        assert row.state == Message.State.SENT, row.channel
+        assert row.created_at == row.sent_at == row.read_at == past
+    task = CallTask.objects.get(event_key="outage:1:old")
+    assert task.state == CallTask.State.DONE
+    assert task.done_at == past
+    assert not inbox_for(city.manager).filter(read_at__isnull=True).exists()
+
+    # Outside the block, publishing is as ever: pending, and queued after commit.
+    with django_capture_on_commit_callbacks() as callbacks:
+        publish(city, audience=Audience(users=[city.manager]), event_key="outage:1:new")
+    assert callbacks
+    assert Message.objects.filter(
+        event_key="outage:1:new", channel=Channel.SMS, state=Message.State.PENDING
+    ).exists()

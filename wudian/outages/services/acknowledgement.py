@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,9 +15,16 @@ from wudian.outages.models import AffectedHousehold, Outage
 from wudian.outages.policy import OUTAGES, parties_of
 
 
-def outage_acknowledge(*, outage: Outage, household: Household, by: User) -> AffectedHousehold:
+def outage_acknowledge(
+    *,
+    outage: Outage,
+    household: Household,
+    by: User,
+    now: datetime.datetime | None = None,
+) -> AffectedHousehold:
     """A resident of the household (or staff serving it, after a phone call) confirms the
-    notice was received (已知悉). Acknowledging twice keeps the first time."""
+    notice was received (已知悉), at `now` (the clock's time unless given). Acknowledging twice
+    keeps the first time."""
     with transaction.atomic():
         row = (
             AffectedHousehold.objects.select_for_update()
@@ -28,7 +37,7 @@ def outage_acknowledge(*, outage: Outage, household: Household, by: User) -> Aff
         if row is None:
             raise BadInput(_("This outage does not affect that household."))
         if row.acknowledged_at is None:
-            row.acknowledged_at = timezone.now()
+            row.acknowledged_at = now or timezone.now()
             row.acknowledged_by = by
             row.save(update_fields=["acknowledged_at", "acknowledged_by"])
     return row

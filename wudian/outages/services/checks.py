@@ -86,9 +86,12 @@ def check_times(
         )
 
 
-def check_horizon(**values: datetime.datetime | None) -> None:
-    """Refuse a time further from now than an outage can sensibly lie (the field named)."""
-    now = timezone.now()
+def check_horizon(
+    *, now: datetime.datetime | None = None, **values: datetime.datetime | None
+) -> None:
+    """Refuse a time further from now than an outage can sensibly lie (the field named);
+    `now` is the step's time (the clock's unless a step is recorded at its own time)."""
+    now = now or timezone.now()
     for name, value in values.items():
         if value is None:
             continue
@@ -225,10 +228,12 @@ def check_notice(
     by: User,
     override_reason: str,
     compound_ids: set[int],
+    now: datetime.datetime | None = None,
 ) -> tuple[str, str] | None:
     """Refuse a notice shorter than the rule allows, unless a supervisor overrides it with a
-    reason. Returns (rule key, reason) when the override was used."""
-    period = notice_period(kind=kind, start=start)
+    reason. Returns (rule key, reason) when the override was used. The notice is counted from
+    `now`, the time of publishing."""
+    period = notice_period(kind=kind, start=start, now=now)
     if period is None or not period.too_early:
         return None
     key, message = period.rule, period.message

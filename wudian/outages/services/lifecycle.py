@@ -30,7 +30,7 @@ from wudian.outages.services.checks import (
 )
 from wudian.outages.services.notifications import _notify
 from wudian.outages.services.resolution import SCOPE_FIELDS, Scope, scope_of
-from wudian.outages.services.rows import acting_on, affect, record_event
+from wudian.outages.services.rows import acting_on, affect, record_event, stamp
 
 CHANGEABLE_FIELDS = frozenset(
     {"title", "reason", "start", "end", "estimated_restoration", "override_reason", *SCOPE_FIELDS}
@@ -280,9 +280,18 @@ def outage_update_estimate(
     return locked
 
 
-def outage_restore(*, outage: Outage, by: User, at: datetime.datetime | None = None) -> Outage:
-    """Power is back (送电): close the outage and tell everyone."""
-    now = timezone.now()
+def outage_restore(
+    *,
+    outage: Outage,
+    by: User,
+    at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> Outage:
+    """Power is back (送电) at `at`: close the outage and tell everyone. `now` is when this is
+    recorded (the clock's time unless a restoration of the past is recorded at its own time);
+    `at` defaults to it and may not lie after it."""
+    given = now
+    now = now or timezone.now()
     at = at or now
     check_aware(at)
     if at > now + datetime.timedelta(minutes=5):
@@ -295,6 +304,7 @@ def outage_restore(*, outage: Outage, by: User, at: datetime.datetime | None = N
         locked.restored_at = at
         locked.sequence += 1
         locked.save(update_fields=["state", "restored_at", "sequence", "updated_at"])
-        event = record_event(locked, OutageEvent.Kind.RESTORED, by, at=at.isoformat())
-        _notify(locked, event)
+        stamp(locked, given)
+        event = record_event(locked, OutageEvent.Kind.RESTORED, by, now=given, at=at.isoformat())
+        _notify(locked, event, now=given)
     return locked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -64,10 +65,12 @@ def _notify(
     households: QuerySet[Household] | None = None,
     template: str | None = None,
     key_suffix: str = "",
+    now: datetime.datetime | None = None,
     **extra: Any,
 ) -> int:
     """Write the event's messages to the outbox in this transaction: the affected
-    households, the staff of the compounds reached, and the compounds' circles."""
+    households, the staff of the compounds reached, and the compounds' circles. `now` is the
+    step's time (the clock's unless the step is recorded at its own time)."""
     if households is None:
         households = Household.objects.filter(affected_by__outage=outage)
     audience = Audience(
@@ -75,7 +78,7 @@ def _notify(
         households=households,
         # A compound's circle is read by all its residents: a private outage stays out.
         compounds=[] if is_private(outage) else list(outage_compounds(outage)),
-        calls=phone_calls_for(households, on=china_date(timezone.now())),
+        calls=phone_calls_for(households, on=china_date(now or timezone.now())),
         call_template="outage_call",
     )
     return notify_publish(
@@ -85,4 +88,5 @@ def _notify(
         event_key=f"outage:{outage.pk}:{event.pk}{key_suffix}",
         urgent=outage.kind == Outage.Kind.FAULT,
         source=outage_source(outage),
+        now=now,
     )

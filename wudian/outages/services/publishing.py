@@ -30,6 +30,7 @@ from wudian.outages.services.rows import (
     affect,
     insert_affected_households,
     record_event,
+    stamp,
 )
 
 
@@ -49,9 +50,12 @@ def outage_create(
     estimated_restoration: datetime.datetime | None = None,
     override_reason: str = "",
     publish: bool = True,
+    now: datetime.datetime | None = None,
 ) -> Outage:
     """Create an outage notice (scope as instances or codes; an arrears disconnection names
-    its household) and, unless `publish` is false, publish it at once.
+    its household) and, unless `publish` is false, publish it at once. `now` is when (the
+    clock's time unless a notice of the past is recorded at its own time): the notice period
+    and how far the times may lie are counted from it.
 
     Raises NotAllowed when the scope reaches a compound outside the caller's, BadInput for
     bad input (OutageRuleError for the notice period) and WrongState (OutageConflictError)
@@ -59,7 +63,7 @@ def outage_create(
     title = check_text("title", title, 120)
     reason = check_text("reason", reason, 2000)
     check_times(start, end, estimated_restoration)
-    check_horizon(start=start, end=end, estimated_restoration=estimated_restoration)
+    check_horizon(now=now, start=start, end=end, estimated_restoration=estimated_restoration)
     scope = Scope(
         station_areas=station_areas,
         compounds=compounds,
@@ -86,7 +90,8 @@ def outage_create(
         if scope.household is not None:
             # The household of an arrears disconnection is its whole scope; kept from the start.
             affect(outage, [scope.household.pk])
-        record_event(outage, OutageEvent.Kind.CREATED, by)
+        record_event(outage, OutageEvent.Kind.CREATED, by, now=now)
+        stamp(outage, now, created=True)
         if publish:
             outage = _publish(
                 outage=outage,
@@ -94,13 +99,20 @@ def outage_create(
                 override_reason=override_reason,
                 scope=scope,
                 compound_ids=compound_ids,
+                now=now,
             )
     return outage
 
 
-def outage_publish(*, outage: Outage, by: User, override_reason: str = "") -> Outage:
-    """Publish a draft: resolve its households, check the notice period and overlaps, and
-    notify everyone it reaches."""
+def outage_publish(
+    *,
+    outage: Outage,
+    by: User,
+    override_reason: str = "",
+    now: datetime.datetime | None = None,
+) -> Outage:
+    """Publish a draft: resolve its households, check the notice period (counted from `now`,
+    the clock's time unless given) and overlaps, and notify everyone it reaches."""
     with transaction.atomic():
         locked = acting_on(outage, "publish", by)
         scope = scope_of(locked)
@@ -114,11 +126,18 @@ def outage_publish(*, outage: Outage, by: User, override_reason: str = "") -> Ou
             override_reason=override_reason,
             scope=scope,
             compound_ids=compound_ids,
+            now=now,
         )
 
 
 def _publish(
-    *, outage: Outage, by: User, override_reason: str, scope: Scope, compound_ids: set[int]
+    *,
+    outage: Outage,
+    by: User,
+    override_reason: str,
+    scope: Scope,
+    compound_ids: set[int],
+    now: datetime.datetime | None,
 ) -> Outage:
     households = scope.households()
     override = check_notice(
@@ -127,9 +146,11 @@ def _publish(
         by=by,
         override_reason=override_reason,
         compound_ids=compound_ids,
+        now=now,
     )
     check_overlap(households=households, start=outage.start, end=outage.end, exclude=outage)
-    now = timezone.now()
+    given = now
+    now = now or timezone.now()
     outage.state = Outage.State.PUBLISHED
     outage.published_at = now
     fields = ["state", "published_at", "updated_at"]
@@ -142,6 +163,7 @@ def _publish(
     data: dict[str, Any] = {}
     if override is not None:
         data = {"override": {"rule": override[0], "reason": override[1]}}
-    event = record_event(outage, OutageEvent.Kind.PUBLISHED, by, **data)
-    _notify(outage, event)
+    stamp(outage, given)
+    event = record_event(outage, OutageEvent.Kind.PUBLISHED, by, now=given, **data)
+    _notify(outage, event, now=given)
     return outage

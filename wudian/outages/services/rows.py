@@ -3,6 +3,7 @@ event, and the households it affects."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,8 +24,34 @@ def acting_on(outage: Outage, action: str, by: User) -> Outage:
     return locked
 
 
-def record_event(outage: Outage, kind: str, by: User, note: str = "", **data: Any) -> OutageEvent:
-    return OutageEvent.objects.create(outage=outage, kind=kind, by=by, note=note, data=data)
+def record_event(
+    outage: Outage,
+    kind: str,
+    by: User,
+    note: str = "",
+    *,
+    now: datetime.datetime | None = None,
+    **data: Any,
+) -> OutageEvent:
+    """The step's event, at `now` when the step is recorded at its own time (else the clock's)."""
+    event = OutageEvent.objects.create(outage=outage, kind=kind, by=by, note=note, data=data)
+    if now is not None:
+        # `at` is auto_now_add, which always takes the clock's time on insert.
+        OutageEvent.objects.filter(pk=event.pk).update(at=now)
+        event.at = now
+    return event
+
+
+def stamp(outage: Outage, now: datetime.datetime | None, *, created: bool = False) -> None:
+    """Date a step recorded at its own time (`now` given): the outage's updated_at (and
+    created_at when the step created it) are auto fields, which take the clock's time on
+    save. Nothing to do for a step taken now."""
+    if now is None:
+        return
+    times = {"updated_at": now, **({"created_at": now} if created else {})}
+    Outage.objects.filter(pk=outage.pk).update(**times)
+    for name, value in times.items():
+        setattr(outage, name, value)
 
 
 def affect(outage: Outage, household_ids: Iterable[int]) -> None:

@@ -675,3 +675,58 @@ def test_reach_numbers_add_up_per_household_and_per_building(world: City) -> Non
             "count": 2,
         }
     ]
+
+
+def test_an_outage_of_the_past_is_recorded_at_its_own_time(world: City) -> None:
+    """Given `now=`, publishing counts the notice period from that time and dates the
+    outage, its events and its messages then; restoring and acknowledging likewise."""
+    then = timezone.now().replace(microsecond=0) - datetime.timedelta(days=20)
+    before = snapshot(*SAVED)
+    with pytest.raises(services.OutageRuleError):
+        create(
+            world.manager,
+            start=then + datetime.timedelta(days=3),
+            end=then + datetime.timedelta(days=3, hours=4),
+            now=then,
+        )
+    assert snapshot(*SAVED) == before
+
+    start = then + datetime.timedelta(days=8)
+    outage = create(world.manager, start=start, end=start + datetime.timedelta(hours=4), now=then)
+    acknowledged = then + datetime.timedelta(days=1)
+    services.outage_acknowledge(
+        outage=outage, household=world.north_home, by=world.resident, now=acknowledged
+    )
+    restored = start + datetime.timedelta(hours=3)
+    services.outage_restore(outage=outage, by=world.manager, at=restored, now=restored)
+
+    outage.refresh_from_db()
+    assert outage.state == Outage.State.RESTORED
+    assert outage.created_at == outage.published_at == then
+    assert outage.updated_at == outage.restored_at == restored
+    assert {e.kind: e.at for e in outage.events.all()} == {
+        "created": then,
+        "published": then,
+        "restored": restored,
+    }
+    row = AffectedHousehold.objects.get(outage=outage, household=world.north_home)
+    assert row.acknowledged_at == acknowledged
+    published = Message.objects.filter(event_key__startswith=f"outage:{outage.pk}:")
+    assert published.exists()
+    assert set(published.values_list("created_at", flat=True)) == {then, restored}
+
+
+def test_a_late_notice_of_the_past_needs_the_supervisors_override(world: City) -> None:
+    then = timezone.now().replace(microsecond=0) - datetime.timedelta(days=20)
+    start = then + datetime.timedelta(days=2)
+
+    outage = create(
+        world.supervisor,
+        start=start,
+        end=start + datetime.timedelta(hours=3),
+        override_reason="设备缺陷需尽快处理",
+        now=then,
+    )
+
+    assert outage.lead_time_override_reason == "设备缺陷需尽快处理"
+    assert outage.published_at == then

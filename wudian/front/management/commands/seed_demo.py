@@ -18,13 +18,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from wudian.accounts.models import RoleCode, User
-from wudian.front.demo import DemoRefused, DemoSummary, demo_city_seed
+from wudian.front.demo import HISTORY_MONTHS, DemoRefused, DemoSummary, demo_city_seed
 from wudian.grid import scope
 
 
 def positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
+        raise ValueError(value)
+    return number
+
+
+def non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
         raise ValueError(value)
     return number
 
@@ -55,6 +62,15 @@ class Command(BaseCommand):
             help="Create at most this many households per building (a smaller city for tests).",
         )
         parser.add_argument(
+            "--history-months",
+            type=non_negative_int,
+            default=HISTORY_MONTHS,
+            help=(
+                "Give the demo city this many months of past requests, outages and line loss "
+                f"for the dashboards (default {HISTORY_MONTHS}; 0 for none)."
+            ),
+        )
+        parser.add_argument(
             "--reset-passwords",
             action="store_true",
             help="Set every demo login's password back to the demo password.",
@@ -66,6 +82,7 @@ class Command(BaseCommand):
             summary = demo_city_seed(
                 households_per_building=options["households_per_building"],
                 reset_passwords=options["reset_passwords"],
+                history_months=options["history_months"],
             )
         except DemoRefused:
             raise CommandError(
