@@ -5,6 +5,8 @@ and that no page shows a resident's contact details."""
 from __future__ import annotations
 
 import datetime
+import html
+import re
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -516,3 +518,26 @@ def test_the_lists_queries_do_not_grow_with_their_rows(
         status=LossStatus.QUALIFIED,
     )
     assert queries_of(supervisor, url) == few
+
+
+def test_the_dashboard_and_its_lists_link_to_their_exports(client: Client, filled: City) -> None:
+    """The links a supervisor follows from the page give the workbook and the monthly report
+    of the same period and scope."""
+    page = as_user(client, filled.supervisor).get(
+        DASHBOARD, {"period": "last_month", "scope": f"district:{filled.district.pk}"}
+    )
+    links = re.findall(r'href="(/desk/dashboard/(?:export\.xlsx|report\.pdf)[^"]*)"', page.text)
+    assert len(links) == 2
+    workbook, report = (client.get(html.unescape(link)) for link in links)
+    assert workbook.status_code == 200
+    assert workbook["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
+    assert report.status_code == 200
+    assert report["Content-Type"] == "application/pdf"
+    drill = client.get(
+        DRILLS[DrillKind.REQUESTS], {"metric": "complaints.count", "period": "this_month"}
+    )
+    (listed,) = re.findall(r'href="(/desk/dashboard/requests\.xlsx[^"]*)"', drill.text)
+    assert "metric=complaints.count" in html.unescape(listed)
+    assert client.get(html.unescape(listed)).status_code == 200
