@@ -14,6 +14,10 @@ from wudian.core.errors import BadInput, invalid
 
 # The longest period one figure is computed over: two years and a day (a leap year).
 MAX_DAYS = 732
+# The days a period may name: a figure compares with the year before and the period before,
+# which must be dates too.
+EARLIEST = datetime.date(2000, 1, 1)
+LATEST = datetime.date(2099, 12, 31)
 
 
 class Preset(StrEnum):
@@ -113,9 +117,16 @@ def preset_period(preset: Preset, today: datetime.date | None = None) -> Period:
 
 def _date(name: str, value: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value.strip())
+        day = datetime.date.fromisoformat(value.strip())
     except ValueError:
         raise invalid(name, _("Enter a date as YYYY-MM-DD."), "invalid") from None
+    _within(name, day)
+    return day
+
+
+def _within(name: str, day: datetime.date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise invalid(name, _("Choose a date from 2000 to 2099."), "out_of_range")
 
 
 def parse_period(
@@ -147,4 +158,5 @@ def month_period(month: str) -> Period:
         first = datetime.date.fromisoformat(f"{month.strip()}-01")
     except ValueError:
         raise invalid("month", _("Enter a month as YYYY-MM."), "invalid") from None
+    _within("month", first)
     return Period(first, _month_end(first))

@@ -21,7 +21,13 @@ from wudian.metrics.board import dashboards_warm
 from wudian.metrics.cuts import CutKind, cut_choices, resolve_cut
 from wudian.metrics.figures import bars_by_compound, bars_by_manager, figures, parse_codes, series
 from wudian.metrics.models import Target
-from wudian.metrics.periods import Period, Preset, parse_period, preset_period
+from wudian.metrics.periods import (
+    Period,
+    Preset,
+    month_period,
+    parse_period,
+    preset_period,
+)
 from wudian.metrics.registry import METRICS
 from wudian.notify.models import Message
 from wudian.outages.models import AffectedHousehold, Outage
@@ -441,6 +447,9 @@ def test_periods() -> None:
         ("2026-13-01", None, None, "from"),
         ("2020-01-01", "2026-01-01", None, "to"),
         (None, None, "next_year", "period"),
+        ("0001-01-01", "0001-01-02", None, "to"),
+        ("9999-12-30", "9999-12-31", None, "to"),
+        (None, "1999-12-31", None, "to"),
     ],
 )
 def test_a_period_that_cannot_be_used_is_refused(
@@ -483,6 +492,13 @@ def test_the_cuts_offered_are_the_ones_accepted(city: City) -> None:
         f"manager:{city.manager.pk}",
     ]
     assert resolve_cut(city.manager, None).kind == CutKind.ALL
+
+
+def test_a_month_outside_the_calendar_we_compare_with_is_refused() -> None:
+    for month in ("0001-01", "9999-12", "2026-13", "2026-1x"):
+        with pytest.raises(BadInput):
+            month_period(month)
+    assert month_period("2000-01").first == datetime.date(2000, 1, 1)
 
 
 def test_an_unknown_metric_is_refused() -> None:
