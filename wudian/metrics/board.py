@@ -13,23 +13,21 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wudian.metrics.cuts import Cut, standing_cuts
+from wudian.metrics.cuts import Cut
 from wudian.metrics.figures import (
     Figure,
     bars_by_compound,
     bars_by_manager,
     figures,
-    refreshing,
     series,
     source_rows,
     targets_for,
 )
-from wudian.metrics.periods import Period, Preset, preset_period
+from wudian.metrics.periods import Period, Preset
 from wudian.metrics.registry import (
     METRIC_LIST,
     METRICS,
@@ -395,23 +393,3 @@ def board(selection: Selection) -> Board:
             "charts": drawn,
         },
     )
-
-
-WARMED = (Preset.THIS_MONTH, Preset.LAST_MONTH, Preset.YEAR_TO_DATE)
-
-
-def dashboards_warm() -> int:
-    """Compute afresh and keep the boards people open first — every district and every
-    customer manager, this month, last month and the year to date — so that a supervisor
-    opening a year to date reads kept figures instead of waiting for them (on the benchmark
-    city, docs/benchmarks.md "Service dashboard": 11 s computed, 0.2 s kept). Returns how
-    many boards it computed; none when figures are not kept."""
-    if not settings.WUDIAN_METRICS_CACHE_SECONDS:
-        return 0
-    count = 0
-    with refreshing():
-        for cut in standing_cuts():
-            for preset in WARMED:
-                board(Selection(period=preset_period(preset), preset=preset, cut=cut))
-                count += 1
-    return count

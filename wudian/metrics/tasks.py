@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from wudian.metrics.board import dashboards_warm
+from wudian.metrics.warming import dashboards_warm
 
 
 @db_periodic_task(crontab(minute="*/5"))
