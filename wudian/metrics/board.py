@@ -23,6 +23,7 @@ from wudian.metrics.figures import (
     bars_by_compound,
     bars_by_manager,
     figures,
+    one_computation,
     series,
     source_rows,
     targets_for,
@@ -371,18 +372,20 @@ class Board:
 
 
 def board(selection: Selection) -> Board:
-    """Everything the dashboard shows for the selection but the risks."""
-    complaints, goal, goal_set = complaints_table(selection)
-    drawn = charts(selection, complaints, goal)
-    sections = [
-        SectionShown(
-            section.key,
-            section.label,
-            section.figures,
-            [chart for chart in drawn if chart["section"] == section.key],
-        )
-        for section in headline(selection)
-    ]
+    """Everything the dashboard shows for the selection but the risks: one computation,
+    so the figures, series and bars that share a source read it once."""
+    with one_computation():
+        complaints, goal, goal_set = complaints_table(selection)
+        drawn = charts(selection, complaints, goal)
+        sections = [
+            SectionShown(
+                section.key,
+                section.label,
+                section.figures,
+                [chart for chart in drawn if chart["section"] == section.key],
+            )
+            for section in headline(selection)
+        ]
     return Board(
         sections=sections,
         complaints=complaints,

@@ -19,7 +19,7 @@ from wudian.core.errors import refusal_text, status_of
 from wudian.metrics import exports
 from wudian.metrics.cuts import Cut, resolve_cut
 from wudian.metrics.periods import Period, Preset, month_period, parse_period, preset_period
-from wudian.metrics.registry import DrillKind
+from wudian.metrics.registry import Drill, DrillKind
 from wudian.metrics.report import render_report_pdf, report_filename
 
 
@@ -68,50 +68,30 @@ def dashboard_xlsx(request: HttpRequest) -> HttpResponseBase:
     return _xlsx(lambda out: exports.write(tables, out), exports.filename("dashboard", period, cut))
 
 
-@require_safe
-@login_required
-def requests_xlsx(request: HttpRequest) -> HttpResponseBase:
-    """The requests behind a figure (all requests filed, with no metric named)."""
-    try:
-        cut, period = _cut_and_period(request)
-        code = request.GET.get("metric")
-        drill = exports.drill_of(code, DrillKind.REQUESTS)
-        exports.check_list_length(exports.requests_count(drill, period, cut))
-    except ValidationError as error:
-        return _refused(request, error)
-    return _xlsx(
-        lambda out: exports.write([exports.requests_table(drill, period, cut)], out),
-        exports.filename("requests", period, cut, metric=code),
-    )
+# What each list's workbook holds, from the list behind a figure, its period and cut.
+LIST_TABLES: dict[DrillKind, Callable[[Drill, Period, Cut], exports.Table]] = {
+    DrillKind.REQUESTS: lambda drill, period, cut: exports.requests_table(drill, period, cut),
+    DrillKind.OUTAGES: lambda drill, period, cut: exports.outages_table(drill, period, cut),
+    DrillKind.AREAS: lambda _drill, period, cut: exports.areas_table(period, cut),
+}
 
 
 @require_safe
 @login_required
-def outages_xlsx(request: HttpRequest) -> HttpResponseBase:
+def list_xlsx(request: HttpRequest, kind: DrillKind) -> HttpResponseBase:
+    """The requests, outages or station areas behind a figure (all of them, with no metric
+    named); a list of requests longer than a workbook should hold is refused."""
     try:
         cut, period = _cut_and_period(request)
         code = request.GET.get("metric")
-        drill = exports.drill_of(code, DrillKind.OUTAGES)
+        drill = exports.drill_of(code, kind)
+        if kind == DrillKind.REQUESTS:
+            exports.check_list_length(exports.requests_count(drill, period, cut))
     except ValidationError as error:
         return _refused(request, error)
     return _xlsx(
-        lambda out: exports.write([exports.outages_table(drill, period, cut)], out),
-        exports.filename("outages", period, cut, metric=code),
-    )
-
-
-@require_safe
-@login_required
-def areas_xlsx(request: HttpRequest) -> HttpResponseBase:
-    try:
-        cut, period = _cut_and_period(request)
-        code = request.GET.get("metric")
-        exports.drill_of(code, DrillKind.AREAS)
-    except ValidationError as error:
-        return _refused(request, error)
-    return _xlsx(
-        lambda out: exports.write([exports.areas_table(period, cut)], out),
-        exports.filename("areas", period, cut, metric=code),
+        lambda out: exports.write([LIST_TABLES[kind](drill, period, cut)], out),
+        exports.filename(kind.value, period, cut, metric=code),
     )
 
 

@@ -115,33 +115,48 @@ def _targets_changed(**_kwargs: Any) -> None:
         cache.set("metrics:version", 2)
 
 
-# While the warming task runs: the keys it has computed afresh so far (None otherwise).
-_REFRESHED: ContextVar[set[str] | None] = ContextVar("metrics_refreshed", default=None)
+# Inside one computation (a dashboard, a report, a warming run): each source's rows asked
+# for so far, so that none is read twice however many figures and charts share it; and
+# whether the cache is to be passed over (the warming run computes afresh).
+_MEMO: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("metrics_memo", default=None)
+_FRESH: ContextVar[bool] = ContextVar("metrics_fresh", default=False)
 
 
 @contextmanager
-def refreshing() -> Iterator[None]:
-    """Compute every figure asked for afresh and keep it, whatever the cache holds; each
-    once, however often it is asked for inside the block."""
-    token = _REFRESHED.set(set())
+def one_computation(*, fresh: bool = False) -> Iterator[None]:
+    """Read each source's rows at most once inside the block; with `fresh`, compute them
+    afresh and keep them, whatever the cache holds. Nested blocks share the outer one."""
+    memo_token = _MEMO.set({}) if _MEMO.get() is None else None
+    fresh_token = _FRESH.set(True) if fresh else None
     try:
         yield
     finally:
-        _REFRESHED.reset(token)
+        if fresh_token is not None:
+            _FRESH.reset(fresh_token)
+        if memo_token is not None:
+            _MEMO.reset(memo_token)
+
+
+def refreshing() -> Any:
+    """Compute every source asked for afresh and keep it (the warming task)."""
+    return one_computation(fresh=True)
 
 
 def _cached(key_parts: tuple[Any, ...], compute: Any) -> Any:
+    memo = _MEMO.get()
+    if memo is not None and key_parts in memo:
+        return memo[key_parts]
     seconds = settings.WUDIAN_METRICS_CACHE_SECONDS
     if not seconds:
-        return compute()
-    key = _cache_key(*key_parts)
-    refreshed = _REFRESHED.get()
-    found = None if refreshed is not None and key not in refreshed else cache.get(key)
-    if found is None:
         found = compute()
-        cache.set(key, found, seconds)
-        if refreshed is not None:
-            refreshed.add(key)
+    else:
+        key = _cache_key(*key_parts)
+        found = None if _FRESH.get() else cache.get(key)
+        if found is None:
+            found = compute()
+            cache.set(key, found, seconds)
+    if memo is not None:
+        memo[key_parts] = found
     return found
 
 
@@ -150,7 +165,7 @@ def source_rows(name: str, period: Period, compound_ids: frozenset[int], by: By 
         with analytic_queries():
             return SOURCES[name](period, compound_ids, by)
 
-    return _cached(("rows", name, period, sorted(compound_ids), by), compute)
+    return _cached(("rows", name, period, tuple(sorted(compound_ids)), by), compute)
 
 
 def _parts(

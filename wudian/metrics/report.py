@@ -28,6 +28,7 @@ from wudian.metrics.figures import (
     Figure,
     bars_by_manager,
     figures,
+    one_computation,
     source_rows,
     targets_for,
 )
@@ -168,6 +169,12 @@ def _trend_chart(code: str, trend: Period, cut: Cut, found: dict[str, Figure]) -
 
 
 def report_context(month: Period, cut: Cut) -> dict[str, Any]:
+    """What the report shows: one computation, each source read once."""
+    with one_computation():
+        return _report_context(month, cut)
+
+
+def _report_context(month: Period, cut: Cut) -> dict[str, Any]:
     metrics = list(METRIC_LIST)
     now = figures(metrics, month, cut)
     year_before = values_over(metrics, month.year_before(), cut)

@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from wudian.metrics import export_views, views
+from wudian.metrics.registry import DrillKind
 
 app_name = "metrics"
 
@@ -12,8 +13,14 @@ urlpatterns: list[URLPattern] = [
     path("desk/dashboard/areas/", views.drill_areas, name="drill_areas"),
     # Exports: the figures and each list as .xlsx, the monthly report as PDF.
     path("desk/dashboard/export.xlsx", export_views.dashboard_xlsx, name="export_xlsx"),
-    path("desk/dashboard/requests.xlsx", export_views.requests_xlsx, name="requests_xlsx"),
-    path("desk/dashboard/outages.xlsx", export_views.outages_xlsx, name="outages_xlsx"),
-    path("desk/dashboard/areas.xlsx", export_views.areas_xlsx, name="areas_xlsx"),
+    *(
+        path(
+            f"desk/dashboard/{kind.value}.xlsx",
+            export_views.list_xlsx,
+            {"kind": kind},
+            name=f"{kind.value}_xlsx",
+        )
+        for kind in DrillKind
+    ),
     path("desk/dashboard/report.pdf", export_views.report_pdf, name="report_pdf"),
 ]
