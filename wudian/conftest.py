@@ -433,8 +433,17 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 def screenshot(page: Any, name: str) -> None:
     """Save the whole page as var/screenshots/<name>.png, for people to look at what the
     journeys saw."""
+    from playwright.sync_api import Error as PlaywrightError
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    path = str(SCREENSHOTS / f"{name}.png")
+    try:
+        page.screenshot(path=path, full_page=True)
+    except PlaywrightError:
+        # Chromium now and then fails a full-page capture on a busy machine ("Unable to
+        # capture screenshot"); the picture is for people, so it is tried once more.
+        page.wait_for_timeout(250)
+        page.screenshot(path=path, full_page=True)
 
 
 def log_in(page: Any, base: str, username: str) -> None:

@@ -16,10 +16,10 @@ WARMED = (Preset.THIS_MONTH, Preset.LAST_MONTH, Preset.YEAR_TO_DATE)
 def dashboards_warm() -> int:
     """Compute afresh and keep the boards people open first — every district and every
     customer manager, this month, last month and the year to date — and each district's
-    monthly report for last month (the one sent upward), so that nobody waits for them (on
-    the benchmark city, docs/benchmarks.md "Service dashboard": a year to date 11 s computed,
-    0.2 s kept). Returns how many boards and reports it computed; none when figures are not
-    kept."""
+    monthly report for last month (the one sent upward), so that nobody waits for their
+    figures (on the benchmark city, docs/benchmarks.md "Service dashboard": a year to date's
+    figures 11 s computed, 20 ms kept). Returns how many boards and reports it computed;
+    none when figures are not kept."""
     if not settings.WUDIAN_METRICS_CACHE_SECONDS:
         return 0
     count = 0
