@@ -78,9 +78,13 @@ INSTALLED_APPS = [
     "wudian.audit",
     "wudian.fieldwork",
     "wudian.notify",
+    "wudian.circles",
+    "wudian.joining",
     "wudian.outages",
     "wudian.analytics",
     "wudian.workorders",
+    "wudian.knowledge",
+    "wudian.civic",
     "wudian.metrics",
     "wudian.front",
 ]

@@ -33,13 +33,13 @@ from wudian.accounts.models import User
 from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
 from wudian.conftest import City, image_bytes
+from wudian.core.photos import photo_from_bytes
 from wudian.notify.models import CallTask, Channel, Message
 from wudian.outages.models import Outage
 from wudian.outages.tests.conftest import make_outage
 from wudian.workorders.models import Category, WorkOrder
 from wudian.workorders.models import Channel as RequestChannel
 from wudian.workorders.open311.keys import open311_key_issue
-from wudian.workorders.photos import photo_from_bytes
 from wudian.workorders.services import Location, workorder_add_photos, workorder_create
 
 PHONE = "13800000001"

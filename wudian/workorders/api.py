@@ -23,13 +23,13 @@ from wudian.accounts.models import Department, User
 from wudian.audit.services import special_group_reads_record
 from wudian.core.api import PageNumbers, Refusal
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope, field_errors, invalid
+from wudian.core.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
 from wudian.grid import scope
 from wudian.grid.models import Household
 from wudian.grid.scope import Purpose, own_households, reaches_compound, reaches_household
 from wudian.grid.selectors import household_views_for
 from wudian.workorders import selectors, services
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderPhoto
-from wudian.workorders.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
 from wudian.workorders.policy import POLICY, actions_for
 from wudian.workorders.schemas import (
     CategoryOut,

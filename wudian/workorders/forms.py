@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import Department, RoleCode, User, localized
+from wudian.core import photos as photo_checks
 from wudian.grid.models import Compound, Household
 from wudian.grid.scope import (
     Purpose,
@@ -23,7 +24,6 @@ from wudian.grid.scope import (
     own_households,
 )
 from wudian.grid.selectors import households_found
-from wudian.workorders import photos as photo_checks
 from wudian.workorders import services
 from wudian.workorders.models import Category, Channel, WorkOrder
 from wudian.workorders.policy import passes_to_departments

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import User
 from wudian.core.calendar import china_date
 from wudian.core.errors import invalid
+from wudian.core.photos import PhotoUpload
 from wudian.grid.models import Building, Compound, Household, Meter, StationArea
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
-from wudian.workorders.photos import PhotoUpload
 from wudian.workorders.selectors import active_category
 from wudian.workorders.services.clocks import CLOCKS, refresh_due, start_clocks
 from wudian.workorders.services.recording import (

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import Department, RoleCode, User
 from wudian.core.calendar import china_date
 from wudian.core.errors import BadInput, invalid
+from wudian.core.photos import PhotoUpload
 from wudian.core.policy import Parties
 from wudian.core.rules import rule_value
 from wudian.grid import scope
@@ -24,7 +25,6 @@ from wudian.grid.models import Household
 from wudian.grid.selectors import HouseholdView
 from wudian.notify.services import Audience, notify_publish
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
-from wudian.workorders.photos import PhotoUpload
 from wudian.workorders.policy import POLICY, parties_of
 from wudian.workorders.selectors import workorders_visible_to
 from wudian.workorders.services.clocks import CLOCK_FIELDS, ClockRules, refresh_due

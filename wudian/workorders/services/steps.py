@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
 from wudian.core.errors import invalid
+from wudian.core.photos import PhotoUpload
 from wudian.grid import scope
 from wudian.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderPhoto
-from wudian.workorders.photos import PhotoUpload
 from wudian.workorders.policy import REQUESTER
 from wudian.workorders.services.clocks import extend_clocks, meet_clock
 from wudian.workorders.services.recording import (

@@ -19,11 +19,11 @@ from PIL import Image
 
 from wudian.accounts.models import Certificate, RoleCode, User
 from wudian.conftest import City, api, image_bytes, make_user, post, snapshot, upload
+from wudian.core.photos import MAX_PHOTO_BYTES
 from wudian.grid.models import CompoundAssignment, HouseholdMembership
 from wudian.notify.models import Message
 from wudian.workorders import api as workorders_api
 from wudian.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderPhoto
-from wudian.workorders.photos import MAX_PHOTO_BYTES
 from wudian.workorders.services import MAX_PHOTOS, workorder_accept, workorder_resolve
 from wudian.workorders.tests.conftest import FILED
 

@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from wudian.conftest import City, image_bytes, snapshot, stored_files, upload, zh
+from wudian.core import photos as photo_checks
+from wudian.core.photos import photo_from_bytes
 from wudian.grid.models import HouseholdMembership
-from wudian.workorders import photos as photo_checks
 from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent
-from wudian.workorders.photos import photo_from_bytes
 from wudian.workorders.services import (
     workorder_accept,
     workorder_cancel,

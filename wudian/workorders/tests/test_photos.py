@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, PngImagePlugin
 
 from wudian.conftest import City, image_bytes, snapshot, stored_files
+from wudian.core.photos import MAX_PHOTO_BYTES, MAX_SIDE, photo_from_bytes
 from wudian.workorders.models import WorkOrder, WorkOrderPhoto
-from wudian.workorders.photos import MAX_PHOTO_BYTES, MAX_SIDE, photo_from_bytes
 from wudian.workorders.services import intake, steps, workorder_add_photos
 from wudian.workorders.tests.conftest import FILED
 

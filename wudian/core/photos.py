@@ -1,6 +1,7 @@
-"""Photos attached to requests: checked to be real images of a bounded size, turned upright,
-shrunk to a sensible size and re-encoded from their pixels alone, so that no metadata (a
-phone's GPS position, its serial number, an XMP packet, a comment) is kept."""
+"""Photos people upload (to a request, an article, a circle): checked to be real images of a
+bounded size, turned upright, shrunk to a sensible size and re-encoded from their pixels alone,
+so that no metadata (a phone's GPS position, its serial number, an XMP packet, a comment) is
+kept."""
 
 from __future__ import annotations
 
