@@ -12,7 +12,9 @@ from wudian.accounts.api import router as accounts_router
 from wudian.accounts.auth import BearerTokenAuth
 from wudian.core.api import BodyNotUsable, DocumentedAPI, StrictJsonParser
 from wudian.core.errors import extra_of, field_errors, messages_of, status_of
+from wudian.core.throttle import Throttled
 from wudian.grid.api import router as grid_router
+from wudian.joining.api import router as joining_router
 from wudian.metrics.api import router as metrics_router
 from wudian.notify.api import router as notify_router
 from wudian.outages.api import router as outages_router
@@ -78,6 +80,14 @@ def on_refusal(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, refusal_body(exc), status=status_of(exc))
 
 
+@api.exception_handler(Throttled)
+def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """Too many requests (codes sent, codes tried, binding checks): 429 with Retry-After."""
+    response = api.create_response(request, {"detail": str(exc.message)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
@@ -115,3 +125,4 @@ api.add_router("", outages_router)
 api.add_router("", notify_router)
 api.add_router("", workorders_router)
 api.add_router("", metrics_router)
+api.add_router("", joining_router)

@@ -359,6 +359,10 @@ LOGIN_FAILURE_LIMIT_PER_ADDRESS = envint(
     "WUDIAN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 4 * LOGIN_FAILURE_LIMIT
 )
 
+# How long a compound's join link (the QR code on its window and poster) works from the day it
+# was made or printed.
+JOIN_LINK_DAYS = envint("WUDIAN_JOIN_LINK_DAYS", 365)
+
 # Searches for a compound on the start page, per client address (per user when logged in)
 # and minute: enough for a person typing, too few to walk through account numbers.
 SEARCH_LIMIT_PER_MINUTE = envint("WUDIAN_SEARCH_LIMIT_PER_MINUTE", 30)

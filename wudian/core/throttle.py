@@ -46,3 +46,14 @@ def throttle_wait(*, scope: str, key: str, limit: int, window: int) -> int:
     if count <= limit:
         return 0
     return max(1, math.ceil(start + window - now))
+
+
+class Throttled(Exception):
+    """Too many requests of one kind from one client, for one phone or one account: try again
+    in `retry_after` seconds. Not a refusal of the matter itself: every surface answers it with
+    429 and a Retry-After header, and the message says when, in the user's language."""
+
+    def __init__(self, message: object, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = max(1, int(retry_after))

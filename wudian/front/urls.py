@@ -10,4 +10,5 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("duties/", views.duties, name="duties"),
     path("c/<slug:code>/", views.compound_window, name="compound_window"),
+    path("c/<slug:code>/poster.pdf", views.compound_poster, name="compound_poster"),
 ]

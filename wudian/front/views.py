@@ -8,9 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import Duty, Role, RoleCode, User
@@ -20,14 +20,17 @@ from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
 from wudian.core.throttle import client_address, throttle_wait
 from wudian.front.homes import desk_work, home_work
+from wudian.front.poster import render_poster_pdf
 from wudian.grid.models import Compound, Household
 from wudian.grid.scope import (
     Purpose,
     communities_of,
     compound_contacts,
     compounds_for,
+    customer_manager_of,
     districts_of,
     own_households,
+    reaches_compound,
 )
 from wudian.grid.selectors import (
     compound_rows,
@@ -37,6 +40,8 @@ from wudian.grid.selectors import (
     search_examples,
     search_text_problem,
 )
+from wudian.joining.links import join_link
+from wudian.joining.selectors import applications_to_decide, may_decide_applications
 from wudian.metrics.board import desk_card
 from wudian.metrics.cuts import may_measure, resolve_cut
 from wudian.metrics.periods import Preset, preset_period
@@ -127,6 +132,11 @@ def desk(request: HttpRequest) -> HttpResponse:
         "manager_loads": manager_loads(scope) if oversees else [],
         "live_outages": outages_for_staff(user).count(),
         "may_see_audit": may_see_audit(user),
+        "join_applications": (
+            applications_to_decide(user).filter(state="pending").count()
+            if may_decide_applications(user)
+            else None
+        ),
         "today": today,
         "work": work,
         "now": now,
@@ -185,7 +195,29 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
         ),
         "today": today,
         "has_home": request.user.is_authenticated and own_households(request.user).exists(),
+        "join_link": join_link(compound),
+        "join_link_days": settings.JOIN_LINK_DAYS,
+        "may_print": request.user.is_authenticated
+        and reaches_compound(request.user, Purpose.SERVE, compound.pk),
         # The scope prefetches of outage_rows are not shown here: one query for the outages.
         "outages": list(outages_for_compound(compound).prefetch_related(None)),
     }
     return render(request, "front/compound_window.html", context)
+
+
+@require_GET
+@cache_control(public=True, max_age=60)
+def compound_poster(request: HttpRequest, code: str) -> HttpResponse:
+    """The window as an A4 poster for the stairwell board, with a QR code to the compound's
+    join link, made now and valid for settings.JOIN_LINK_DAYS. Public: it holds only the
+    contacts the window shows."""
+    compound = get_object_or_404(
+        Compound.objects.select_related("community", "property_company"), code=code
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_poster_pdf(
+            compound=compound, link=join_link(compound), manager=customer_manager_of(compound)
+        )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="poster-{compound.code}.pdf"'
+    return response

@@ -597,3 +597,21 @@ def callers_of(compound_ids: Iterable[int], *, on: datetime.date) -> dict[int, i
         for pk, contacts in compound_contacts(compounds, on=on).items()
         if contacts.caller is not None
     }
+
+
+# Residents joining by themselves (wudian.joining) ------------------------------------------
+
+
+def household_editors_of(compound_id: int) -> QuerySet[User]:
+    """Who decides a resident's application to join a household of the compound: those who
+    reach it for EDIT_HOUSEHOLDS (its customer manager and its property office staff)."""
+    roles = REACH[Purpose.EDIT_HOUSEHOLDS].compound_roles
+    assigned = assignments_in(*sorted(roles), compounds=[compound_id])
+    return User.objects.filter(pk__in=assigned.values("user_id"), is_active=True)
+
+
+def own_membership(user: User, household_id: int) -> HouseholdMembership | None:
+    """The user's own membership of the household, or None."""
+    if not _counts(user):
+        return None
+    return HouseholdMembership.objects.filter(user=user, household_id=household_id).first()

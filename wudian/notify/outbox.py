@@ -61,13 +61,16 @@ class Audience:
     households (an SMS to the household's phone, its members in the app), compounds (their
     residents' circles), and the phone calls to make: (household id, id of the user who calls
     it), as the caller resolved them, and `call_template`: what the caller is to tell, written
-    for them (rendered from the event's values; the event's title when not given)."""
+    for them (rendered from the event's values; the event's title when not given); `phones`:
+    bare mobile numbers reached by SMS only, for someone who has no account yet (a one-time
+    login code), whatever anyone's preferences say."""
 
     users: Sequence[User] | QuerySet[User] = ()
     households: Sequence[Household] | QuerySet[Household] = ()
     compounds: Sequence[Compound] | QuerySet[Compound] = ()
     calls: Sequence[tuple[int, int]] = ()
     call_template: str = ""
+    phones: Sequence[str] = ()
 
 
 class NotifyError(ValueError):
@@ -273,6 +276,11 @@ def outbox_write(
                 add(Row(Channel.SMS, phone, default, household_id=pk))
         for user_id, home_id in household_members(household_ids):
             add(Row(Channel.INAPP, str(user_id), default, user_id=user_id, household_id=home_id))
+
+    for phone in audience.phones:
+        phone = phone.strip()
+        if phone:
+            add(Row(Channel.SMS, phone, default))
 
     if audience.compounds:
         for endpoint in CircleEndpoint.objects.filter(

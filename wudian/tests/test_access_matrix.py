@@ -34,6 +34,8 @@ from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
 from wudian.conftest import City, image_bytes
 from wudian.core.photos import photo_from_bytes
+from wudian.joining.links import join_link
+from wudian.joining.services import application_file
 from wudian.notify.models import CallTask, Channel, Message
 from wudian.outages.models import Outage
 from wudian.outages.tests.conftest import make_outage
@@ -113,6 +115,14 @@ def build(city: City) -> World:
         next_attempt_at=timezone.now(),
     )
     _item, key = open311_key_issue(name="街道网站", organisation="黄庄街道", compounds=[city.north])
+    # resident_b, living in south, applies to join a flat of north as a tenant.
+    application = application_file(
+        user=city.resident_b,
+        compound=city.north,
+        account_no=city.north_home_2.account_no,
+        relation="tenant",
+        name="陈小明",
+    )
     return World(
         city=city,
         workorder=workorder,
@@ -122,6 +132,7 @@ def build(city: City) -> World:
         call_task=call_task,
         failed=failed,
         open311_key=key,
+        ids={"application": application.pk},
     )
 
 
@@ -338,6 +349,35 @@ ASKS: dict[str, Ask] = {
         lambda w: f"/feeds/outages/{w.outage.pk}/notice/{w.city.north.code}.pdf",
         only=("anonymous", "manager"),
     ),
+    # Residents joining by themselves, and the window's poster (public, slow: a few roles)
+    "front:compound_poster": get(
+        lambda w: f"/c/{w.city.north.code}/poster.pdf", only=("anonymous", "manager")
+    ),
+    "joining:join_start": get(lambda w: "/join/"),
+    "joining:join_code": get(lambda w: "/join/code/"),
+    "joining:join_link": get(lambda w: join_link(w.city.north).path),
+    "joining:my_households": get(lambda w: "/me/households/"),
+    "joining:bind": post(
+        lambda w: "/me/households/bind/",
+        lambda w: {
+            "account_no": w.city.north_home_2.account_no,
+            "surname": "王",
+            "phone_last4": "0002",
+        },
+    ),
+    "joining:apply": post(
+        lambda w: "/me/households/apply/",
+        {"compound": "NORTH", "account_no": "3400000002", "relation": "family", "name": "王小明"},
+    ),
+    "joining:leave": post(lambda w: f"/me/households/{w.city.north_home.pk}/leave/"),
+    "joining:withdraw": post(
+        lambda w: f"/me/households/applications/{w.ids['application']}/withdraw/"
+    ),
+    "joining:desk_list": get(lambda w: "/desk/joining/"),
+    "joining:desk_approve": post(lambda w: f"/desk/joining/{w.ids['application']}/approve/"),
+    "joining:desk_reject": post(
+        lambda w: f"/desk/joining/{w.ids['application']}/reject/", {"reason": "请到物业核实身份"}
+    ),
     # The API's own pages
     "api:openapi-json": get(lambda w: "/api/v1/openapi.json"),
     "api:openapi-view": get(lambda w: "/api/v1/docs"),
@@ -390,6 +430,44 @@ ASKS: dict[str, Ask] = {
         "POST", lambda w: "/api/v1/me/messages/read", lambda w: {"ids": []}
     ),
     "GET /api/v1/workorders/categories": api_get(lambda w: f"{WO}/categories"),
+    # Codes are asked with a number that is not a mobile one: a good one would be throttled
+    # per phone across roles where the cache (Redis) is not rolled back.
+    "POST /api/v1/join/code": api_send("POST", lambda w: "/api/v1/join/code", {"phone": "12345"}),
+    "POST /api/v1/join/token": api_send(
+        "POST", lambda w: "/api/v1/join/token", {"phone": "13912345678", "code": "123456"}
+    ),
+    "POST /api/v1/me/households/bind": api_send(
+        "POST",
+        lambda w: "/api/v1/me/households/bind",
+        lambda w: {
+            "account_no": w.city.north_home_2.account_no,
+            "surname": "王",
+            "phone_last4": "0002",
+        },
+    ),
+    "DELETE /api/v1/me/households/{household_id}": api_send(
+        "DELETE", lambda w: f"/api/v1/me/households/{w.city.north_home.pk}"
+    ),
+    "GET /api/v1/me/households/applications": api_get(
+        lambda w: "/api/v1/me/households/applications"
+    ),
+    "POST /api/v1/me/households/applications": api_send(
+        "POST",
+        lambda w: "/api/v1/me/households/applications",
+        {"compound": "NORTH", "account_no": "3400000002", "relation": "family", "name": "王小明"},
+    ),
+    "POST /api/v1/me/households/applications/{application_id}/withdraw": api_send(
+        "POST", lambda w: f"/api/v1/me/households/applications/{w.ids['application']}/withdraw"
+    ),
+    "GET /api/v1/joining/applications": api_get(lambda w: "/api/v1/joining/applications"),
+    "POST /api/v1/joining/applications/{application_id}/approve": api_send(
+        "POST", lambda w: f"/api/v1/joining/applications/{w.ids['application']}/approve"
+    ),
+    "POST /api/v1/joining/applications/{application_id}/reject": api_send(
+        "POST",
+        lambda w: f"/api/v1/joining/applications/{w.ids['application']}/reject",
+        {"reason": "请到物业核实身份"},
+    ),
     "GET /api/v1/metrics": api_get(lambda w: f"/api/v1/metrics?scope=compound:{w.city.north.pk}"),
     "GET /api/v1/workorders": api_get(lambda w: WO),
     "POST /api/v1/workorders": api_send(
@@ -624,6 +702,29 @@ ROWS: dict[str, str] = {
     "workorders:my_list": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "workorders:my_new": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "workorders:photo": "302  200  404  200  404  200  200  200  404  404  200  404  200",
+    # Residents joining by themselves and the poster
+    "POST /api/v1/join/code": "422  422  422  422  422  422  422  422  422  422  422  422  422",
+    "POST /api/v1/join/token": "422  422  422  422  422  422  422  422  422  422  422  422  422",
+    "GET /api/v1/joining/applications": "401  403  403  403  403  200  403  200  200  403  403  403  200",
+    "POST /api/v1/joining/applications/{application_id}/approve": "401  403  403  403  403  200  403  200  404  403  403  403  200",
+    "POST /api/v1/joining/applications/{application_id}/reject": "401  403  403  403  403  200  403  200  404  403  403  403  200",
+    "DELETE /api/v1/me/households/{household_id}": "401  204  404  404  404  404  404  404  404  404  404  404  404",
+    "GET /api/v1/me/households/applications": "401  200  200  200  200  200  200  200  200  200  200  200  200",
+    "POST /api/v1/me/households/applications": "401  201  409  201  201  201  201  201  201  201  201  201  201",
+    "POST /api/v1/me/households/applications/{application_id}/withdraw": "401  404  200  404  404  404  404  404  404  404  404  404  404",
+    "POST /api/v1/me/households/bind": "401  201  201  201  201  201  201  201  201  201  201  201  201",
+    "front:compound_poster": "200  -    -    -    -    -    -    200  -    -    -    -    -",
+    "joining:apply": "302  302  422  422  422  422  422  422  422  422  422  422  302",
+    "joining:bind": "302  302  302  302  302  302  302  302  302  302  302  302  302",
+    "joining:desk_approve": "302  403  403  403  403  302  403  302  404  403  403  403  302",
+    "joining:desk_list": "302  403  403  403  403  200  403  200  200  403  403  403  200",
+    "joining:desk_reject": "302  403  403  403  403  302  403  302  404  403  403  403  302",
+    "joining:join_code": "302  302  302  302  302  302  302  302  302  302  302  302  302",
+    "joining:join_link": "200  302  302  302  302  302  302  302  302  302  302  302  302",
+    "joining:join_start": "200  302  302  302  302  302  302  302  302  302  302  302  302",
+    "joining:leave": "302  302  404  404  404  404  404  404  404  404  404  404  404",
+    "joining:my_households": "302  200  200  200  200  200  200  200  200  200  200  200  200",
+    "joining:withdraw": "302  404  302  404  404  404  404  404  404  404  404  404  404",
 }
 ACCESS = {route: dict(zip(ROLES, cells.split(), strict=True)) for route, cells in ROWS.items()}
 # WUDIAN_RECORD_ACCESS=1 prints what each role gets instead of checking it (pytest -s), for a

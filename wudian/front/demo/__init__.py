@@ -24,6 +24,7 @@ from django.db import transaction
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.history import HISTORY_MONTHS, history_seed
+from wudian.front.demo.joining import joining_seed
 from wudian.front.demo.outages import outages_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
 from wudian.front.demo.places import (
@@ -77,6 +78,7 @@ def demo_city_seed(
         people_seed(summary, district, communities, compounds, reset_passwords=reset_passwords)
         circles_seed(summary, list(compounds.values()))
         outages_seed(summary)
+        joining_seed(summary)
     readings_seed(summary)
     with transaction.atomic():
         requests_seed(summary)

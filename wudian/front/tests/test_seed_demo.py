@@ -366,3 +366,19 @@ def test_seed_demo_gives_each_compound_a_circle_robot_on_the_development_gateway
         assert endpoint.url == (
             f"{settings.DEV_GATEWAY_URL}circle/{endpoint.compound.code.lower()}/"
         )
+
+
+def test_seed_demo_leaves_a_tenants_application_for_staff1_and_manager1(small_city: str) -> None:
+    from wudian.joining.models import Application
+    from wudian.joining.selectors import applications_to_decide
+
+    application = Application.objects.get(state="pending")
+    assert application.household is not None
+    assert application.household.building.compound.code == "jinxiu-huating"
+    for username in ("staff1", "manager1"):
+        user = User.objects.get(username=username)
+        assert list(applications_to_decide(user).filter(state="pending")) == [application]
+    assert not applications_to_decide(User.objects.get(username="manager2")).exists()
+    # The holders of the demo households have phones on record: the holder's check works.
+    with_phone = Household.objects.exclude(phone="").count()
+    assert with_phone >= 0.9 * Household.objects.count()
