@@ -29,7 +29,8 @@ PHOTO_MAX_BYTES = 2 * 1024 * 1024
 class PosterElectrician:
     person: User
     certified: bool
-    weekdays: list[str]
+    # The days of the roster, runs shortened: "星期一–星期五、星期日".
+    weekdays: str
 
 
 def photo_data_uri(person: User | None) -> str:
@@ -47,6 +48,23 @@ def photo_data_uri(person: User | None) -> str:
     return f"data:{kind};base64," + base64.b64encode(data).decode("ascii")
 
 
+def weekday_runs(weekdays: list[int]) -> str:
+    """Weekdays (1–7, sorted) as their names, consecutive ones as one run."""
+    runs: list[list[int]] = []
+    for day in weekdays:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    label = DutyShift.Weekday
+    return "、".join(
+        str(label(run[0]).label)
+        if len(run) == 1
+        else f"{label(run[0]).label}–{label(run[-1]).label}"
+        for run in runs
+    )
+
+
 def poster_electricians(compound: Compound, *, on: datetime.date) -> list[PosterElectrician]:
     """The compound's electricians with the weekdays of the roster they are on, certified
     first (a poster stays up for months: today's duty is not what it shows)."""
@@ -56,13 +74,15 @@ def poster_electricians(compound: Compound, *, on: datetime.date) -> list[Poster
         if contact.certified
     }
     people = list(electricians_of(compound).order_by("username"))
-    days: dict[int, list[str]] = {person.pk: [] for person in people}
-    for shift in DutyShift.objects.filter(
-        compound=compound, electrician__in=[p.pk for p in people]
-    ).order_by("weekday"):
-        days[shift.electrician_id].append(str(shift.get_weekday_display()))
+    days: dict[int, list[int]] = {person.pk: [] for person in people}
+    for electrician_id, weekday in (
+        DutyShift.objects.filter(compound=compound, electrician__in=[p.pk for p in people])
+        .order_by("weekday")
+        .values_list("electrician_id", "weekday")
+    ):
+        days[electrician_id].append(weekday)
     rows = [
-        PosterElectrician(person=p, certified=p.pk in certified, weekdays=days[p.pk])
+        PosterElectrician(person=p, certified=p.pk in certified, weekdays=weekday_runs(days[p.pk]))
         for p in people
     ]
     rows.sort(key=lambda row: not row.certified)

@@ -312,7 +312,7 @@ def household_bind(
                 membership.relation = HouseholdMembership.Relation.HOLDER
                 membership.save(update_fields=["relation"])
     if membership is None:
-        raise BadInput({"account_no": [str(CHECK_FAILED)]})
+        raise BadInput(CHECK_FAILED, code="check_failed")
     return membership
 
 

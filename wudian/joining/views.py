@@ -6,8 +6,9 @@ as wudian.core.errors maps it, a throttle as 429 with Retry-After."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -42,6 +43,7 @@ from wudian.joining.selectors import (
     my_households,
 )
 
+FormT = TypeVar("FormT", bound=forms.Form)
 SESSION_COMPOUND = "joining:compound"
 SESSION_PHONE = "joining:phone"
 BACKEND = "wudian.accounts.backends.WudianBackend"
@@ -58,10 +60,15 @@ def _throttled(response: HttpResponse, error: Throttled) -> HttpResponse:
     return response
 
 
-def _add_refusal(form: PhoneForm | CodeForm, error: Exception) -> None:
+def _add_refusal(form: forms.Form, error: Exception) -> None:
     text = refusal_text(error, form)
     if text:
         form.add_error(None, text)
+
+
+def _with_error(form: FormT, error: Throttled) -> FormT:
+    form.add_error(None, str(error.message))
+    return form
 
 
 def _join_compound(request: HttpRequest) -> Compound | None:
@@ -229,15 +236,13 @@ def bind(request: HttpRequest) -> HttpResponse:
         )
     except Throttled as error:
         return _throttled(
-            _render_households(
-                request, bind_form=form, refusal=str(error.message), open_form="bind"
-            ),
+            _render_households(request, bind_form=_with_error(form, error), open_form="bind"),
             error,
         )
     except REFUSED as error:
-        refusal = refusal_text(error, form)
+        _add_refusal(form, error)
         return _render_households(
-            request, bind_form=form, status=status_of(error), refusal=refusal, open_form="bind"
+            request, bind_form=form, status=status_of(error), open_form="bind"
         )
     messages.success(
         request,
@@ -269,15 +274,13 @@ def apply(request: HttpRequest) -> HttpResponse:
         )
     except Throttled as error:
         return _throttled(
-            _render_households(
-                request, apply_form=form, refusal=str(error.message), open_form="apply"
-            ),
+            _render_households(request, apply_form=_with_error(form, error), open_form="apply"),
             error,
         )
     except REFUSED as error:
-        refusal = refusal_text(error, form)
+        _add_refusal(form, error)
         return _render_households(
-            request, apply_form=form, status=status_of(error), refusal=refusal, open_form="apply"
+            request, apply_form=form, status=status_of(error), open_form="apply"
         )
     messages.success(
         request,

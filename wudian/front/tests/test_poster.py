@@ -34,7 +34,15 @@ def test_the_poster_is_one_a4_page_in_chinese_with_the_windows_contacts(
     city.north.save(update_fields=["property_office_phone"])
     city.electrician.phone = "13700000011"
     city.electrician.save(update_fields=["phone"])
-    DutyShift.objects.create(compound=city.north, electrician=city.electrician, weekday=1)
+    for weekday in (1, 2, 3, 4, 5, 7):
+        DutyShift.objects.create(compound=city.north, electrician=city.electrician, weekday=weekday)
+    # Contacts as long as the demo's: the poster still fits one page.
+    city.community.service_point_address = "蚌山区朝阳路218号社区服务中心一楼东侧物电联络站办公室"
+    city.community.service_hours = (
+        "周一至周五 8:30–12:00、14:30–18:00；每月第一个周五物电联动日全天"
+    )
+    city.community.service_point_phone = "0552-2081260"
+    city.community.save()
 
     reader = PdfReader(io.BytesIO(poster(client)))
 
@@ -49,7 +57,7 @@ def test_the_poster_is_one_a4_page_in_chinese_with_the_windows_contacts(
         "13900000001",
         "张电工",
         "13700000011",
-        "星期一",
+        "星期一–星期五、星期日",
         "0552-3012345",
         "涂山社区物电联络站",
         "95598",
