@@ -24,6 +24,9 @@ class PhoneCode(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # The outbox event that carries the code: its copy of the code is forgotten once the code
+    # is used or replaced.
+    event_key = models.CharField(_("event"), max_length=150, blank=True)
 
     class Meta:
         verbose_name = _("login code")

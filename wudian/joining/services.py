@@ -28,7 +28,7 @@ from wudian.grid.models import Compound, Household, HouseholdMembership
 from wudian.grid.scope import household_editors_of, own_membership
 from wudian.joining.models import Application, BindingCheck, PhoneCode
 from wudian.joining.policy import APPLICATION_POLICY, application_parties
-from wudian.notify.services import Audience, notify_publish
+from wudian.notify.services import Audience, notify_forget, notify_publish
 
 SOURCE = "joining"
 
@@ -118,7 +118,10 @@ def code_send(*, phone: str, client: str, now: datetime.datetime | None = None) 
     now = now or timezone.now()
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with transaction.atomic():
-        row, _created = PhoneCode.objects.select_for_update().update_or_create(
+        earlier = PhoneCode.objects.select_for_update().filter(phone=phone).first()
+        if earlier is not None and earlier.event_key:
+            notify_forget(event_key=earlier.event_key, keys=["code"])
+        row, _created = PhoneCode.objects.update_or_create(
             phone=phone,
             defaults={
                 "digest": _digest(phone, code),
@@ -126,13 +129,14 @@ def code_send(*, phone: str, client: str, now: datetime.datetime | None = None) 
                 "expires_at": now + datetime.timedelta(minutes=CODE_MINUTES),
                 "attempts": 0,
                 "used_at": None,
+                "event_key": f"joining:code:{phone}:{int(now.timestamp() * 1000)}",
             },
         )
         notify_publish(
             audience=Audience(phones=[phone]),
             template="joining_code",
             context={"code": code, "minutes": CODE_MINUTES},
-            event_key=f"joining:code:{row.pk}:{int(now.timestamp() * 1000)}",
+            event_key=row.event_key,
             urgent=True,
             source=SOURCE,
             now=now,
@@ -216,6 +220,8 @@ def code_verify(
         else:
             row.used_at = now
             row.save(update_fields=["used_at"])
+            # The outbox's copy of a used code is of no more use to anyone.
+            notify_forget(event_key=row.event_key, keys=["code"])
             login = _resident_for(phone)
     if problem is not None or login is None:
         message, reason = problem or ("", "")

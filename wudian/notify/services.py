@@ -40,6 +40,7 @@ __all__ = [
     "message_retry",
     "notify_backfill",
     "notify_cancel",
+    "notify_forget",
     "notify_publish",
     "preference_of",
     "preference_update",
@@ -114,6 +115,28 @@ def notify_cancel(*, event_key: str) -> int:
     return Message.objects.filter(event_key=event_key, state=Message.State.PENDING).update(
         state=Message.State.CANCELLED
     )
+
+
+FORGOTTEN = "******"
+
+
+def notify_forget(*, event_key: str, keys: Iterable[str]) -> int:
+    """Forget some values of an event's messages once nobody needs them any more (a one-time
+    code, used or replaced): they read "******" from then on, and those not sent yet are
+    cancelled rather than sent so. Returns how many messages changed."""
+    names = list(keys)
+    Message.objects.filter(event_key=event_key, state=Message.State.PENDING).update(
+        state=Message.State.CANCELLED
+    )
+    changed = []
+    for message in Message.objects.filter(event_key=event_key).only("pk", "context"):
+        context = dict(message.context)
+        if any(context.get(name) not in (None, FORGOTTEN) for name in names):
+            context.update({name: FORGOTTEN for name in names if name in context})
+            message.context = context
+            changed.append(message)
+    Message.objects.bulk_update(changed, ["context"])
+    return len(changed)
 
 
 def message_retry(*, messages: QuerySet[Message]) -> int:

@@ -42,7 +42,9 @@ def test_a_code_is_an_urgent_sms_through_the_outbox_and_only_its_digest_is_kept(
 
 
 def test_first_good_code_makes_a_resident_account_and_logs_in(city: City, client: Client) -> None:
-    response = log_in_with_code(client, PHONE)
+    assert client.post("/join/", {"phone": PHONE}).status_code == 302
+    code = code_sent_to(PHONE)
+    response = client.post("/join/code/", {"code": code}, follow=True)
 
     assert response.redirect_chain[-1][0] == "/me/households/"
     user = User.objects.get(phone=PHONE)
@@ -53,7 +55,25 @@ def test_first_good_code_makes_a_resident_account_and_logs_in(city: City, client
     # The code is used: entering it again is refused.
     client.logout()
     with pytest.raises(services.BadInput):
-        services.code_verify(phone=PHONE, code=code_sent_to(PHONE), client="x")
+        services.code_verify(phone=PHONE, code=code, client="x")
+    # And the outbox no longer holds it.
+    assert code_sent_to(PHONE) == "******"
+
+
+def test_a_replaced_codes_message_is_cancelled_if_unsent_and_forgotten(city: City) -> None:
+    services.code_send(phone=PHONE, client="10.0.0.1")
+    first = Message.objects.get(template="joining_code")
+    Message.objects.filter(pk=first.pk).update(state=Message.State.PENDING)
+    from django.core.cache import cache
+
+    cache.clear()  # past the one-a-minute gap
+
+    services.code_send(phone=PHONE, client="10.0.0.1")
+
+    first.refresh_from_db()
+    assert first.state == Message.State.CANCELLED
+    assert first.context["code"] == "******"
+    assert code_sent_to(PHONE) != "******"
 
 
 def test_a_known_resident_logs_in_with_a_code_and_no_second_account_is_made(
