@@ -167,6 +167,7 @@ def join_code(request: HttpRequest) -> HttpResponse:
         # login() rotates the session: what the join link chose is carried over.
         if compound_pk is not None:
             request.session[SESSION_COMPOUND] = compound_pk
+        request.session.pop(SESSION_PHONE, None)
         if result.created:
             messages.success(request, _("Welcome! Your account is ready. Now link your home."))
         return redirect("joining:my_households")

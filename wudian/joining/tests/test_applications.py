@@ -190,3 +190,28 @@ def test_another_residents_application_cannot_be_withdrawn(city: City, login: An
 
     assert response.status_code == 404
     assert snapshot(application) == before
+
+
+def test_the_queue_and_its_api_take_the_same_queries_for_3_or_12_applications(
+    city: City, login: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wudian.conftest import queries_of
+
+    def counts() -> tuple[int, int]:
+        page = queries_of(login(city.staff), "/desk/joining/")
+        client = api(city.staff)
+        client.get("/api/v1/me")  # a token's first use is written down
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/joining/applications").status_code == 200
+        return page, len(captured)
+
+    for n in range(3):
+        file(city, tenant(f"1371234{n:04d}"))
+    few = counts()
+    for n in range(3, 12):
+        file(city, tenant(f"1371234{n:04d}"))
+
+    assert counts() == few
