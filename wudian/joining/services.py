@@ -411,7 +411,7 @@ def application_file(
 def _acting_on(application: Application, *, action: str, by: User) -> Application:
     """The application locked, with the action checked against the policy."""
     locked = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("compound", "household")
         .get(pk=application.pk)
     )
