@@ -23,9 +23,10 @@ from django.utils.translation import gettext_lazy
 
 from wudian.accounts.models import Role, RoleCode, User
 from wudian.core.errors import BadInput, OutsideScope, WrongState, invalid
+from wudian.core.privacy import mask_phone
 from wudian.core.throttle import Throttled, throttle_wait
 from wudian.grid.models import Compound, Household, HouseholdMembership
-from wudian.grid.scope import household_editors_of, own_membership
+from wudian.grid.scope import household_editors_of, household_members, own_membership
 from wudian.joining.models import Application, BindingCheck, PhoneCode
 from wudian.joining.policy import APPLICATION_POLICY, application_parties
 from wudian.notify.services import Audience, notify_forget, notify_publish
@@ -314,12 +315,39 @@ def household_bind(
                 membership = HouseholdMembership.objects.create(
                     user=user, household=household, relation=HouseholdMembership.Relation.HOLDER
                 )
+                _tell_members(membership, now=now)
             elif membership.relation != HouseholdMembership.Relation.HOLDER:
                 membership.relation = HouseholdMembership.Relation.HOLDER
                 membership.save(update_fields=["relation"])
     if membership is None:
         raise BadInput(CHECK_FAILED, code="check_failed")
     return membership
+
+
+def _tell_members(membership: HouseholdMembership, *, now: datetime.datetime) -> None:
+    """Tell the household's other members that someone joined it, so that a stranger who got
+    through is noticed by those who live there."""
+    others = [
+        user_id
+        for user_id, _household_id in household_members([membership.household_id])
+        if user_id != membership.user_id
+    ]
+    if not others:
+        return
+    household = membership.household
+    notify_publish(
+        audience=Audience(users=User.objects.filter(pk__in=others)),
+        template="joining_member_added",
+        context={
+            "account_no": household.account_no,
+            "compound": household.building.compound.name,
+            "phone": mask_phone(membership.user.phone),
+        },
+        event_key=f"joining:member:{membership.pk}",
+        source=SOURCE,
+        now=now,
+        new_event=True,
+    )
 
 
 def household_leave(*, user: User, household_id: int) -> Household:
@@ -445,9 +473,10 @@ def application_approve(
         locked = _acting_on(application, action="approve", by=by)
         assert locked.household is not None  # the policy's condition
         if own_membership(locked.applicant, locked.household.pk) is None:
-            HouseholdMembership.objects.create(
+            membership = HouseholdMembership.objects.create(
                 user=locked.applicant, household=locked.household, relation=locked.relation
             )
+            _tell_members(membership, now=now)
         locked.state = Application.State.APPROVED
         locked.decided_at = now
         locked.decided_by = by

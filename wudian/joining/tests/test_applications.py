@@ -215,3 +215,18 @@ def test_the_queue_and_its_api_take_the_same_queries_for_3_or_12_applications(
         file(city, tenant(f"1371234{n:04d}"))
 
     assert counts() == few
+
+
+def test_only_assignments_that_count_decide(city: City) -> None:
+    from wudian.accounts.models import Role
+    from wudian.grid.scope import household_editors_of
+
+    assert set(household_editors_of(city.north.pk)) == {city.manager, city.staff}
+    city.staff.is_active = False
+    city.staff.save(update_fields=["is_active"])
+    city.manager.roles.remove(Role.objects.get(code="customer_manager"))
+
+    assert list(household_editors_of(city.north.pk)) == []
+    application = file(city, tenant())
+    response = post(api(city.manager), f"/api/v1/joining/applications/{application.pk}/approve")
+    assert response.status_code == 403

@@ -202,3 +202,24 @@ def test_the_binding_page_shows_no_special_group_status_nor_others_contacts(
 
     assert "特殊" not in page
     assert city.north_home_2.phone not in page
+
+
+def test_the_households_other_members_are_told_when_someone_binds_it(city: City) -> None:
+    from wudian.notify.models import Message
+
+    city.resident_b.phone = "13712345678"
+    city.resident_b.save(update_fields=["phone"])
+
+    services.household_bind(
+        user=city.resident_b,
+        account_no=city.north_home.account_no,
+        surname="王",
+        phone_last4="0001",
+    )
+
+    told = Message.objects.get(template="joining_member_added", channel="inapp")
+    assert told.user == city.resident
+    assert told.context["phone"] == "137****5678"
+    assert not Message.objects.filter(
+        template="joining_member_added", user=city.resident_b
+    ).exists()
