@@ -71,7 +71,9 @@ def my_households(user: User) -> QuerySet[Household]:
 def compounds_to_apply_in(user: User, *, join_compound_id: int | None) -> list[Compound]:
     """Where a resident may file an application from the pages: the compound of the join
     link they came by, and the compounds of their own homes."""
-    found = {c.pk: c for c in compounds_for(user, Purpose.HOME).order_by("name")}
+    # Their homes' compounds, even for a superuser (who reaches every compound).
+    homes = own_households(user).values("building__compound_id")
+    found = {c.pk: c for c in Compound.objects.filter(pk__in=homes).order_by("name")}
     if join_compound_id is not None and join_compound_id not in found:
         joined = Compound.objects.filter(pk=join_compound_id).first()
         if joined is not None:

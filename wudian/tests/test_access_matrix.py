@@ -714,7 +714,7 @@ ROWS: dict[str, str] = {
     "POST /api/v1/me/households/applications/{application_id}/withdraw": "401  404  200  404  404  404  404  404  404  404  404  404  404",
     "POST /api/v1/me/households/bind": "401  201  201  201  201  201  201  201  201  201  201  201  201",
     "front:compound_poster": "200  -    -    -    -    -    -    200  -    -    -    -    -",
-    "joining:apply": "302  302  422  422  422  422  422  422  422  422  422  422  302",
+    "joining:apply": "302  302  422  422  422  422  422  422  422  422  422  422  422",
     "joining:bind": "302  302  302  302  302  302  302  302  302  302  302  302  302",
     "joining:desk_approve": "302  403  403  403  403  302  403  302  404  403  403  403  302",
     "joining:desk_list": "302  403  403  403  403  200  403  200  200  403  403  403  200",
