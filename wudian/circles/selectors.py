@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
-from wudian.accounts.models import User
+from wudian.accounts.models import RoleCode, User
 from wudian.circles.models import Circle, CircleMember, Delivery, Message, Post, PostRead, Report
 from wudian.core.errors import OutsideScope
 from wudian.grid.models import Compound, Household
@@ -54,6 +55,89 @@ def circle_for(user: User, pk: int) -> Circle:
     if found is None:
         raise OutsideScope()
     return found
+
+
+def oversees(user: User, circle: Circle) -> bool:
+    """Whether the person reaches one of the circle's compounds for OVERSEE (staff, their
+    supervisors and departments): they read it as staff do, hidden items included."""
+    if user.is_superuser:
+        return True
+    return (
+        compounds_for(user, Purpose.OVERSEE)
+        .filter(pk__in=Circle.compounds.through.objects.filter(circle=circle).values("compound_id"))
+        .exists()
+    )
+
+
+def compound_names(circle: Circle) -> list[str]:
+    return [str(name) for name in circle.compounds.order_by("code").values_list("name", flat=True)]
+
+
+def compound_names_of(circle_ids: list[int]) -> dict[int, list[str]]:
+    """Each circle's compound names, in one query."""
+    names: dict[int, list[str]] = {pk: [] for pk in circle_ids}
+    for circle_id, name in (
+        Circle.compounds.through.objects.filter(circle_id__in=circle_ids)
+        .order_by("compound__code")
+        .values_list("circle_id", "compound__name")
+    ):
+        names[circle_id].append(name)
+    return names
+
+
+def circle_rows(user: User) -> QuerySet[Circle]:
+    """The person's circles for their list, each with its latest visible post's title and
+    time (two subqueries, one query whatever their number)."""
+    latest = published_posts().filter(circle=OuterRef("pk")).order_by("-published_at", "-pk")
+    return (
+        circles_visible_to(user)
+        .annotate(
+            latest_title=Subquery(latest.values("title")[:1]),
+            latest_at=Subquery(latest.values("published_at")[:1]),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def staff_among(user_ids: Iterable[int]) -> set[int]:
+    """Which of the users hold a staff role (anyone but a resident only)."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return set(
+        User.roles.through.objects.filter(user_id__in=ids)
+        .exclude(role__code=RoleCode.RESIDENT)
+        .values_list("user_id", flat=True)
+    ) | set(User.objects.filter(pk__in=ids, is_superuser=True).values_list("pk", flat=True))
+
+
+def representatives_among(circle: Circle | None, user_ids: Iterable[int]) -> set[int]:
+    ids = list(user_ids)
+    if circle is None or not ids:
+        return set()
+    return set(
+        CircleMember.objects.filter(
+            circle=circle, user_id__in=ids, representative=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def replies_of(message: Message, *, staff: bool) -> QuerySet[Message]:
+    replies = message.replies.select_related("author", "hidden_by").order_by("created_at", "pk")
+    return replies if staff else replies.filter(hidden_at__isnull=True)
+
+
+def request_of(message: Message) -> Any:
+    """The request the message became (workorders keeps the link: `WorkOrder.circle_message`),
+    or None. Read through the reverse relation, so circles imports nothing above it."""
+    try:
+        return message.workorder
+    except ObjectDoesNotExist:
+        return None
+
+
+def read_count(post: Post) -> int:
+    return PostRead.objects.filter(post=post).count()
 
 
 def compound_ids_of(circle: Circle) -> list[int]:
@@ -274,7 +358,7 @@ def message_for(user: User, pk: int) -> Message:
     otherwise)."""
     message = (
         Message.objects.filter(pk=pk, circle__in=circles_visible_to(user).values("pk"))
-        .select_related("circle", "author", "parent")
+        .select_related("circle", "author", "parent", "workorder")
         .first()
     )
     if message is None:

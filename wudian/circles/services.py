@@ -39,9 +39,10 @@ from wudian.circles.selectors import (
     circles_visible_to,
     compound_ids_of,
     due_posts,
+    homes_in_circle,
     inbox_members,
 )
-from wudian.core.errors import OutsideScope, invalid
+from wudian.core.errors import NotAllowed, OutsideScope, invalid
 from wudian.grid.models import Compound
 from wudian.notify.services import (
     Audience,
@@ -182,7 +183,7 @@ def _context(post: Post) -> dict[str, object]:
         "kind": post.kind,
         "title": post.title,
         "body": post.body,
-        "url": f"/circles/{post.circle_id}/posts/{post.pk}/",
+        "url": f"/circles/posts/{post.pk}/",
     }
 
 
@@ -406,6 +407,9 @@ def member_choose(
     now = now or timezone.now()
     if not circles_visible_to(user).filter(pk=circle.pk).exists():
         raise OutsideScope()
+    parties = CircleParties(user, circle, at=now)
+    if "server" not in parties and not homes_in_circle(user, circle).exists():
+        raise NotAllowed(_("Only members of this circle have settings in it."))
     if delivery is not None and delivery not in Delivery.values:
         raise invalid("delivery", _("Choose how you hear of new posts."), "delivery")
     member, _created = CircleMember.objects.get_or_create(circle=circle, user=user)
