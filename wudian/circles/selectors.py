@@ -264,7 +264,8 @@ class Cursor:
     def parse(cls, text: str) -> Cursor | None:
         """A cursor from a page link, or None when it cannot be read (the first page then)."""
         try:
-            at, kind, pk = text.split("~")
+            # A "+" of the time zone that came through a query string unencoded reads " ".
+            at, kind, pk = text.replace(" ", "+").split("~")
             parsed = datetime.datetime.fromisoformat(at)
         except ValueError:
             return None

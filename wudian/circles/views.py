@@ -6,6 +6,7 @@ Who may do what is policy.py (the forms shown come from it); rules are in servic
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -130,7 +131,9 @@ def _render_circle(
         else None,
         "left": bool(member and member.left_at),
         "refusal": refusal,
-        "next_url": f"?before={feed.next_cursor.text()}" if feed.next_cursor else "",
+        "next_url": "?" + urlencode({"before": feed.next_cursor.text()})
+        if feed.next_cursor
+        else "",
     }
     return render(request, "circles/detail.html", context, status=status)
 

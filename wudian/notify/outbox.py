@@ -366,6 +366,7 @@ def _insert_inbox_select(
     those written before (their idempotency key, as write_rows makes it): a circle post to
     a city's 1,200,000 members is written without a Python object per member
     (docs/benchmarks.md, "Circles"). SQLite and PostgreSQL alike. Returns the rows written."""
+
     def field(name: str) -> Any:
         return Message._meta.get_field(name)
 

@@ -346,7 +346,9 @@ ASKS: dict[str, Ask] = {
         {"kind": "general", "title": "停车场施工", "body": "请绕行"},
     ),
     "circles:message_new": post(lambda w: f"/circles/{w.ids['circle']}/write/", {"body": "你好"}),
-    "circles:settings": post(lambda w: f"/circles/{w.ids['circle']}/settings/", {"delivery": "none"}),
+    "circles:settings": post(
+        lambda w: f"/circles/{w.ids['circle']}/settings/", {"delivery": "none"}
+    ),
     "circles:post": get(lambda w: f"/circles/posts/{w.ids['post']}/"),
     "circles:post_action": post(lambda w: f"/circles/posts/{w.ids['post']}/pin/"),
     "circles:message": get(lambda w: f"/circles/messages/{w.ids['message']}/"),
