@@ -31,9 +31,9 @@ from django.utils import timezone
 
 from wudian.accounts.models import User
 from wudian.accounts.services import api_token_issue
+from wudian.api import api as root_api
 from wudian.circles.models import Report
 from wudian.circles.services import circle_for_compound, message_write, post_publish
-from wudian.api import api as root_api
 from wudian.conftest import City, image_bytes
 from wudian.core.photos import photo_from_bytes
 from wudian.notify.models import CallTask, Channel, Message

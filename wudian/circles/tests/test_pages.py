@@ -253,7 +253,7 @@ def test_a_staff_post_reaches_the_robot_through_apprise_and_hiding_cancels_the_r
 
 
 def test_the_api_publishes_and_schedules(city: City, circle: Circle) -> None:
-    later = (timezone.now() + timezone.timedelta(hours=3)).isoformat()
+    later = (timezone.now() + datetime.timedelta(hours=3)).isoformat()
     answer = post(
         api(city.gridadmin),
         f"/api/v1/circles/{circle.pk}/posts",

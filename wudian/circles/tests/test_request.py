@@ -48,6 +48,7 @@ def test_staff_turn_a_message_into_a_request_linked_both_ways(city: City, messag
     detail = as_user(city.electrician).get(f"/desk/requests/{workorder.pk}/").content.decode()
     assert f"/circles/messages/{message.pk}/" in detail
     # The resident sees the request and its progress from the message, and can open it.
+    assert workorder.assignee is not None
     workorder_accept(workorder=workorder, by=workorder.assignee)
     mine = as_user(city.resident).get(f"/circles/messages/{message.pk}/").content.decode()
     assert 'id="request-progress"' in mine
