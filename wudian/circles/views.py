@@ -44,7 +44,9 @@ def _staff_view(parties: CircleParties, circle: Circle) -> bool:
     return "server" in parties or selectors.oversees(parties.user, circle)
 
 
-def _label_authors(items: list[Message], *, staff_view: bool, circle: Circle | None) -> None:
+def _label_authors(
+    items: list[Message], *, staff_view: bool, circle: Circle | None, viewer: User | None = None
+) -> None:
     """Each message's author as the viewer may see them: staff by name and role; residents
     by name to staff, masked to residents (a circle is read by a whole compound)."""
     ids = {message.author_id for message in items}
@@ -55,7 +57,7 @@ def _label_authors(items: list[Message], *, staff_view: bool, circle: Circle | N
         name = str(author)
         message.author_is_staff = author.pk in staff  # type: ignore[attr-defined]
         message.author_representative = author.pk in representatives  # type: ignore[attr-defined]
-        if author.pk in staff or staff_view:
+        if author.pk in staff or staff_view or (viewer is not None and author.pk == viewer.pk):
             message.author_label = name  # type: ignore[attr-defined]
         else:
             message.author_label = mask_name(author.display_name) or _("Resident")  # type: ignore[attr-defined]
@@ -105,7 +107,7 @@ def _render_circle(
     services.posts_read_record(user=user, posts=[p for p in posts if p.pk in unread])
     shown = [item.message for item in feed.items if item.message is not None]
     shown += [reply for item in feed.items for reply in item.replies]
-    _label_authors(shown, staff_view=staff_view, circle=circle)
+    _label_authors(shown, staff_view=staff_view, circle=circle, viewer=user)
     kinds = _post_kinds(circle, parties)
     may_write = CIRCLE_POLICY.allows("write", circle, parties)
     member = parties.member
@@ -322,7 +324,7 @@ def _render_message(
     if root.pk != message.pk:
         return redirect(reverse("circles:message", args=[root.pk]) + f"#m{message.pk}")
     replies = list(selectors.replies_of(root, staff=staff_view))
-    _label_authors([root, *replies], staff_view=staff_view, circle=circle)
+    _label_authors([root, *replies], staff_view=staff_view, circle=circle, viewer=user)
     actions = MESSAGE_POLICY.allowed(root, parties)
     forms = forms or {}
     shown = {
