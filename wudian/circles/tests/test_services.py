@@ -243,3 +243,30 @@ def test_reads_and_the_daily_digest(city: City) -> None:
     digest_send(now=now + datetime.timedelta(minutes=6))
     assert Outbox.objects.filter(template="circle_digest").count() == 1
     assert Report.objects.count() == 0
+
+
+def test_the_digest_waits_for_the_end_of_the_members_quiet_hours(city: City) -> None:
+    from zoneinfo import ZoneInfo
+
+    from wudian.notify.models import Preference
+
+    circle = north_circle(city)
+    city.resident.phone = "13700000009"
+    city.resident.save()
+    Preference.objects.create(user=city.resident, sms=True, quiet_start_hour=21, quiet_end_hour=8)
+    member_choose(circle=circle, user=city.resident, delivery=Delivery.DIGEST)
+    late = datetime.datetime(2026, 6, 1, 22, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    post_publish(
+        author=city.manager,
+        circles=[circle],
+        kind="general",
+        title="通知",
+        body="内容",
+        now=late - datetime.timedelta(hours=1),
+    )
+    assert digest_send(now=late) == 1
+    sms = Outbox.objects.get(template="circle_digest")
+    assert sms.state == Outbox.State.PENDING
+    assert timezone.localtime(sms.next_attempt_at).hour == 8
+    # Members who chose the app only, or nothing, get no SMS.
+    assert not Outbox.objects.filter(template="circle_digest", user=city.electrician).exists()
