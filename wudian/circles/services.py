@@ -175,39 +175,50 @@ def post_publish(
     return posts
 
 
-def _context(post: Post) -> dict[str, object]:
-    return {
+def _context(post: Post, *, body: bool) -> dict[str, object]:
+    """What the messages of a post keep. The inbox's rows, one per member, leave the text
+    out (the link opens the post): a city's seasonal post writes a million of them
+    (docs/benchmarks.md, "Circles"); the robots' few rows carry it, for the group to read."""
+    context: dict[str, object] = {
         "post_id": post.pk,
-        "circle_id": post.circle_id,
         "circle": post.circle.name,
         "kind": post.kind,
         "title": post.title,
-        "body": post.body,
         "url": f"/circles/posts/{post.pk}/",
     }
+    if body:
+        context["body"] = post.body
+    return context
 
 
 def _deliver(post: Post, *, now: datetime.datetime) -> int:
     """The post's outbox rows: an in-app row for every member who hears of posts (one
-    INSERT … SELECT, however many members), and one row per enabled robot of the circle."""
+    INSERT … SELECT, however many members; event `circle_post:<id>:inbox`), and one row
+    per enabled robot of the circle (event `circle_post:<id>`)."""
     circle = post.circle
     compound_ids = compound_ids_of(circle)
     robots = [
         (pk, compound_ids[0] if compound_ids else None)
         for pk in circle.robots.filter(enabled=True).values_list("pk", flat=True)
     ]
-    return notify_publish(
-        audience=Audience(
-            inbox=inbox_members(circle, author=post.author),
-            robots=robots,
-        ),
+    written = notify_publish(
+        audience=Audience(inbox=inbox_members(circle, author=post.author)),
         template="circle_post",
-        context=_context(post),
-        event_key=post.event_key,
-        urgent=False,
+        context=_context(post, body=False),
+        event_key=post.inbox_event_key,
         source=f"circle:{circle.pk}",
         now=now,
     )
+    if robots:
+        written += notify_publish(
+            audience=Audience(robots=robots),
+            template="circle_post",
+            context=_context(post, body=True),
+            event_key=post.event_key,
+            source=f"circle:{circle.pk}",
+            now=now,
+        )
+    return written
 
 
 def posts_publish_due(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
@@ -258,7 +269,7 @@ def post_hide(*, post: Post, by: User, reason: str, now: datetime.datetime | Non
         post.hidden_at, post.hidden_by, post.hidden_reason = now, by, reason
         post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
         notify_cancel(event_key=post.event_key)
-        inbox_withdraw(event_key=post.event_key)
+        inbox_withdraw(event_key=post.inbox_event_key)
     return post
 
 
