@@ -17,7 +17,13 @@ from wudian.accounts.models import RoleCode, User
 from wudian.circles.models import Circle, CircleMember, Delivery, Message, Post, PostRead, Report
 from wudian.core.errors import OutsideScope
 from wudian.grid.models import Compound, Household
-from wudian.grid.scope import Purpose, compounds_for, everyone_of, own_households
+from wudian.grid.scope import (
+    Purpose,
+    compounds_for,
+    everyone_of,
+    own_households,
+    serving_ids,
+)
 
 FEED_PAGE = 20
 REPLIES_SHOWN = 50
@@ -168,6 +174,15 @@ def inbox_members(circle: Circle, *, author: User | None = None) -> QuerySet[Use
     if author is not None:
         members = members.exclude(pk=author.pk)
     return members
+
+
+def staff_to_tell(circle: Circle, *, author: User | None = None) -> QuerySet[User]:
+    """The staff serving the circle who hear of what residents write there in the app (not
+    those who chose to hear nothing, or left), but the author."""
+    quiet = _opted([circle.pk], Q(left_at__isnull=False) | Q(delivery=Delivery.NONE))
+    staff = User.objects.filter(pk__in=serving_ids(compound_ids_of(circle)), is_active=True)
+    staff = staff.exclude(pk__in=quiet.values("user_id"))
+    return staff.exclude(pk=author.pk) if author is not None else staff
 
 
 def is_member(user: User, circle: Circle) -> bool:

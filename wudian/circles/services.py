@@ -41,6 +41,7 @@ from wudian.circles.selectors import (
     due_posts,
     homes_in_circle,
     inbox_members,
+    staff_to_tell,
 )
 from wudian.core.errors import NotAllowed, OutsideScope, invalid
 from wudian.grid.models import Compound
@@ -306,7 +307,28 @@ def message_write(
     parties = _circle_parties(circle, by, now)
     CIRCLE_POLICY.check("write", circle, parties)
     body = clean_text(body, field="body", limit=MESSAGE_MAX)
-    return Message.objects.create(circle=circle, author=by, body=body, created_at=now)
+    with transaction.atomic():
+        message = Message.objects.create(circle=circle, author=by, body=body, created_at=now)
+        # The circle's staff hear of it in the app: what residents ask becomes their work.
+        notify_publish(
+            audience=Audience(inbox=staff_to_tell(circle, author=by)),
+            template="circle_message",
+            context=_message_context(message),
+            event_key=f"circle_message:{message.pk}",
+            source=f"circle:{circle.pk}",
+            now=now,
+            new_event=True,
+        )
+    return message
+
+
+def _message_context(message: Message) -> dict[str, object]:
+    return {
+        "message_id": message.pk,
+        "circle": message.circle.name,
+        "excerpt": message.body[:60],
+        "url": f"/circles/messages/{message.parent_id or message.pk}/",
+    }
 
 
 def message_reply(
@@ -317,9 +339,22 @@ def message_reply(
     parties = _circle_parties(message.circle, by, now, message=message)
     MESSAGE_POLICY.check("reply", message, parties)
     body = clean_text(body, field="body", limit=MESSAGE_MAX)
-    return Message.objects.create(
-        circle=message.circle, parent=message, author=by, body=body, created_at=now
-    )
+    with transaction.atomic():
+        reply = Message.objects.create(
+            circle=message.circle, parent=message, author=by, body=body, created_at=now
+        )
+        if message.author_id != by.pk:
+            # The one who asked hears of the answer.
+            notify_publish(
+                audience=Audience(inbox=User.objects.filter(pk=message.author_id)),
+                template="circle_reply",
+                context=_message_context(reply),
+                event_key=f"circle_message:{reply.pk}",
+                source=f"circle:{message.circle_id}",
+                now=now,
+                new_event=True,
+            )
+    return reply
 
 
 def message_hide(

@@ -270,3 +270,23 @@ def test_the_digest_waits_for_the_end_of_the_members_quiet_hours(city: City) -> 
     assert timezone.localtime(sms.next_attempt_at).hour == 8
     # Members who chose the app only, or nothing, get no SMS.
     assert not Outbox.objects.filter(template="circle_digest", user=city.electrician).exists()
+
+
+def test_staff_hear_of_messages_and_the_asker_of_replies_in_the_app(city: City) -> None:
+    circle = north_circle(city)
+    member_choose(circle=circle, user=city.staff, delivery=Delivery.NONE)
+    message = message_write(circle=circle, by=city.resident, body="楼道灯不亮" * 20)
+    told = set(
+        Outbox.objects.filter(template="circle_message").values_list("user__username", flat=True)
+    )
+    assert told == {"manager", "electrician", "electrician_expired", "gridadmin"}
+    row = Outbox.objects.filter(template="circle_message").first()
+    assert row is not None
+    assert row.channel == Channel.INAPP
+    assert len(row.context["excerpt"]) == 60
+    message_reply(message=message, by=city.electrician, body="下午来修")
+    reply_rows = Outbox.objects.filter(template="circle_reply")
+    assert list(reply_rows.values_list("user__username", "channel")) == [("resident", "inapp")]
+    # Their own reply tells nobody.
+    message_reply(message=message, by=city.resident, body="谢谢")
+    assert reply_rows.count() == 1
