@@ -290,3 +290,16 @@ def test_staff_hear_of_messages_and_the_asker_of_replies_in_the_app(city: City) 
     # Their own reply tells nobody.
     message_reply(message=message, by=city.resident, body="谢谢")
     assert reply_rows.count() == 1
+
+
+def test_a_service_points_circle_over_two_compounds(city: City) -> None:
+    circle = Circle.objects.create(name="涂山服务点")
+    circle.compounds.add(city.north, city.south)
+    members = set(members_of(circle).values_list("username", flat=True))
+    assert {"resident", "resident_b", "manager", "manager_b", "electrician_b"} <= members
+    assert set(circles_of_compounds([city.south])) == {circle_for_compound(city.south), circle}
+    # Staff of either compound post there; residents of either write there.
+    post_publish(author=city.manager_b, circles=[circle], kind="general", title="通知", body="x")
+    message_write(circle=circle, by=city.resident_b, body="南苑的问题")
+    message_write(circle=circle, by=city.resident, body="北苑的问题")
+    assert Message.objects.filter(circle=circle).count() == 2
