@@ -13,6 +13,7 @@ from wudian.accounts.auth import BearerTokenAuth
 from wudian.core.api import BodyNotUsable, DocumentedAPI, StrictJsonParser
 from wudian.core.errors import extra_of, field_errors, messages_of, status_of
 from wudian.grid.api import router as grid_router
+from wudian.knowledge.api import router as knowledge_router
 from wudian.metrics.api import router as metrics_router
 from wudian.notify.api import router as notify_router
 from wudian.outages.api import router as outages_router
@@ -115,3 +116,4 @@ api.add_router("", outages_router)
 api.add_router("", notify_router)
 api.add_router("", workorders_router)
 api.add_router("", metrics_router)
+api.add_router("", knowledge_router)
