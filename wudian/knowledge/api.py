@@ -1,8 +1,6 @@
 """Power knowledge over the API: list and search the published articles for the caller, read
 one, say whether it was useful; writers create, change, publish and withdraw articles."""
 
-from __future__ import annotations
-
 import datetime
 from typing import Any, Literal
 
