@@ -24,6 +24,7 @@ from django.db import transaction
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.history import HISTORY_MONTHS, history_seed
+from wudian.front.demo.knowledge import knowledge_seed
 from wudian.front.demo.outages import outages_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
 from wudian.front.demo.places import (
@@ -80,6 +81,8 @@ def demo_city_seed(
     readings_seed(summary)
     with transaction.atomic():
         requests_seed(summary)
+    with transaction.atomic():
+        knowledge_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
