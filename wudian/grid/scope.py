@@ -393,6 +393,28 @@ def serves_compound_as(user: User, compound_id: int) -> set[str]:
     return {role for role in roles if user.has_role(role)}
 
 
+def serving_roles(user: User, compound_ids: Iterable[int]) -> set[str]:
+    """The roles in which the user serves any of the compounds: customer manager,
+    electrician, property staff (assignments that count) and grid administrator (of one of
+    their communities). Two queries at most."""
+    ids = list(compound_ids)
+    if not _counts(user) or not ids:
+        return set()
+    roles = {
+        role
+        for role in CompoundAssignment.objects.filter(user=user, compound_id__in=ids)
+        .values_list("role", flat=True)
+        .distinct()
+        if user.has_role(role)
+    }
+    if (
+        user.has_role(RoleCode.GRID_ADMIN)
+        and CommunityAssignment.objects.filter(user=user, community__compounds__in=ids).exists()
+    ):
+        roles.add(RoleCode.GRID_ADMIN)
+    return roles
+
+
 def departments_serving(compounds: QuerySet[Compound]) -> QuerySet[Department]:
     """The utility departments of the compounds' districts."""
     return Department.objects.filter(

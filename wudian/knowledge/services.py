@@ -18,14 +18,18 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
+from wudian.circles.models import Post
+from wudian.circles.selectors import circles_of_compounds
+from wudian.circles.services import post_publish
 from wudian.core.calendar import CHINA, CalendarUnavailable, china_date, spring_festival_holiday
 from wudian.core.errors import BadInput, WrongState, invalid
 from wudian.core.photos import PhotoUpload
@@ -459,7 +463,12 @@ def _announce_on_commit(pk: int) -> None:
 
 
 def _announce_by_id(pk: int) -> None:
-    article_announce(Article.objects.get(pk=pk))
+    """After the publication's commit: a failure is logged, and articles_announce_missed
+    tries again from the periodic task; the publication itself stands."""
+    try:
+        article_announce(Article.objects.get(pk=pk))
+    except Exception:
+        logger.exception("Knowledge article %s could not be posted to its circles", pk)
 
 
 # The hand-off to the circles -----------------------------------------------------------
@@ -470,7 +479,7 @@ class Announcement:
     """What the circles the article is for are told: a staff post of kind "knowledge"."""
 
     author: User | None
-    compounds: list[int]
+    compounds: QuerySet[Compound]
     kind: str
     title: str
     body: str
@@ -478,41 +487,74 @@ class Announcement:
 
 
 def announcement_of(article: Article) -> Announcement:
-    author = article.author
-    if article.reminder_id is not None and article.reminder is not None:
-        author = article.reminder.author or author
+    """Posted by the article's author; a seasonal reminder's by the system."""
     return Announcement(
-        author=author,
-        compounds=list(target_compounds(article).values_list("pk", flat=True)),
-        kind="knowledge",
+        author=None if article.reminder_id is not None else article.author,
+        compounds=target_compounds(article),
+        kind=Post.Kind.KNOWLEDGE,
         title=article.title,
         body=article.summary or plain(article.body, 120),
         link=reverse("knowledge:detail", args=[article.pk]),
     )
 
 
-def article_announce(article: Article, *, now: datetime.datetime | None = None) -> bool:
-    """Hand a published article to the circles of the compounds it is for, once (its first
-    publication; a withdrawn article published again is not posted twice). The seam to the
-    circles app: see docs/architecture.md, "Knowledge"."""
+def article_announce(article: Article, *, now: datetime.datetime | None = None) -> list[Post]:
+    """Post a published article in the circles of the compounds it is for, once (its first
+    publication; a withdrawn article published again is not posted twice): the one hand-off
+    from knowledge to the circles. Returns the posts (none when it was posted before)."""
     now = now or timezone.now()
     with transaction.atomic():
         claimed = Article.objects.filter(
             pk=article.pk, state=State.PUBLISHED, announced_at__isnull=True
         ).update(announced_at=now)
         if not claimed:
-            return False
-        announcement = announcement_of(article)
-        post_to_circles(announcement, now=now)
-    return True
+            return []
+        return post_to_circles(announcement_of(article), now=now)
 
 
-def post_to_circles(announcement: Announcement, *, now: datetime.datetime) -> None:
-    """Post the announcement in the circles of its compounds (wired to circles.services
-    .post_publish once that app lands)."""
-    logger.info(
-        "Knowledge %s announced to %d compounds", announcement.link, len(announcement.compounds)
+def post_to_circles(announcement: Announcement, *, now: datetime.datetime) -> list[Post]:
+    """One post in each circle covering the compounds. Knowledge's own table allowed the
+    writer to publish for these compounds; a writer the circles do not let post there (a
+    supervisor reads circles and posts nothing; a manager no longer serving one) is
+    replaced by the system, as a seasonal reminder is."""
+    circles = list(circles_of_compounds(announcement.compounds))
+    if not circles:
+        return []
+    post = partial(
+        post_publish,
+        circles=circles,
+        kind=announcement.kind,
+        title=announcement.title,
+        body=announcement.body,
+        link=announcement.link,
+        now=now,
     )
+    if announcement.author is not None:
+        try:
+            with transaction.atomic():
+                return post(author=announcement.author)
+        except (PermissionDenied, Http404):
+            logger.info("Knowledge %s is posted by the system", announcement.link)
+    return post(author=None)
+
+
+def articles_announce_missed(*, now: datetime.datetime | None = None) -> int:
+    """Post the articles published in the last two days whose posting failed (the periodic
+    task): safe beside a posting under way, each is claimed once."""
+    now = now or timezone.now()
+    missed = Article.objects.filter(
+        state=State.PUBLISHED,
+        announced_at__isnull=True,
+        published_at__gte=now - datetime.timedelta(days=2),
+        published_at__lte=now - datetime.timedelta(minutes=1),
+    )
+    posted = 0
+    for article in missed.order_by("pk")[:100]:
+        try:
+            posted += bool(article_announce(article, now=now))
+        except Exception:
+            logger.exception("Knowledge article %s could not be posted to its circles", article.pk)
+    return posted
 
 
 # Seasonal reminders -------------------------------------------------------------------

@@ -7,7 +7,11 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from wudian.knowledge.services import articles_publish_due, reminders_publish_due
+from wudian.knowledge.services import (
+    articles_announce_missed,
+    articles_publish_due,
+    reminders_publish_due,
+)
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -15,7 +19,8 @@ from wudian.knowledge.services import articles_publish_due, reminders_publish_du
 def publish_due() -> int:
     """Every minute: the scheduled articles whose time has come, and the seasonal reminders
     whose date has (a reminder is published within its window, so a day the task did not run
-    loses nothing)."""
+    loses nothing); and posts again to their circles what failed to be posted."""
     articles = articles_publish_due()
     reminders = reminders_publish_due()
-    return len(articles) + len(reminders)
+    missed = articles_announce_missed()
+    return len(articles) + len(reminders) + missed

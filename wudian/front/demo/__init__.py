@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from wudian.front.demo.circle_posts import circle_posts_seed
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.history import HISTORY_MONTHS, history_seed
@@ -81,6 +82,8 @@ def demo_city_seed(
     readings_seed(summary)
     with transaction.atomic():
         requests_seed(summary)
+    with transaction.atomic():
+        circle_posts_seed(summary, list(compounds.values()))
     with transaction.atomic():
         knowledge_seed(summary)
     history_seed(summary, months=history_months)

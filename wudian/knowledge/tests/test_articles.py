@@ -264,14 +264,14 @@ def test_an_article_is_announced_once_even_when_published_again(
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         services.article_publish(article=article, by=city.manager)
     assert Article.objects.get(pk=article.pk).announced_at == first
-    assert services.article_announce(article) is False
+    assert services.article_announce(article) == []
 
 
 def test_the_announcement_names_the_targeted_compounds_and_links_the_article(city: City) -> None:
     article = north_article(city)
     announcement = services.announcement_of(article)
     assert announcement.kind == "knowledge"
-    assert announcement.compounds == [city.north.pk]
+    assert list(announcement.compounds) == [city.north]
     assert announcement.link == f"/knowledge/{article.pk}/"
     assert announcement.author == city.manager
 
