@@ -44,6 +44,9 @@ def test_one_article_counts_a_read_and_a_draft_is_only_its_writers(city: City) -
     assert got.status_code == 200
     assert got.json()["actions"] == []
     assert Article.objects.get(pk=article.pk).views == 1
+    api(city.resident_b).get(f"{URL}/{article.pk}")
+    api(city.resident).get(f"{URL}/{article.pk}")
+    assert Article.objects.get(pk=article.pk).views == 2  # once a reader a day
     draft = north_article(city, publish=False)
     assert api(city.resident).get(f"{URL}/{draft.pk}").status_code == 404
     assert api(city.manager_b).get(f"{URL}/{draft.pk}").status_code == 404
