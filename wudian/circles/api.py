@@ -41,7 +41,7 @@ class CircleDetailOut(CircleOut):
     staff_view: bool = Field(description="Whether the caller sees hidden items and read counts")
 
 
-class PostOut(Schema):
+class CirclePostOut(Schema):
     id: int
     kind: Post.Kind
     title: str
@@ -55,39 +55,42 @@ class PostOut(Schema):
     read_count: int | None = Field(None, description="Staff only: members who opened it")
 
 
-class MessageOut(Schema):
+class CircleReplyOut(Schema):
     id: int
     author: str = Field(description="The author: staff by name; residents masked to residents")
     author_is_staff: bool
     body: str
     created_at: datetime.datetime
     hidden_reason: str | None = Field(None, description="Staff only: why it is hidden")
+
+
+class CircleMessageOut(CircleReplyOut):
     workorder_id: int | None = Field(None, description="The request it became, if any")
-    replies: list[MessageOut] = []
+    replies: list[CircleReplyOut] = []
 
 
-class FeedItemOut(Schema):
+class CircleFeedItemOut(Schema):
     type: str = Field(description="`post` or `message`")
     at: datetime.datetime
-    post: PostOut | None = None
-    message: MessageOut | None = None
+    post: CirclePostOut | None = None
+    message: CircleMessageOut | None = None
 
 
-class FeedOut(Schema):
-    pinned: list[PostOut] = Field(description="Pinned posts (the first page only)")
-    items: list[FeedItemOut]
+class CircleFeedOut(Schema):
+    pinned: list[CirclePostOut] = Field(description="Pinned posts (the first page only)")
+    items: list[CircleFeedItemOut]
     next: str | None = Field(description="Pass as `before` for the next, older page")
 
 
-class FeedQuery(Schema):
+class CircleFeedQuery(Schema):
     before: str = Field("", max_length=80, description="The `next` of the previous page")
 
 
-class MessageIn(Schema):
+class CircleMessageIn(Schema):
     body: str = Field(min_length=1, max_length=MESSAGE_MAX)
 
 
-class PostIn(Schema):
+class CirclePostIn(Schema):
     kind: Post.Kind
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     body: str = Field(min_length=1, max_length=POST_BODY_MAX)
@@ -98,8 +101,8 @@ class PostIn(Schema):
     )
 
 
-def _post_out(post: Post, *, staff: bool) -> PostOut:
-    return PostOut(
+def _post_out(post: Post, *, staff: bool) -> CirclePostOut:
+    return CirclePostOut(
         id=post.pk,
         kind=Post.Kind(post.kind),
         title=post.title,
@@ -114,21 +117,42 @@ def _post_out(post: Post, *, staff: bool) -> PostOut:
     )
 
 
-def _message_out(
-    message: Message, *, staff: bool, staff_ids: set[int], replies: list[Message] | None = None
-) -> MessageOut:
+def _author(message: Message, *, staff: bool, staff_ids: set[int], viewer: User) -> str:
     author = message.author
-    shown = str(author) if staff or author.pk in staff_ids else mask_name(author.display_name)
-    workorder = selectors.request_of(message) if message.parent_id is None else None
-    return MessageOut(
+    if staff or author.pk in staff_ids or author.pk == viewer.pk:
+        return str(author)
+    return mask_name(author.display_name) or _("Resident")
+
+
+def _reply_out(
+    message: Message, *, staff: bool, staff_ids: set[int], viewer: User
+) -> CircleReplyOut:
+    return CircleReplyOut(
         id=message.pk,
-        author=shown or _("Resident"),
-        author_is_staff=author.pk in staff_ids,
+        author=_author(message, staff=staff, staff_ids=staff_ids, viewer=viewer),
+        author_is_staff=message.author_id in staff_ids,
         body=message.body,
         created_at=message.created_at,
         hidden_reason=message.hidden_reason if staff and message.hidden_at else None,
+    )
+
+
+def _message_out(
+    message: Message,
+    *,
+    staff: bool,
+    staff_ids: set[int],
+    viewer: User,
+    replies: list[Message] | None = None,
+) -> CircleMessageOut:
+    workorder = selectors.request_of(message)
+    return CircleMessageOut(
+        **_reply_out(message, staff=staff, staff_ids=staff_ids, viewer=viewer).model_dump(),
         workorder_id=workorder.pk if workorder else None,
-        replies=[_message_out(reply, staff=staff, staff_ids=staff_ids) for reply in replies or []],
+        replies=[
+            _reply_out(reply, staff=staff, staff_ids=staff_ids, viewer=viewer)
+            for reply in replies or []
+        ],
     )
 
 
@@ -178,10 +202,12 @@ def circle_detail(request: HttpRequest, circle_id: int) -> CircleDetailOut:
 
 @router.get(
     "/circles/{circle_id}/feed",
-    response={200: FeedOut, 404: Refusal, 422: Refusal},
+    response={200: CircleFeedOut, 404: Refusal, 422: Refusal},
     summary="A circle's posts and messages, newest first",
 )
-def circle_feed(request: HttpRequest, circle_id: int, query: Query[FeedQuery]) -> FeedOut:
+def circle_feed(
+    request: HttpRequest, circle_id: int, query: Query[CircleFeedQuery]
+) -> CircleFeedOut:
     """Twenty items a page: published posts and residents' messages with their replies;
     the first page also lists the pinned posts. Reading a page records the caller's reads of
     the posts on it."""
@@ -200,19 +226,19 @@ def circle_feed(request: HttpRequest, circle_id: int, query: Query[FeedQuery]) -
     authors |= {reply.author_id for item in feed.items for reply in item.replies}
     staff_ids = selectors.staff_among(authors)
     items = [
-        FeedItemOut(
+        CircleFeedItemOut(
             type="post" if item.post else "message",
             at=item.at,
             post=_post_out(item.post, staff=staff) if item.post else None,
             message=_message_out(
-                item.message, staff=staff, staff_ids=staff_ids, replies=item.replies
+                item.message, staff=staff, staff_ids=staff_ids, viewer=user, replies=item.replies
             )
             if item.message
             else None,
         )
         for item in feed.items
     ]
-    return FeedOut(
+    return CircleFeedOut(
         pinned=[_post_out(post, staff=staff) for post in pinned],
         items=items,
         next=feed.next_cursor.text() if feed.next_cursor else None,
@@ -221,24 +247,24 @@ def circle_feed(request: HttpRequest, circle_id: int, query: Query[FeedQuery]) -
 
 @router.post(
     "/circles/{circle_id}/messages",
-    response={201: MessageOut, **ERRORS},
+    response={201: CircleMessageOut, **ERRORS},
     summary="Write a message to a circle (residents)",
 )
-def message_write(request: HttpRequest, circle_id: int, payload: MessageIn) -> Any:
+def message_write(request: HttpRequest, circle_id: int, payload: CircleMessageIn) -> Any:
     """A resident of one of the circle's compounds writes to it; a muted resident is refused
     (403) until the mute ends."""
     user = _caller(request)
     circle = selectors.circle_for(user, circle_id)
     message = services.message_write(circle=circle, by=user, body=payload.body)
-    return Status(201, _message_out(message, staff=False, staff_ids=set()))
+    return Status(201, _message_out(message, staff=False, staff_ids=set(), viewer=user))
 
 
 @router.post(
     "/circles/{circle_id}/posts",
-    response={201: PostOut, **ERRORS},
+    response={201: CirclePostOut, **ERRORS},
     summary="Publish a post to a circle (staff)",
 )
-def post_create(request: HttpRequest, circle_id: int, payload: PostIn) -> Any:
+def post_create(request: HttpRequest, circle_id: int, payload: CirclePostIn) -> Any:
     """Staff serving the circle post outage, knowledge, safety and general news; civic
     posts are the grid administrators' and customer managers'. With `publish_at` in the
     future the post waits for its time."""

@@ -102,9 +102,8 @@ def _neighbours(home_compound: Compound, resident1_home: Household) -> list[User
 
 def circle_posts_seed(summary: DemoSummary, compounds: list[Compound]) -> None:
     """Give each compound's circle its robot; then, once, the life of resident1's circle."""
-    for compound in compounds:
-        circle = circle_for_compound(compound)
-        circle.robots.add(*CircleEndpoint.objects.filter(compound=compound))
+    for place in compounds:
+        circle_for_compound(place).robots.add(*CircleEndpoint.objects.filter(compound=place))
     if Post.objects.filter(title=MARKER).exists():
         return
     users = {
@@ -211,12 +210,9 @@ def circle_posts_seed(summary: DemoSummary, compounds: list[Compound]) -> None:
         reason="语气不好，和用电无关",
         now=now - datetime.timedelta(hours=2),
     )
-    summary.created[str(Post._meta.verbose_name_plural)] += Post.objects.filter(
-        circle=circle
-    ).count()
-    summary.created[str(Message._meta.verbose_name_plural)] += Message.objects.filter(
-        circle=circle
-    ).count()
-    summary.created[str(Report._meta.verbose_name_plural)] += Report.objects.filter(
-        message__circle=circle
-    ).count()
+    for model, rows in [
+        (Post, Post.objects.filter(circle=circle)),
+        (Message, Message.objects.filter(circle=circle)),
+        (Report, Report.objects.filter(message__circle=circle)),
+    ]:
+        summary.created[str(model._meta.verbose_name_plural)] += rows.count()
