@@ -101,7 +101,8 @@ def test_a_posting_that_failed_is_tried_again_by_the_task(city: City) -> None:
     # Published without its on-commit posting (as when the posting failed).
     article = write(city.manager, target=for_compounds(city.north))
     assert Article.objects.get(pk=article.pk).announced_at is None
-    later = article.published_at + datetime.timedelta(minutes=5)  # type: ignore[operator]
+    assert article.published_at is not None
+    later = article.published_at + datetime.timedelta(minutes=5)
     assert services.articles_announce_missed(now=later) == 1
     assert services.articles_announce_missed(now=later) == 0
     assert len(knowledge_posts(city.north)) == 1
