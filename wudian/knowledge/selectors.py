@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     Exists,
     Model,
     OuterRef,
@@ -214,3 +215,20 @@ def inline_images(article: Article) -> dict[int, Any]:
     """The article's inline images by their number in the text ("[图1]" is image 1); a
     number stays with its image when another is removed."""
     return {image.position: image for image in article.images.all() if not image.is_cover}
+
+
+def desk_card(user: User) -> dict[str, int] | None:
+    """A writer's drafts and scheduled articles, for the desk's card (None: not a writer)."""
+    if not is_writer(user):
+        return None
+    counts = dict(
+        writable_by(Article, user)
+        .filter(state__in=[Article.State.DRAFT, Article.State.SCHEDULED])
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    return {
+        "drafts": counts.get(Article.State.DRAFT, 0),
+        "scheduled": counts.get(Article.State.SCHEDULED, 0),
+    }

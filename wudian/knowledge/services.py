@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -688,10 +687,8 @@ def reminder_set_date(
 def reminder_date(reminder: SeasonalReminder, year: int) -> datetime.date | None:
     """The reminder's date in that year: the date set for the year, else its rule; None when
     the rule cannot tell (a Spring Festival the official calendar does not list yet)."""
-    dates: list[Any] = getattr(reminder, "_prefetched_objects_cache", {}).get("dates") or list(
-        reminder.dates.all()
-    )
-    for set_date in dates:
+    # all(): the prefetched dates when the caller prefetched them.
+    for set_date in reminder.dates.all():
         if set_date.year == year:
             return set_date.date
     if reminder.anchor == SeasonalReminder.Anchor.SPRING_FESTIVAL:

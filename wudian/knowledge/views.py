@@ -234,7 +234,9 @@ def desk_list(request: HttpRequest) -> HttpResponse:
     if tab == "reminders":
         today = china_date(timezone.now())
         rows = list(
-            reminders.prefetch_related("dates", "publications").order_by("month", "day", "pk")
+            reminders.select_related("community", "district")
+            .prefetch_related("dates", "publications", "compounds")
+            .order_by("month", "day", "pk")
         )
         for reminder in rows:
             next_date = services.reminder_date(reminder, today.year)
@@ -249,7 +251,9 @@ def desk_list(request: HttpRequest) -> HttpResponse:
         context["reminders"] = rows
     else:
         page = Paginator(
-            _desk_articles(user, TABS[tab]).select_related("author", "community", "district"),
+            _desk_articles(user, TABS[tab])
+            .select_related("author", "community", "district")
+            .prefetch_related("compounds"),
             PAGE_SIZE,
         ).get_page(request.GET.get("page"))
         context["page"] = page

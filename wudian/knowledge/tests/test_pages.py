@@ -314,3 +314,38 @@ def test_a_writer_keeps_seasonal_reminders_on_the_desk(city: City, client: Clien
     other = Client()
     other.force_login(city.manager_b)
     assert other.get(f"/desk/knowledge/reminders/{reminder.pk}/").status_code == 404
+
+
+def test_the_desk_shows_writers_their_drafts_and_scheduled_articles(
+    city: City, client: Client
+) -> None:
+    north_article(city, publish=False)
+    north_article(city, publish=False, title="第二篇草稿")
+    south_article(city, publish=False)
+    client.force_login(city.manager)
+    page = client.get("/desk/").content.decode()
+    assert 'data-count="knowledge-drafts">2<' in page
+    assert 'data-count="knowledge-scheduled">0<' in page
+    client.force_login(city.electrician)
+    assert 'id="knowledge"' not in client.get("/desk/").content.decode()
+
+
+def test_the_desk_list_and_an_article_take_a_bounded_number_of_queries(
+    city: City, client: Client
+) -> None:
+    client.force_login(city.manager)
+    north_article(city, title="第一篇")
+    few = queries_of(client, "/desk/knowledge/?tab=published")
+    article = north_article(city, title="第二篇")
+    photos = [photo_from_bytes(image_bytes(color=(n, 0, 0))) for n in range(2)]
+    services.article_add_images(article=article, by=city.manager, images=photos)
+    for n in range(8):
+        north_article(city, title=f"更多{n}")
+    assert queries_of(client, "/desk/knowledge/?tab=published") == few
+    one = queries_of(client, f"/knowledge/{article.pk}/")
+    services.article_add_images(
+        article=article,
+        by=city.manager,
+        images=[photo_from_bytes(image_bytes(color=(0, n, 0))) for n in range(3)],
+    )
+    assert queries_of(client, f"/knowledge/{article.pk}/") <= one
