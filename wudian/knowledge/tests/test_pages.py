@@ -349,3 +349,23 @@ def test_the_desk_list_and_an_article_take_a_bounded_number_of_queries(
         images=[photo_from_bytes(image_bytes(color=(0, n, 0))) for n in range(3)],
     )
     assert queries_of(client, f"/knowledge/{article.pk}/") <= one
+
+
+def test_the_admin_lists_and_opens_articles_and_reminders_but_adds_none(
+    city: City, client: Client
+) -> None:
+    article = north_article(city)
+    services.reminder_create(
+        by=city.admin,
+        content=services.Content(title="雷雨季节", body="注意安全。", category="safe_use"),
+        season=services.Season(month=4, day=1),
+    )
+    client.force_login(city.admin)
+    for url in (
+        "/admin/knowledge/article/",
+        f"/admin/knowledge/article/{article.pk}/change/",
+        "/admin/knowledge/seasonalreminder/",
+        "/admin/knowledge/articlevote/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/knowledge/article/add/").status_code == 403
