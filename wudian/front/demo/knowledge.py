@@ -1,7 +1,8 @@
 """The demo city's power knowledge: a dozen articles across the six categories (the city's,
-the district's and manager1's compounds'), two scheduled, four seasonal reminders, a few
-covers drawn here, and some reads and votes. Made once (by title) through the services
-writers use; reminders due today are published as the periodic task would."""
+the district's and manager1's compounds'), two scheduled, a draft of manager1's, four
+city-wide seasonal reminders and one of manager1's, a few covers drawn here, and some reads
+and votes. Made once (by title) through the services writers use; reminders due today are
+published as the periodic task would."""
 
 from __future__ import annotations
 
@@ -196,6 +197,15 @@ SCHEDULED = [
     ),
 ]
 
+# A draft manager1 is still writing, for their compounds.
+DRAFT = (
+    "小区电动汽车充电桩报装流程",
+    "payment",
+    "想在自家车位装充电桩？准备好这些材料，供电公司上门勘察。",
+    "## 需要准备\n\n- 身份证、车位产权或长期租赁证明\n- 物业出具的同意安装证明\n\n"
+    "## 办理流程\n\n网上国网提交申请 → 客户经理上门勘察 → 安装验收 → 通电使用。",
+)
+
 # Seasonal reminders: title, category, month, day (None: before the Spring Festival),
 # days before, window, summary, text.
 REMINDERS = [
@@ -243,6 +253,18 @@ REMINDERS = [
         "- 节日期间遇停电请拨打95598，抢修人员24小时值守",
     ),
 ]
+
+
+# manager1's own reminder, for their compounds: the rainy season's flooding.
+MANAGER_REMINDER = (
+    "汛期来临：配电房防水防潮提醒",
+    "facilities",
+    6,
+    1,
+    "汛期请物业检查配电房门口挡水板和排水设施。",
+    "- 配电房门口挡水板放置到位\n- 地下配电房检查排水泵\n"
+    "- 发现配电房进水，立即远离并拨打95598，不要自行处理",
+)
 
 
 def _cover(colour: str) -> PhotoUpload:
@@ -308,6 +330,18 @@ def knowledge_seed(summary: DemoSummary) -> None:
         services.article_publish(article=article, by=writers[CITY])
         summary.created[Article.__name__] += 1
     summary.created[Article.__name__] += len(made)
+    title, category, lead, body = DRAFT
+    if title not in existing:
+        services.article_create(
+            by=writers[MANAGER1],
+            content=services.Content(
+                title=title,
+                summary=lead,
+                body=body,
+                category=category,
+                target=_target(MANAGER1, the_district, compounds),
+            ),
+        )
     _reads_and_votes(made, users)
     known = set(SeasonalReminder.objects.values_list("title", flat=True))
     for title, category, month, day, before, window, lead, body in REMINDERS:
@@ -328,6 +362,19 @@ def knowledge_seed(summary: DemoSummary) -> None:
                 reminder=reminder, by=writers[CITY], year=2027, date=datetime.date(2027, 1, 30)
             )
         summary.created[SeasonalReminder.__name__] += 1
+    title, category, month, day, lead, body = MANAGER_REMINDER
+    if title not in known:
+        services.reminder_create(
+            by=writers[MANAGER1],
+            content=services.Content(
+                title=title,
+                summary=lead,
+                body=body,
+                category=category,
+                target=_target(MANAGER1, the_district, compounds),
+            ),
+            season=services.Season(month=month, day=day),
+        )
     summary.created[Article.__name__] += len(services.reminders_publish_due())
 
 
