@@ -4,19 +4,22 @@ one, say whether it was useful; writers create, change, publish and withdraw art
 import datetime
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import ConfigDict, field_validator
 
 from wudian.accounts.models import User
 from wudian.core.api import PageNumbers, Refusal
-from wudian.core.errors import BadInput, OutsideScope
+from wudian.core.errors import BadInput, OutsideScope, invalid
+from wudian.core.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
 from wudian.grid.models import Community, Compound, District
 from wudian.knowledge import services
 from wudian.knowledge.models import Article, ArticleImage, Reach
@@ -375,3 +378,64 @@ def article_withdraw(request: HttpRequest, article_id: int) -> Any:
     user = _caller(request)
     article = services.article_withdraw(article=article_for_writer(user, article_id), by=user)
     return _detail(user, article)
+
+
+def _checked(uploads: list[UploadedFile], field: str) -> list[PhotoUpload]:
+    """Each upload checked and cleaned as request photos are; any refused: none is kept."""
+    cleaned: list[PhotoUpload] = []
+    problems: list[str] = []
+    for upload in uploads:
+        name = upload.name or "image"
+        if (upload.size or 0) > MAX_PHOTO_BYTES:
+            # The words photo_from_bytes uses, without reading an oversize file into memory.
+            problems.append(
+                _("“%(name)s” is %(size)s MB; a photo may be at most %(max)s MB.")
+                % {
+                    "name": name,
+                    "size": f"{(upload.size or 0) / 1024 / 1024:.1f}",
+                    "max": MAX_PHOTO_BYTES // 1024 // 1024,
+                }
+            )
+            continue
+        try:
+            cleaned.append(photo_from_bytes(upload.read(), name=name))
+        except ValidationError as error:
+            problems.extend(error.messages)
+    if problems:
+        raise BadInput({field: problems})
+    return cleaned
+
+
+@router.post(
+    "/knowledge/articles/{article_id}/images",
+    response={201: ArticleDetailOut, **ERRORS},
+    summary="Add images to an article",
+)
+def article_images_add(
+    request: HttpRequest,
+    article_id: int,
+    image: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+    cover: File[UploadedFile] = None,  # type: ignore[assignment]
+) -> Any:
+    """multipart/form-data: images in the text in the field `image` (one or more), a new cover
+    in `cover`: JPEG, PNG or WebP, at most 5 MB each, 12 besides the cover. They are checked
+    and re-encoded as request photos are, so no metadata is kept. One bad file: none is
+    saved. Inline images are numbered after those there: “[图N]” in the text shows image N."""
+    user = _caller(request)
+    article = article_for_writer(user, article_id)
+    uploads = list(image or [])
+    if not uploads and cover is None:
+        raise invalid("image", _("Attach an image in the field “image” or “cover”."), "required")
+    if len(uploads) > services.MAX_IMAGES:
+        raise invalid(
+            "image",
+            _("An article may have at most %(n)s images besides its cover.")
+            % {"n": services.MAX_IMAGES},
+            "too_many",
+        )
+    images = _checked(uploads, "image")
+    covers = _checked([cover], "cover") if cover is not None else []
+    services.article_add_images(
+        article=article, by=user, cover=covers[0] if covers else None, images=images
+    )
+    return Status(201, _detail(user, article))

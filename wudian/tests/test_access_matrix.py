@@ -462,6 +462,10 @@ ASKS: dict[str, Ask] = {
     "POST /api/v1/knowledge/articles/{article_id}/publish": api_send(
         "POST", lambda w: f"/api/v1/knowledge/articles/{w.ids['draft']}/publish"
     ),
+    # JSON, not multipart: no file arrives, so a writer is told to attach one (422).
+    "POST /api/v1/knowledge/articles/{article_id}/images": api_send(
+        "POST", lambda w: f"/api/v1/knowledge/articles/{w.ids['draft']}/images"
+    ),
     "POST /api/v1/knowledge/articles/{article_id}/withdraw": api_send(
         "POST", lambda w: f"/api/v1/knowledge/articles/{w.ids['article']}/withdraw"
     ),
@@ -755,6 +759,7 @@ ROWS: dict[str, str] = {
     "GET /api/v1/knowledge/articles/{article_id}": "401  404  404  404  404  404  404  200  404  404  200  404  200",
     "PATCH /api/v1/knowledge/articles/{article_id}": "401  404  404  404  404  404  404  200  404  404  200  404  200",
     "POST /api/v1/knowledge/articles": "401  403  403  403  403  403  403  201  403  403  201  403  201",
+    "POST /api/v1/knowledge/articles/{article_id}/images": "401  404  404  404  404  404  404  422  404  404  422  404  422",
     "POST /api/v1/knowledge/articles/{article_id}/publish": "401  404  404  404  404  404  404  200  404  404  200  404  200",
     "POST /api/v1/knowledge/articles/{article_id}/vote": "401  200  200  200  200  200  200  200  200  200  200  200  200",
     "POST /api/v1/knowledge/articles/{article_id}/withdraw": "401  404  404  404  404  404  404  200  404  404  200  404  200",

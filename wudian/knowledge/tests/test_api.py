@@ -3,10 +3,14 @@ one's reach."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from wudian.conftest import City, api, post, snapshot
-from wudian.knowledge.models import Article
+import pytest
+from django.test import Client
+
+from wudian.conftest import City, api, image_bytes, post, snapshot, stored_files, upload
+from wudian.core.photos import MAX_PHOTO_BYTES
+from wudian.knowledge.models import Article, ArticleImage
 from wudian.knowledge.tests.conftest import city_article, north_article, south_article
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +128,38 @@ def test_changing_or_publishing_another_writers_article_is_not_found(city: City)
     )
     assert post(client, f"{URL}/{south.pk}/publish").status_code == 404
     assert snapshot(south) == before
+
+
+@pytest.mark.usefixtures("media")
+def test_images_are_added_checked_and_refused_whole(city: City, media: Path) -> None:
+    article = north_article(city, publish=False)
+    client = api(city.manager)
+    url = f"{URL}/{article.pk}/images"
+    added = client.post(
+        url,
+        {
+            "image": [upload("a.png", image_bytes()), upload("b.webp", image_bytes("WEBP"))],
+            "cover": upload("c.jpg", image_bytes("JPEG"), "image/jpeg"),
+        },
+    )
+    assert added.status_code == 201, added.json()
+    shown = added.json()["images"]
+    assert [(i["cover"], i["number"]) for i in shown] == [(True, None), (False, 1), (False, 2)]
+    post(client, f"{URL}/{article.pk}/publish")
+    assert Client().get(shown[1]["url"]).status_code == 200  # public once published
+    before = snapshot(article, ArticleImage)
+    files = stored_files(media)
+    for bad in (
+        {"image": [upload("ok.png", image_bytes()), upload("x.txt", b"hello", "text/plain")]},
+        {"cover": upload("big.png", b"0" * (MAX_PHOTO_BYTES + 1))},
+        {},
+    ):
+        refused = client.post(url, bad)
+        assert refused.status_code == 422
+        assert refused.json()["detail"]
+    assert snapshot(article, ArticleImage) == before
+    assert stored_files(media) == files
+    assert (
+        api(city.manager_b).post(url, {"image": [upload("a.png", image_bytes())]}).status_code
+        == 404
+    )
