@@ -416,7 +416,13 @@ def article_read(*, article: Article, reader: str, now: datetime.datetime | None
     views + 1. Whether it counted."""
     now = now or timezone.now()
     key = f"knowledge:read:{article.pk}:{china_date(now).isoformat()}:{reader}"
-    if not cache.add(key, 1, timeout=_end_of_day(now)):
+    try:
+        first = cache.add(key, 1, timeout=_end_of_day(now))
+    except Exception:
+        # A count is not worth a page: with the cache away, the read is not counted.
+        logger.warning("Could not count a read of knowledge %s", article.pk, exc_info=True)
+        return False
+    if not first:
         return False
     Article.objects.filter(pk=article.pk).update(views=F("views") + 1)
     return True

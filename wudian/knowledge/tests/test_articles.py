@@ -340,3 +340,18 @@ def test_an_unknown_article_is_not_found(city: City) -> None:
     article = north_article(city)
     with pytest.raises(Http404):
         public_article(article.pk + 1000)
+
+
+def test_a_read_is_not_counted_when_the_cache_is_away(
+    city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    article = city_article(city)
+
+    def down(*args: object, **kwargs: object) -> bool:
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr(cache, "add", down)
+    assert services.article_read(article=article, reader="u1", now=NOW) is False
+    assert Article.objects.get(pk=article.pk).views == 0
