@@ -175,3 +175,13 @@ def test_changing_a_reminder_leaves_past_years_as_they_were(city: City) -> None:
     assert services.reminders_publish_due(now=at(2026, 6, 20)) == []
     article = services.reminders_publish_due(now=at(2027, 6, 20))[0]
     assert (article.title, article.reach) == ("迎峰度夏：错峰用电倡议", Reach.DISTRICT)
+
+
+def test_the_spring_festival_holiday_is_read_from_the_official_calendar() -> None:
+    from wudian.core.calendar import CalendarUnavailable, spring_festival_holiday
+
+    assert spring_festival_holiday(2024) == datetime.date(2024, 2, 10)
+    assert spring_festival_holiday(2025) == datetime.date(2025, 1, 28)
+    assert spring_festival_holiday(2026) == datetime.date(2026, 2, 15)
+    with pytest.raises(CalendarUnavailable):
+        spring_festival_holiday(2099)
