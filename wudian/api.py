@@ -16,6 +16,7 @@ from wudian.core.errors import extra_of, field_errors, messages_of, status_of
 from wudian.core.throttle import Throttled
 from wudian.grid.api import router as grid_router
 from wudian.joining.api import router as joining_router
+from wudian.knowledge.api import router as knowledge_router
 from wudian.metrics.api import router as metrics_router
 from wudian.notify.api import router as notify_router
 from wudian.outages.api import router as outages_router
@@ -127,4 +128,5 @@ api.add_router("", notify_router)
 api.add_router("", workorders_router)
 api.add_router("", metrics_router)
 api.add_router("", joining_router)
+api.add_router("", knowledge_router)
 api.add_router("", circles_router)

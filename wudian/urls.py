@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.workorders.urls")),
     path("", include("wudian.metrics.urls")),
     path("", include("wudian.joining.urls")),
+    path("", include("wudian.knowledge.urls")),
     path("", include("wudian.circles.urls")),
     path("open311/", include("wudian.workorders.open311_urls")),
     path("feeds/", include("wudian.outages.feed_urls")),

@@ -92,3 +92,20 @@ def extend_deadline(
             return due
         return add_working_days(due - datetime.timedelta(microseconds=1), covered)
     return due + (resumed_at - paused_at)
+
+
+def spring_festival_holiday(year: int) -> datetime.date:
+    """The first day of the Spring Festival holiday of that year on the official calendar; for
+    a year the calendar has no data for, CalendarUnavailable."""
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 3, 31)
+    try:
+        for day in chinese_calendar.get_dates(first, last):
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            if on_holiday and name == chinese_calendar.Holiday.spring_festival.value:
+                return day
+    except NotImplementedError:
+        pass
+    raise CalendarUnavailable(
+        _("The official calendar of %(year)s is not known yet: its Spring Festival date is not.")
+        % {"year": year}
+    )

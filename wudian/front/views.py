@@ -42,6 +42,7 @@ from wudian.grid.selectors import (
 )
 from wudian.joining.links import join_link
 from wudian.joining.selectors import applications_to_decide, may_decide_applications
+from wudian.knowledge.selectors import desk_card as knowledge_card
 from wudian.metrics.board import desk_card
 from wudian.metrics.cuts import may_measure, resolve_cut
 from wudian.metrics.periods import Preset, preset_period
@@ -141,6 +142,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "work": work,
         "now": now,
         "may_use_lineloss": may_use_lineloss(user),
+        "knowledge": knowledge_card(user),
         "dashboard_card": (
             desk_card(resolve_cut(user, None), preset_period(Preset.THIS_MONTH))
             if may_measure(user)

@@ -70,6 +70,9 @@ class Purpose(StrEnum):
     # Measure its service outcomes: the dashboard, its exports and the metrics API (its
     # customer manager; its district's supervisors).
     MEASURE = "measure"
+    # Write and publish power-knowledge articles and seasonal reminders for it (its customer
+    # manager; its district's supervisors).
+    PUBLISH_KNOWLEDGE = "publish_knowledge"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ REACH: dict[Purpose, Reach] = {
     Purpose.EDIT_HOUSEHOLDS: Reach(compound_roles=frozenset({CM, PS})),
     Purpose.HOME: Reach(homes=True),
     Purpose.MEASURE: Reach(compound_roles=frozenset({CM}), districts=True),
+    Purpose.PUBLISH_KNOWLEDGE: Reach(compound_roles=frozenset({CM}), districts=True),
 }
 
 

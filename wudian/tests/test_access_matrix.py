@@ -38,6 +38,16 @@ from wudian.conftest import City, image_bytes
 from wudian.core.photos import photo_from_bytes
 from wudian.joining.links import join_link
 from wudian.joining.services import application_file
+from wudian.knowledge.models import Reach
+from wudian.knowledge.services import (
+    Content,
+    Season,
+    Target,
+    article_add_images,
+    article_create,
+    article_publish,
+    reminder_create,
+)
 from wudian.notify.models import CallTask, Channel, Message
 from wudian.outages.models import Outage
 from wudian.outages.tests.conftest import make_outage
@@ -137,7 +147,7 @@ def build(city: City) -> World:
         "message": circle_message.pk,
         "report": report.pk,
     }
-    return World(
+    world = World(
         city=city,
         workorder=workorder,
         public_request=public_request,
@@ -148,6 +158,28 @@ def build(city: City) -> World:
         open311_key=key,
         ids={"application": application.pk, **circles},
     )
+    knowledge_world(world)
+    return world
+
+
+def knowledge_world(world: World) -> None:
+    """North's published article, a draft with an image, and a seasonal reminder (manager's)."""
+    city = world.city
+    north = Target(reach=Reach.COMPOUNDS, compounds=(city.north,))
+    text = Content(title="夏季空调省电", body="空调温度设在26℃。", category="saving", target=north)
+    published = article_create(by=city.manager, content=text)
+    article_publish(article=published, by=city.manager)
+    draft = article_create(by=city.manager, content=text)
+    image = article_add_images(
+        article=draft, by=city.manager, images=[photo_from_bytes(image_bytes())]
+    )[0]
+    reminder = reminder_create(by=city.manager, content=text, season=Season(month=6, day=15))
+    world.ids |= {
+        "article": published.pk,
+        "draft": draft.pk,
+        "image": image.pk,
+        "reminder": reminder.pk,
+    }
 
 
 # What each route is asked --------------------------------------------------------------
@@ -426,6 +458,55 @@ ASKS: dict[str, Ask] = {
     "joining:desk_approve": post(lambda w: f"/desk/joining/{w.ids['application']}/approve/"),
     "joining:desk_reject": post(
         lambda w: f"/desk/joining/{w.ids['application']}/reject/", {"reason": "请到物业核实身份"}
+    ),
+    # Knowledge: north's published article; a draft with an image; a reminder (manager's)
+    "knowledge:list": get(lambda w: "/knowledge/?q=空调"),
+    "knowledge:detail": get(lambda w: f"/knowledge/{w.ids['article']}/"),
+    "knowledge:useful": post(lambda w: f"/knowledge/{w.ids['article']}/useful/", {"useful": "yes"}),
+    "knowledge:image": get(lambda w: f"/knowledge/{w.ids['draft']}/images/{w.ids['image']}/"),
+    "knowledge:desk_list": get(lambda w: "/desk/knowledge/?tab=published"),
+    "knowledge:desk_new": get(lambda w: "/desk/knowledge/new/"),
+    "knowledge:desk_detail": get(lambda w: f"/desk/knowledge/{w.ids['draft']}/"),
+    "knowledge:desk_images": post(lambda w: f"/desk/knowledge/{w.ids['draft']}/images/"),
+    "knowledge:desk_image_remove": post(
+        lambda w: f"/desk/knowledge/{w.ids['draft']}/images/{w.ids['image']}/remove/"
+    ),
+    "knowledge:desk_action": post(lambda w: f"/desk/knowledge/{w.ids['draft']}/publish/"),
+    "knowledge:reminder_new": get(lambda w: "/desk/knowledge/reminders/new/"),
+    "knowledge:reminder_detail": get(lambda w: f"/desk/knowledge/reminders/{w.ids['reminder']}/"),
+    "knowledge:reminder_action": post(
+        lambda w: f"/desk/knowledge/reminders/{w.ids['reminder']}/pause/"
+    ),
+    "GET /api/v1/knowledge/articles": api_get(lambda w: "/api/v1/knowledge/articles?q=空调"),
+    "GET /api/v1/knowledge/articles/{article_id}": api_get(
+        lambda w: f"/api/v1/knowledge/articles/{w.ids['draft']}"
+    ),
+    "POST /api/v1/knowledge/articles/{article_id}/vote": api_send(
+        "POST", lambda w: f"/api/v1/knowledge/articles/{w.ids['article']}/vote", {"useful": True}
+    ),
+    "POST /api/v1/knowledge/articles": api_send(
+        "POST",
+        lambda w: "/api/v1/knowledge/articles",
+        lambda w: {
+            "title": "雷雨天气安全用电",
+            "body": "雷雨天拔掉电器插头。",
+            "category": "safe_use",
+            "reach": "compounds",
+            "compounds": [w.city.north.code],
+        },
+    ),
+    "PATCH /api/v1/knowledge/articles/{article_id}": api_send(
+        "PATCH", lambda w: f"/api/v1/knowledge/articles/{w.ids['draft']}", {"title": "改标题"}
+    ),
+    "POST /api/v1/knowledge/articles/{article_id}/publish": api_send(
+        "POST", lambda w: f"/api/v1/knowledge/articles/{w.ids['draft']}/publish"
+    ),
+    # JSON, not multipart: no file arrives, so a writer is told to attach one (422).
+    "POST /api/v1/knowledge/articles/{article_id}/images": api_send(
+        "POST", lambda w: f"/api/v1/knowledge/articles/{w.ids['draft']}/images"
+    ),
+    "POST /api/v1/knowledge/articles/{article_id}/withdraw": api_send(
+        "POST", lambda w: f"/api/v1/knowledge/articles/{w.ids['article']}/withdraw"
     ),
     # The API's own pages
     "api:openapi-json": get(lambda w: "/api/v1/openapi.json"),
@@ -774,6 +855,27 @@ ROWS: dict[str, str] = {
     "joining:leave": "302  302  404  404  404  404  404  404  404  404  404  404  404",
     "joining:my_households": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "joining:withdraw": "302  404  302  404  404  404  404  404  404  404  404  404  404",
+    "GET /api/v1/knowledge/articles": "401  200  200  200  200  200  200  200  200  200  200  200  200",
+    "GET /api/v1/knowledge/articles/{article_id}": "401  404  404  404  404  404  404  200  404  404  200  404  200",
+    "PATCH /api/v1/knowledge/articles/{article_id}": "401  404  404  404  404  404  404  200  404  404  200  404  200",
+    "POST /api/v1/knowledge/articles": "401  403  403  403  403  403  403  201  403  403  201  403  201",
+    "POST /api/v1/knowledge/articles/{article_id}/images": "401  404  404  404  404  404  404  422  404  404  422  404  422",
+    "POST /api/v1/knowledge/articles/{article_id}/publish": "401  404  404  404  404  404  404  200  404  404  200  404  200",
+    "POST /api/v1/knowledge/articles/{article_id}/vote": "401  200  200  200  200  200  200  200  200  200  200  200  200",
+    "POST /api/v1/knowledge/articles/{article_id}/withdraw": "401  404  404  404  404  404  404  200  404  404  200  404  200",
+    "knowledge:desk_action": "302  403  403  403  403  403  403  302  404  403  302  403  302",
+    "knowledge:desk_detail": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "knowledge:desk_image_remove": "302  403  403  403  403  403  403  302  404  403  302  403  302",
+    "knowledge:desk_images": "302  403  403  403  403  403  403  422  404  403  422  403  422",
+    "knowledge:desk_list": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "knowledge:desk_new": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "knowledge:detail": "200  200  200  200  200  200  200  200  200  200  200  200  200",
+    "knowledge:image": "404  404  404  404  404  404  404  200  404  404  200  404  200",
+    "knowledge:list": "200  200  200  200  200  200  200  200  200  200  200  200  200",
+    "knowledge:reminder_action": "302  403  403  403  403  403  403  302  404  403  302  403  302",
+    "knowledge:reminder_detail": "302  403  403  403  403  403  403  200  404  403  200  403  200",
+    "knowledge:reminder_new": "302  403  403  403  403  403  403  200  200  403  200  403  200",
+    "knowledge:useful": "302  302  302  302  302  302  302  302  302  302  302  302  302",
     "GET /api/v1/circles": "401  200  200  200  200  200  200  200  200  200  200  200  200",
     "GET /api/v1/circles/{circle_id}": "401  200  404  200  404  200  200  200  404  200  200  404  200",
     "GET /api/v1/circles/{circle_id}/feed": "401  200  404  200  404  200  200  200  404  200  200  404  200",

@@ -26,6 +26,7 @@ from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.joining import joining_seed
+from wudian.front.demo.knowledge import knowledge_seed
 from wudian.front.demo.outages import outages_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
 from wudian.front.demo.places import (
@@ -85,6 +86,8 @@ def demo_city_seed(
         requests_seed(summary)
     with transaction.atomic():
         circle_posts_seed(summary, list(compounds.values()))
+    with transaction.atomic():
+        knowledge_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
