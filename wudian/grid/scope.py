@@ -70,6 +70,9 @@ class Purpose(StrEnum):
     # Measure its service outcomes: the dashboard, its exports and the metrics API (its
     # customer manager; its district's supervisors).
     MEASURE = "measure"
+    # Do its civic work: record door-to-door visits and their appeals, organise volunteer
+    # activities (its customer manager; its community's grid administrator).
+    CIVIC = "civic"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ REACH: dict[Purpose, Reach] = {
     Purpose.EDIT_HOUSEHOLDS: Reach(compound_roles=frozenset({CM, PS})),
     Purpose.HOME: Reach(homes=True),
     Purpose.MEASURE: Reach(compound_roles=frozenset({CM}), districts=True),
+    Purpose.CIVIC: Reach(compound_roles=frozenset({CM}), communities=True),
 }
 
 

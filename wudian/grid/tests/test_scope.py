@@ -43,6 +43,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: M1,
         P.HOME: NONE,
         P.MEASURE: M1,
+        P.CIVIC: M1,
     },
     "manager2": {
         P.SERVE: M2,
@@ -54,6 +55,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: M2,
         P.HOME: NONE,
         P.MEASURE: M2,
+        P.CIVIC: M2,
     },
     "electrician1": {
         P.SERVE: E1,
@@ -65,6 +67,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
         P.MEASURE: NONE,
+        P.CIVIC: NONE,
     },
     "electrician2": {
         P.SERVE: E2,
@@ -76,6 +79,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
         P.MEASURE: NONE,
+        P.CIVIC: NONE,
     },
     # Its certificate expired: scope does not care, the request's policy does.
     "electrician3": {
@@ -88,6 +92,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
         P.MEASURE: NONE,
+        P.CIVIC: NONE,
     },
     "staff1": {
         P.SERVE: S1,
@@ -99,6 +104,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: S1,
         P.HOME: NONE,
         P.MEASURE: NONE,
+        P.CIVIC: NONE,
     },
     "gridadmin1": {
         P.SERVE: GA,
@@ -110,6 +116,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
         P.MEASURE: NONE,
+        P.CIVIC: GA,
     },
     "dept1": {
         P.SERVE: NONE,
@@ -121,6 +128,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
         P.MEASURE: NONE,
+        P.CIVIC: NONE,
     },
     "supervisor1": {
         P.SERVE: NONE,
@@ -132,6 +140,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.EDIT_HOUSEHOLDS: NONE,
         P.HOME: NONE,
         P.MEASURE: ALL,
+        P.CIVIC: NONE,
     },
     "resident1": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"jinxiu-huating"})},
     "resident2": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"huafu-mingyuan"})},
