@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from wudian.accounts.models import User
 from wudian.civic import selectors, services
@@ -64,7 +65,9 @@ def _visit_out(user: User, pk: int) -> Visit:
 # Visits -----------------------------------------------------------------------------------
 
 
-@router.get("/civic/visits", response={200: list[VisitRowOut], 403: Refusal}, summary="Door-to-door visits")
+@router.get(
+    "/civic/visits", response={200: list[VisitRowOut], 403: Refusal}, summary="Door-to-door visits"
+)
 @paginate(PageNumbers)
 def visit_list(request: HttpRequest, filters: Query[VisitFilters]) -> QuerySet[Visit]:
     """The visits of the compounds the caller does civic work in (or oversees, for a
@@ -120,7 +123,7 @@ def visit_create(request: HttpRequest, payload: VisitIn) -> Any:
         household=household,
         companions=companions,
     )
-    return 201, _visit_out(user, visit.pk)
+    return Status(201, _visit_out(user, visit.pk))
 
 
 @router.get("/civic/visits/{visit_id}", response={200: VisitOut, **ERRORS}, summary="One visit")
@@ -163,7 +166,7 @@ class ActivityPages(PageNumbers):
             ).values_list("activity_id", flat=True)
         )
         for row in rows:
-            row.signed_up = row.pk in signed  # type: ignore[attr-defined]
+            row.signed_up = row.pk in signed
         page[self.items_attribute] = rows
         return page
 

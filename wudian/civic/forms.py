@@ -269,7 +269,15 @@ class CategoryChoiceField(forms.ModelChoiceField):
         return localized(obj.name, obj.name_en)
 
 
-class RequestForm(forms.Form):
+class ActionForm(forms.Form):
+    """A form of one appeal's action; the user is who acts."""
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+
+class RequestForm(ActionForm):
     category = CategoryChoiceField(
         label=_("Request category"),
         queryset=Category.objects.none(),
@@ -284,11 +292,11 @@ class RequestForm(forms.Form):
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["category"].queryset = categories_open_to(user)  # type: ignore[attr-defined]
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(ActionForm):
     answer = TextField(
         label=_("Answer"),
         max_length=services.MAX_ANSWER,
@@ -296,20 +304,14 @@ class AnswerForm(forms.Form):
         error_messages={"required": _("Write the answer given.")},
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
 
-
-class CloseForm(forms.Form):
+class CloseForm(ActionForm):
     answer = TextField(
         label=_("Answer (optional when already answered)"),
         max_length=services.MAX_ANSWER,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
 
 
 # Activities ----------------------------------------------------------------------------------

@@ -35,9 +35,7 @@ ANSWERED = Appeal.Status.ANSWERED
 
 
 def _works_on(user: User, appeal: Appeal) -> bool:
-    return does_civic_work(user) and reaches_compound(
-        user, Purpose.CIVIC, appeal.visit.compound_id
-    )
+    return does_civic_work(user) and reaches_compound(user, Purpose.CIVIC, appeal.visit.compound_id)
 
 
 def appeal_parties(user: User, appeal: Appeal) -> Parties:
@@ -51,7 +49,9 @@ def _appeal_wrong_state(appeal: Appeal, action: Action[Appeal]) -> str:
 
 
 WORKER = ("worker",)
-NOT_YOURS = gettext_lazy("Only the grid administrator or customer manager doing civic work here may.")
+NOT_YOURS = gettext_lazy(
+    "Only the grid administrator or customer manager doing civic work here may."
+)
 
 ELECTRICITY_ONLY = Condition[Appeal](
     lambda appeal: appeal.kind == Appeal.Kind.ELECTRICITY,
@@ -162,8 +162,10 @@ def _full_message(activity: Activity, parties: Any = None) -> str:
 
 BEFORE_DEADLINE = Condition[Activity](
     lambda activity: at_of(activity) < activity.signup_deadline,
-    lambda activity, parties: _("Sign-up closed at %(time)s.")
-    % {"time": timezone.localtime(activity.signup_deadline).strftime("%Y-%m-%d %H:%M")},
+    lambda activity, parties: (
+        _("Sign-up closed at %(time)s.")
+        % {"time": timezone.localtime(activity.signup_deadline).strftime("%Y-%m-%d %H:%M")}
+    ),
 )
 HAS_PLACES = Condition[Activity](
     lambda activity: _taken(activity) < activity.capacity, _full_message
@@ -183,7 +185,9 @@ NOT_SIGNED_UP = Condition[Activity](
 )
 
 MANAGER = ("manager",)
-NOT_ORGANISER = gettext_lazy("Only the organiser, or whoever does civic work in all its compounds, may.")
+NOT_ORGANISER = gettext_lazy(
+    "Only the organiser, or whoever does civic work in all its compounds, may."
+)
 
 ACTIVITIES: Policy[Activity] = Policy(
     [
@@ -206,10 +210,14 @@ ACTIVITIES: Policy[Activity] = Policy(
             gettext_lazy("You have not signed up for this activity."),
             conditions=(NOT_STARTED,),
         ),
-        Action("change", {DRAFT, OPENED, CLOSED}, MANAGER, NOT_ORGANISER, conditions=(NOT_STARTED,)),
+        Action(
+            "change", {DRAFT, OPENED, CLOSED}, MANAGER, NOT_ORGANISER, conditions=(NOT_STARTED,)
+        ),
         Action("close", {OPENED}, MANAGER, NOT_ORGANISER, conditions=(NOT_STARTED,)),
         Action("attendance", {OPENED, CLOSED, DONE}, MANAGER, NOT_ORGANISER, conditions=(STARTED,)),
-        Action("cancel", {DRAFT, OPENED, CLOSED}, MANAGER, NOT_ORGANISER, conditions=(NOT_STARTED,)),
+        Action(
+            "cancel", {DRAFT, OPENED, CLOSED}, MANAGER, NOT_ORGANISER, conditions=(NOT_STARTED,)
+        ),
     ],
     state=lambda activity: activity.state,
     wrong_state=_activity_wrong_state,

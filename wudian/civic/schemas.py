@@ -50,7 +50,11 @@ class AppealOut(Schema):
         workorder = obj.work_order
         if workorder is None:
             return None
-        return {"id": workorder.pk, "status": workorder.status, "url": f"/api/v1/workorders/{workorder.pk}"}
+        return {
+            "id": workorder.pk,
+            "status": workorder.status,
+            "url": f"/api/v1/workorders/{workorder.pk}",
+        }
 
 
 class VisitRowOut(Schema):

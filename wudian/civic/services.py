@@ -30,7 +30,7 @@ from wudian.civic.selectors import does_civic_work
 from wudian.core.calendar import china_date
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope, WrongState, invalid
 from wudian.grid.models import Building, Compound, Household
-from wudian.grid.scope import Purpose, compounds_for, compounds_outside, reaches_compound
+from wudian.grid.scope import Purpose, compounds_outside, reaches_compound
 from wudian.notify.services import Audience, notify_publish
 from wudian.workorders.models import Category, Channel
 from wudian.workorders.services import Location, workorder_create
@@ -94,7 +94,9 @@ def _checked_appeals(appeals: Sequence[AppealIn]) -> list[AppealIn]:
         try:
             text = clean_text(appeal.text, field=f"appeals.{index}.text", limit=MAX_APPEAL)
             if appeal.kind not in Appeal.Kind.values:
-                raise invalid(f"appeals.{index}.kind", _("Choose what the appeal is about."), "kind")
+                raise invalid(
+                    f"appeals.{index}.kind", _("Choose what the appeal is about."), "kind"
+                )
         except BadInput as error:
             for name, messages in error.error_dict.items():
                 errors.setdefault(name, []).extend(messages)
@@ -162,7 +164,7 @@ def visit_record(
     if strangers:
         raise invalid(
             "companions",
-            _("Only staff doing civic work in this compound may be recorded as visitors: %(names)s.")
+            _("Only staff doing civic work here may be recorded as visitors: %(names)s.")
             % {"names": "、".join(user.display_name or user.username for user in strangers)},
             "companions",
         )
@@ -192,9 +194,7 @@ def visit_record(
 
 
 @contextmanager
-def _acting_on_appeal(
-    appeal: Appeal, action: str, *, by: User
-) -> Iterator[Appeal]:
+def _acting_on_appeal(appeal: Appeal, action: str, *, by: User) -> Iterator[Appeal]:
     with transaction.atomic():
         locked = (
             Appeal.objects.select_for_update(of=("self",))
@@ -252,7 +252,12 @@ def appeal_to_request(
 
 
 def appeal_answer(
-    *, appeal: Appeal, by: User, answer: str, close: bool = False, now: datetime.datetime | None = None
+    *,
+    appeal: Appeal,
+    by: User,
+    answer: str,
+    close: bool = False,
+    now: datetime.datetime | None = None,
 ) -> Appeal:
     """Answer an appeal (it stays answered until closed), or answer and close it at once. A
     closed appeal always has an answer: closing one not yet answered needs the answer."""
@@ -298,7 +303,11 @@ def _checked_activity(by: User, data: ActivityIn, *, now: datetime.datetime) -> 
         errors.setdefault(name, []).append(ValidationError(message, code=code))
 
     fields: dict[str, Any] = {}
-    for name, limit in (("title", MAX_TITLE), ("description", MAX_DESCRIPTION), ("place", MAX_PLACE)):
+    for name, limit in (
+        ("title", MAX_TITLE),
+        ("description", MAX_DESCRIPTION),
+        ("place", MAX_PLACE),
+    ):
         try:
             fields[name] = clean_text(getattr(data, name), field=name, limit=limit)
         except BadInput as error:
@@ -404,7 +413,9 @@ def activity_update(
         locked.save(update_fields=[*fields, "updated_at"])
         locked.compounds.set(data.compounds)
         if moved and locked.state != Activity.State.DRAFT:
-            _tell_signed_up(locked, "civic_activity_changed", now=now, key=f"changed:{now.timestamp()}")
+            _tell_signed_up(
+                locked, "civic_activity_changed", now=now, key=f"changed:{now.timestamp()}"
+            )
     return locked
 
 
@@ -459,9 +470,9 @@ def activity_cancel(
 
 def _tell_signed_up(activity: Activity, template: str, *, now: datetime.datetime, key: str) -> int:
     users = list(
-        User.objects.filter(
-            pk__in=_signed_up(activity).values("user_id"), is_active=True
-        ).order_by("pk")
+        User.objects.filter(pk__in=_signed_up(activity).values("user_id"), is_active=True).order_by(
+            "pk"
+        )
     )
     if not users:
         return 0
@@ -536,9 +547,7 @@ def _hours(value: Decimal | str | None, *, default: Decimal, field: str) -> Deci
     except InvalidOperation:
         raise invalid(field, _("Hours: a number such as 2 or 2.5."), "hours") from None
     if not Decimal("0") < hours <= MAX_HOURS:
-        raise invalid(
-            field, _("Hours: more than 0 and at most %(n)s.") % {"n": MAX_HOURS}, "hours"
-        )
+        raise invalid(field, _("Hours: more than 0 and at most %(n)s.") % {"n": MAX_HOURS}, "hours")
     return hours
 
 

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wudian.accounts.models import User
 from wudian.civic import selectors, services
 from wudian.civic.forms import (
+    ActionForm,
     ActivityForm,
     AnswerForm,
     AppealFormSet,
@@ -53,7 +54,9 @@ def _user(request: HttpRequest) -> User:
 def _visit_reader(request: HttpRequest) -> User:
     user = _user(request)
     if not selectors.may_read_visits(user):
-        raise PermissionDenied(_("Door-to-door visits are for grid administrators, customer managers and supervisors."))
+        raise PermissionDenied(
+            _("Door-to-door visits are for grid administrators, customer managers and supervisors.")
+        )
     return user
 
 
@@ -160,7 +163,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     return redirect("civic:visit_detail", pk=visit.pk)
 
 
-APPEAL_FORMS: dict[str, type[forms.Form]] = {
+APPEAL_FORMS: dict[str, type[ActionForm]] = {
     "request": RequestForm,
     "answer": AnswerForm,
     "close": CloseForm,
@@ -170,7 +173,7 @@ APPEAL_FORMS: dict[str, type[forms.Form]] = {
 @dataclass
 class AppealRow:
     appeal: Appeal
-    actions: dict[str, forms.Form]
+    actions: dict[str, ActionForm]
     refusal: str = ""
 
 
@@ -178,7 +181,7 @@ def _render_visit_detail(
     request: HttpRequest,
     visit: Visit,
     *,
-    failed: tuple[int, str, forms.Form] | None = None,
+    failed: tuple[int, str, ActionForm] | None = None,
     refusal: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -334,7 +337,9 @@ ACTIVITY_ALIASES = {"compounds": "compounds"}
 def activity_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not may_organise(user):
-        raise PermissionDenied(_("Only grid administrators and customer managers organise activities."))
+        raise PermissionDenied(
+            _("Only grid administrators and customer managers organise activities.")
+        )
     if request.method != "POST":
         return _render_activity_form(request, ActivityForm(user=user))
     form = ActivityForm(request.POST, user=user)

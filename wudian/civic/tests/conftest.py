@@ -57,4 +57,6 @@ def activity_in(city: City, **changes: Any) -> services.ActivityIn:
 @pytest.fixture
 def activity(city: City) -> Activity:
     """An open activity for north with two places, organised by gridadmin."""
-    return services.activity_create(by=city.gridadmin, data=activity_in(city), publish=True, now=NOW)
+    return services.activity_create(
+        by=city.gridadmin, data=activity_in(city), publish=True, now=NOW
+    )

@@ -128,7 +128,9 @@ def test_a_full_activity_refuses_with_a_clear_message(city: City, activity: Acti
     before = snapshot(activity, SignUp)
     with pytest.raises(WrongState) as refused:
         sign_up(activity, city.staff)
-    assert refused.value.messages == [zh("All %(n)s places are taken; nobody more can sign up.") % {"n": 2}]
+    assert refused.value.messages == [
+        zh("All %(n)s places are taken; nobody more can sign up.") % {"n": 2}
+    ]
     assert snapshot(activity, SignUp) == before
 
 

@@ -104,9 +104,7 @@ def test_the_compounds_customer_manager_records_there_too(city: City) -> None:
     assert record(city, by=city.manager).recorded_by == city.manager
 
 
-def test_an_electricity_appeal_becomes_a_request_linked_both_ways(
-    city: City, visit: Visit
-) -> None:
+def test_an_electricity_appeal_becomes_a_request_linked_both_ways(city: City, visit: Visit) -> None:
     appeal = visit.appeals.get(kind="electricity")
     services.appeal_to_request(
         appeal=appeal, by=city.gridadmin, category=Category.objects.get(code="hazard"), now=NOW
@@ -249,9 +247,7 @@ def test_the_new_visit_page_saves_a_visit_with_its_appeals(city: City, login: An
     assert "13800000001" in page  # the grid admin serves the household
 
 
-def test_a_future_visit_is_refused_on_the_page_and_nothing_is_saved(
-    city: City, login: Any
-) -> None:
+def test_a_future_visit_is_refused_on_the_page_and_nothing_is_saved(city: City, login: Any) -> None:
     client = login(city.gridadmin)
     before = snapshot(*RECORDED)
     response = client.post(
@@ -293,9 +289,10 @@ def test_a_civic_appeal_offers_no_request_and_a_forced_one_is_refused(
 ) -> None:
     client = login(city.gridadmin)
     appeal = visit.appeals.get(kind="civic")
-    assert f"/desk/appeals/{appeal.pk}/request/" not in client.get(
-        f"/desk/visits/{visit.pk}/"
-    ).content.decode()
+    assert (
+        f"/desk/appeals/{appeal.pk}/request/"
+        not in client.get(f"/desk/visits/{visit.pk}/").content.decode()
+    )
     before = snapshot(appeal, *RECORDED)
     response = client.post(
         f"/desk/appeals/{appeal.pk}/request/",
@@ -333,9 +330,10 @@ def test_the_visit_list_filters_and_keeps_its_query_count(
     client = login(city.gridadmin)
     page = client.get(f"/desk/visits/?compound={city.north.pk}&appeals=open").content.decode()
     assert f"/desk/visits/{visit.pk}/" in page
-    assert f"/desk/visits/{visit.pk}/" not in client.get(
-        "/desk/visits/?appeals=closed"
-    ).content.decode()
+    assert (
+        f"/desk/visits/{visit.pk}/"
+        not in client.get("/desk/visits/?appeals=closed").content.decode()
+    )
     assert client.get("/desk/visits/?month=13-2026").status_code == 400
     for day in range(5):
         record(city, visited_on=TODAY - datetime.timedelta(days=day))
