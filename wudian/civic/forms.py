@@ -205,7 +205,7 @@ class AppealForm(forms.Form):
     """One appeal raised on the visit; a row left empty is no appeal."""
 
     text = TextField(
-        label=_("Appeal"),
+        label=_("What was asked for"),
         max_length=services.MAX_APPEAL,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

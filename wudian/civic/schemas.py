@@ -98,7 +98,7 @@ class VisitRowOut(Schema):
         return int(getattr(obj, "open_count", 0))
 
 
-class HouseholdOut(Schema):
+class VisitHouseholdOut(Schema):
     id: int
     address: str
     holder_name: str
@@ -113,7 +113,7 @@ class VisitOut(Schema):
     compound: str
     compound_name: str
     building: str
-    household: HouseholdOut | None
+    household: VisitHouseholdOut | None
     visitors: list[str]
     people_met: int
     summary: str

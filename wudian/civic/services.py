@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
@@ -223,10 +224,13 @@ def appeal_to_request(
         raise invalid("category", _("This request category is no longer in use."), "inactive")
     with _acting_on_appeal(appeal, "request", by=by) as locked:
         visit = locked.visit
-        text = description.strip() or _("%(text)s (raised on a door-to-door visit on %(day)s)") % {
-            "text": locked.text,
-            "day": visit.visited_on.isoformat(),
-        }
+        # Stored text: in the station's language, whoever's page files it.
+        with translation.override(settings.LANGUAGE_CODE):
+            origin = _("%(text)s (raised on a door-to-door visit on %(day)s)") % {
+                "text": locked.text,
+                "day": visit.visited_on.isoformat(),
+            }
+        text = description.strip() or origin
         household = visit.household
         location = None
         if household is None:

@@ -477,6 +477,9 @@ def _render_activity_detail(
         "left": max(activity.capacity - taken, 0),
         "past_deadline": activity.signup_deadline <= now,
         "manages": manages,
+        "organiser_actions": [
+            name for name in actions if name in ("publish", "change", "close", "cancel")
+        ],
         "signups": list(selectors.signups_of_activity(activity)) if manages else [],
         "attended": (
             activity.signups.filter(attendance=SignUp.Attendance.ATTENDED).count()

@@ -95,9 +95,7 @@ def test_an_appeal_becomes_a_request_over_the_api(city: City, visit: Visit) -> N
     assert post(api(city.gridadmin), url, {"category": "hazard"}).status_code == 409
 
 
-def test_activities_sign_up_and_give_back_over_the_api(
-    city: City, activity: Activity
-) -> None:
+def test_activities_sign_up_and_give_back_over_the_api(city: City, activity: Activity) -> None:
     listed = api(city.resident).get(f"{ACTIVITIES}?upcoming=true").json()
     assert [row["id"] for row in listed["items"]] == [activity.pk]
     assert api(city.resident_b).get(ACTIVITIES).json()["items"] == []

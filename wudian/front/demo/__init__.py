@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 
 from wudian.front.demo.circles import circles_seed
+from wudian.front.demo.civic import civic_seed
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.outages import outages_seed
@@ -80,6 +81,8 @@ def demo_city_seed(
     readings_seed(summary)
     with transaction.atomic():
         requests_seed(summary)
+    with transaction.atomic():
+        civic_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
