@@ -264,25 +264,24 @@ class VisitFilterForm(forms.Form):
 # Appeal actions ------------------------------------------------------------------------------
 
 
-class CategoryChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Category) -> str:
-        return localized(obj.name, obj.name_en)
-
-
 class ActionForm(forms.Form):
-    """A form of one appeal's action; the user is who acts."""
+    """A form of one appeal's action; the user is who acts. The categories a request may take
+    are read once per page and shared by its forms."""
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, categories: list[Category] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
 
 class RequestForm(ActionForm):
-    category = CategoryChoiceField(
+    category = forms.ChoiceField(
         label=_("Request category"),
-        queryset=Category.objects.none(),
-        empty_label=_("— choose —"),
-        error_messages={"required": _("Choose what the request is about.")},
+        error_messages={
+            "required": _("Choose what the request is about."),
+            "invalid_choice": _("Choose what the request is about."),
+        },
     )
     description = TextField(
         label=_("Description (optional: the appeal's text)"),
@@ -291,9 +290,20 @@ class RequestForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, categories: list[Category] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, user=user, **kwargs)
-        self.fields["category"].queryset = categories_open_to(user)  # type: ignore[attr-defined]
+        if categories is None:
+            categories = list(categories_open_to(user))
+        self.categories = {str(category.pk): category for category in categories}
+        self.fields["category"].choices = [  # type: ignore[attr-defined]
+            ("", _("— choose —")),
+            *((pk, localized(c.name, c.name_en)) for pk, c in self.categories.items()),
+        ]
+
+    def clean_category(self) -> Category:
+        return self.categories[self.cleaned_data["category"]]
 
 
 class AnswerForm(ActionForm):

@@ -38,8 +38,11 @@ def _works_on(user: User, appeal: Appeal) -> bool:
     return does_civic_work(user) and reaches_compound(user, Purpose.CIVIC, appeal.visit.compound_id)
 
 
-def appeal_parties(user: User, appeal: Appeal) -> Parties:
-    return Parties(user, {"worker": partial(_works_on, user, appeal)})
+def appeal_parties(user: User, appeal: Appeal, *, worker: bool | None = None) -> Parties:
+    """The parties to the appeal the user is; `worker` when the caller already knows (the
+    appeals of one visit share it)."""
+    check = partial(_works_on, user, appeal) if worker is None else (lambda: worker)
+    return Parties(user, {"worker": check})
 
 
 def _appeal_wrong_state(appeal: Appeal, action: Action[Appeal]) -> str:
@@ -78,8 +81,13 @@ APPEALS: Policy[Appeal] = Policy(
 )
 
 
-def appeal_actions(user: User, appeal: Appeal) -> list[str]:
-    return APPEALS.allowed(appeal, appeal_parties(user, appeal))
+def appeal_actions(user: User, appeal: Appeal, *, worker: bool | None = None) -> list[str]:
+    return APPEALS.allowed(appeal, appeal_parties(user, appeal, worker=worker))
+
+
+def works_on_visit(user: User, compound_id: int) -> bool:
+    """Whether the user does civic work where the visit was (a worker of its appeals)."""
+    return does_civic_work(user) and reaches_compound(user, Purpose.CIVIC, compound_id)
 
 
 # Volunteer activities -----------------------------------------------------------------------

@@ -40,9 +40,10 @@ from wudian.civic.forms import (
     VisitForm,
 )
 from wudian.civic.models import Activity, Appeal, SignUp, Visit
-from wudian.civic.policy import activity_actions, appeal_actions, may_organise
+from wudian.civic.policy import activity_actions, appeal_actions, may_organise, works_on_visit
 from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.grid.selectors import household_views_for
+from wudian.workorders.selectors import categories_open_to
 
 PAGE_SIZE = 25
 
@@ -187,11 +188,13 @@ def _render_visit_detail(
 ) -> HttpResponse:
     user = _user(request)
     rows = []
+    worker = works_on_visit(user, visit.compound_id)
+    categories = list(categories_open_to(user)) if worker else []
     for appeal in visit.appeals.all():
         appeal.visit = visit
         actions = {
-            name: APPEAL_FORMS[name](user=user, prefix=f"{name}-{appeal.pk}")
-            for name in appeal_actions(user, appeal)
+            name: APPEAL_FORMS[name](user=user, categories=categories, prefix=f"{name}-{appeal.pk}")
+            for name in appeal_actions(user, appeal, worker=worker)
         }
         row = AppealRow(appeal=appeal, actions=actions)
         if failed is not None and failed[0] == appeal.pk:

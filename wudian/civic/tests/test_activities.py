@@ -379,3 +379,52 @@ def test_the_attendance_sheet(city: City, login: Any) -> None:
     assert response.status_code == 302
     signup.refresh_from_db()
     assert (signup.attendance, signup.hours) == ("attended", Decimal("1.5"))
+
+
+def test_the_activity_list_takes_as_many_queries_whatever_its_length(
+    city: City, activity: Activity, login: Any
+) -> None:
+    from wudian.conftest import queries_of
+
+    client = login(city.resident)
+    sign_up(activity, city.resident)
+    one = queries_of(client, "/activities/")
+    for n in range(4):
+        services.activity_create(
+            by=city.gridadmin, data=activity_in(city, title=f"活动{n}"), publish=True, now=NOW
+        )
+    assert queries_of(client, "/activities/") == one
+    assert queries_of(client, "/activities/?tab=mine") <= one
+
+
+def test_places_below_those_taken_are_refused_on_the_edit_page(
+    city: City, activity: Activity, login: Any
+) -> None:
+    sign_up(activity, city.resident)
+    sign_up(activity, city.electrician)
+    client = login(city.gridadmin)
+    assert client.get(f"/activities/{activity.pk}/edit/").status_code == 200
+    from django.utils import timezone
+
+    def at(moment: datetime.datetime) -> str:
+        return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+    before = snapshot(activity)
+    response = client.post(
+        f"/activities/{activity.pk}/edit/",
+        {
+            "title": activity.title,
+            "description": activity.description,
+            "place": activity.place,
+            "starts_at": at(activity.starts_at),
+            "ends_at": at(activity.ends_at),
+            "signup_deadline": at(activity.signup_deadline),
+            "capacity": "1",
+            "compounds": [city.north.pk],
+        },
+    )
+    assert response.status_code == 422
+    assert (zh("%(n)s people have already signed up: places cannot be fewer.") % {"n": 2}) in (
+        response.content.decode()
+    )
+    assert snapshot(activity) == before

@@ -339,3 +339,21 @@ def test_the_visit_list_filters_and_keeps_its_query_count(
         record(city, visited_on=TODAY - datetime.timedelta(days=day))
     with django_assert_max_num_queries(20):
         assert client.get("/desk/visits/").status_code == 200
+
+
+def test_a_visits_page_takes_as_many_queries_whatever_its_appeals(city: City, login: Any) -> None:
+    from wudian.conftest import queries_of
+
+    client = login(city.gridadmin)
+    few = record(city, appeals=[services.AppealIn(text="灯不亮", kind="electricity")])
+    many = record(
+        city,
+        appeals=[
+            services.AppealIn(text=f"诉求{n}", kind=kind)
+            for n in range(4)
+            for kind in ("electricity", "civic")
+        ],
+    )
+    assert queries_of(client, f"/desk/visits/{many.pk}/") == queries_of(
+        client, f"/desk/visits/{few.pk}/"
+    )
