@@ -357,3 +357,16 @@ def test_a_visits_page_takes_as_many_queries_whatever_its_appeals(city: City, lo
     assert queries_of(client, f"/desk/visits/{many.pk}/") == queries_of(
         client, f"/desk/visits/{few.pk}/"
     )
+
+
+def test_the_resident_sees_their_request_came_from_the_visit(
+    city: City, visit: Visit, login: Any
+) -> None:
+    appeal = visit.appeals.get(kind="electricity")
+    services.appeal_to_request(
+        appeal=appeal, by=city.gridadmin, category=Category.objects.get(code="hazard")
+    )
+    appeal.refresh_from_db()
+    page = login(city.resident).get(f"/me/requests/{appeal.work_order_id}/").content.decode()
+    assert zh("From a door-to-door visit") in page
+    assert f"/desk/visits/{visit.pk}/" not in page
