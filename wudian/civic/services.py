@@ -567,6 +567,8 @@ def activity_attendance(
     now = now or timezone.now()
     with _acting_on_activity(activity, "attendance", by=by, now=now) as locked:
         signups = {signup.pk: signup for signup in _signed_up(locked).select_for_update()}
+        if not marks:
+            raise invalid("marks", _("Mark who came and who did not."), "required")
         unknown = set(marks) - set(signups)
         if unknown:
             raise invalid(

@@ -428,3 +428,13 @@ def test_places_below_those_taken_are_refused_on_the_edit_page(
         response.content.decode()
     )
     assert snapshot(activity) == before
+
+
+def test_an_empty_attendance_sheet_is_refused(city: City, activity: Activity) -> None:
+    sign_up(activity, city.resident)
+    before = snapshot(activity)
+    with pytest.raises(BadInput):
+        services.activity_attendance(
+            activity=activity, by=city.gridadmin, marks={}, now=activity.ends_at
+        )
+    assert snapshot(activity) == before
