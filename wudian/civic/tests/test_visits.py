@@ -370,3 +370,12 @@ def test_the_resident_sees_their_request_came_from_the_visit(
     page = login(city.resident).get(f"/me/requests/{appeal.work_order_id}/").content.decode()
     assert zh("From a door-to-door visit") in page
     assert f"/desk/visits/{visit.pk}/" not in page
+
+
+def test_the_grid_admins_desk_shows_the_civic_card(city: City, visit: Visit, login: Any) -> None:
+    page = login(city.gridadmin).get("/desk/").content.decode()
+    assert 'id="civic-card"' in page
+    assert 'data-count="appeals-open">2<' in page
+    other = login(city.electrician).get("/desk/").content.decode()
+    assert 'id="civic-card"' not in other
+    assert "/activities/" in other
