@@ -438,3 +438,15 @@ def test_an_empty_attendance_sheet_is_refused(city: City, activity: Activity) ->
             activity=activity, by=city.gridadmin, marks={}, now=activity.ends_at
         )
     assert snapshot(activity) == before
+
+
+def test_someone_who_turned_sms_off_is_told_in_the_app_only(city: City, activity: Activity) -> None:
+    from wudian.notify.services import preference_update
+
+    preference_update(
+        user=city.manager, sms=False, email=False, quiet_start_hour=22, quiet_end_hour=7
+    )
+    sign_up(activity, city.manager)
+    services.activity_cancel(activity=activity, by=city.gridadmin, reason="场地临时占用", now=NOW)
+    told = Message.objects.filter(template="civic_activity_cancelled", user=city.manager)
+    assert list(told.values_list("channel", flat=True)) == [Channel.INAPP]
