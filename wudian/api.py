@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from wudian.accounts.api import router as accounts_router
 from wudian.accounts.auth import BearerTokenAuth
 from wudian.circles.api import router as circles_router
+from wudian.civic.api import router as civic_router
 from wudian.core.api import BodyNotUsable, DocumentedAPI, StrictJsonParser
 from wudian.core.errors import extra_of, field_errors, messages_of, status_of
 from wudian.core.throttle import Throttled
@@ -130,3 +131,4 @@ api.add_router("", metrics_router)
 api.add_router("", joining_router)
 api.add_router("", knowledge_router)
 api.add_router("", circles_router)
+api.add_router("", civic_router)

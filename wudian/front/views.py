@@ -18,6 +18,7 @@ from wudian.accounts.selectors import certificate_status_of
 from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
+from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
 from wudian.core.throttle import client_address, throttle_wait
 from wudian.front.homes import desk_work, home_work
 from wudian.front.poster import render_poster_pdf
@@ -148,6 +149,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             if may_measure(user)
             else None
         ),
+        "civic_counts": civic_counts(user, now=now) if does_civic_work(user) else None,
     }
     special_group_reads_record(viewer=user, households=work.special_group_shown)
     return render(request, "front/desk.html", context)
@@ -172,6 +174,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "homes": homes,
         "work": work,
         "other_outages": [outage for outage in work.outages if outage.pk not in waiting],
+        "civic_signups": list(my_signups(user, now=timezone.now())[:5]),
     }
     return render(request, "front/me.html", context)
 

@@ -73,6 +73,9 @@ class Purpose(StrEnum):
     # Write and publish power-knowledge articles and seasonal reminders for it (its customer
     # manager; its district's supervisors).
     PUBLISH_KNOWLEDGE = "publish_knowledge"
+    # Do its civic work: record door-to-door visits and their appeals, organise volunteer
+    # activities (its customer manager; its community's grid administrator).
+    CIVIC = "civic"
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ REACH: dict[Purpose, Reach] = {
     Purpose.HOME: Reach(homes=True),
     Purpose.MEASURE: Reach(compound_roles=frozenset({CM}), districts=True),
     Purpose.PUBLISH_KNOWLEDGE: Reach(compound_roles=frozenset({CM}), districts=True),
+    Purpose.CIVIC: Reach(compound_roles=frozenset({CM}), communities=True),
 }
 
 

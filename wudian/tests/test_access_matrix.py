@@ -34,6 +34,7 @@ from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
 from wudian.circles.models import Report
 from wudian.circles.services import circle_for_compound, message_write, post_publish
+from wudian.civic import services as civic
 from wudian.conftest import City, image_bytes
 from wudian.core.photos import photo_from_bytes
 from wudian.joining.links import join_link
@@ -147,6 +148,34 @@ def build(city: City) -> World:
         "message": circle_message.pk,
         "report": report.pk,
     }
+    visit = civic.visit_record(
+        by=city.gridadmin,
+        compound=city.north,
+        visited_on=timezone.localdate(),
+        people_met=2,
+        summary="入户走访",
+        appeals=[
+            civic.AppealIn(text="插座发烫", kind="electricity"),
+            civic.AppealIn(text="希望增加充电桩", kind="civic"),
+        ],
+        household=city.north_home,
+    )
+    now = timezone.now()
+    activity = civic.activity_create(
+        by=city.gridadmin,
+        data=civic.ActivityIn(
+            title="楼道清理志愿活动",
+            description="清理楼道杂物",
+            place="北苑小区广场",
+            starts_at=now + datetime.timedelta(days=3),
+            ends_at=now + datetime.timedelta(days=3, hours=2),
+            signup_deadline=now + datetime.timedelta(days=2),
+            capacity=5,
+            compounds=[city.north],
+        ),
+        publish=True,
+    )
+    appeals = list(visit.appeals.order_by("pk"))
     world = World(
         city=city,
         workorder=workorder,
@@ -156,7 +185,14 @@ def build(city: City) -> World:
         call_task=call_task,
         failed=failed,
         open311_key=key,
-        ids={"application": application.pk, **circles},
+        ids={
+            "application": application.pk,
+            **circles,
+            "visit": visit.pk,
+            "electricity_appeal": appeals[0].pk,
+            "civic_appeal": appeals[1].pk,
+            "activity": activity.pk,
+        },
     )
     knowledge_world(world)
     return world
@@ -623,6 +659,49 @@ ASKS: dict[str, Ask] = {
     "POST /api/v1/workorders/{workorder_id}/actions/{action}": api_send(
         "POST", lambda w: f"{WO}/{w.workorder.pk}/actions/dance", lambda w: {}
     ),
+    # Civic work: visits and appeals, volunteer activities
+    "civic:visit_list": get(lambda w: "/desk/visits/"),
+    "civic:visit_new": get(lambda w: "/desk/visits/new/"),
+    "civic:visit_detail": get(lambda w: f"/desk/visits/{w.ids['visit']}/"),
+    "civic:appeal_action": post(
+        lambda w: f"/desk/appeals/{w.ids['civic_appeal']}/answer/",
+        lambda w: {f"answer-{w.ids['civic_appeal']}-answer": "已向物业反映"},
+    ),
+    "civic:activity_list": get(lambda w: "/activities/"),
+    "civic:activity_new": get(lambda w: "/activities/new/"),
+    "civic:activity_detail": get(lambda w: f"/activities/{w.ids['activity']}/"),
+    "civic:activity_edit": get(lambda w: f"/activities/{w.ids['activity']}/edit/"),
+    "civic:activity_action": post(lambda w: f"/activities/{w.ids['activity']}/signup/"),
+    "GET /api/v1/civic/visits": api_get(lambda w: "/api/v1/civic/visits"),
+    "POST /api/v1/civic/visits": api_send(
+        "POST",
+        lambda w: "/api/v1/civic/visits",
+        lambda w: {
+            "compound": w.city.north.code,
+            "household_id": w.city.north_home.pk,
+            "visited_on": timezone.localdate().isoformat(),
+            "people_met": 1,
+            "summary": "入户走访",
+        },
+    ),
+    "GET /api/v1/civic/visits/{visit_id}": api_get(
+        lambda w: f"/api/v1/civic/visits/{w.ids['visit']}"
+    ),
+    "POST /api/v1/civic/appeals/{appeal_id}/request": api_send(
+        "POST",
+        lambda w: f"/api/v1/civic/appeals/{w.ids['electricity_appeal']}/request",
+        {"category": "hazard"},
+    ),
+    "GET /api/v1/civic/activities": api_get(lambda w: "/api/v1/civic/activities"),
+    "GET /api/v1/civic/activities/{activity_id}": api_get(
+        lambda w: f"/api/v1/civic/activities/{w.ids['activity']}"
+    ),
+    "POST /api/v1/civic/activities/{activity_id}/signup": api_send(
+        "POST", lambda w: f"/api/v1/civic/activities/{w.ids['activity']}/signup"
+    ),
+    "DELETE /api/v1/civic/activities/{activity_id}/signup": api_send(
+        "DELETE", lambda w: f"/api/v1/civic/activities/{w.ids['activity']}/signup"
+    ),
 }
 
 
@@ -893,6 +972,23 @@ ROWS: dict[str, str] = {
     "circles:reports": "302  403  403  200  200  200  200  200  200  200  200  403  200",
     "circles:settings": "302  302  404  302  404  302  302  302  404  403  403  404  302",
     "workorders:from_circle_message": "302  403  403  200  404  200  200  200  404  403  403  403  200",
+    "DELETE /api/v1/civic/activities/{activity_id}/signup": "401  403  404  403  404  403  403  403  404  403  403  404  403",
+    "GET /api/v1/civic/activities": "401  200  200  200  200  200  200  200  200  200  200  200  200",
+    "GET /api/v1/civic/activities/{activity_id}": "401  200  404  200  404  200  200  200  404  200  200  404  200",
+    "GET /api/v1/civic/visits": "401  403  403  403  403  403  200  200  200  403  200  403  200",
+    "GET /api/v1/civic/visits/{visit_id}": "401  403  403  403  403  403  200F 200F 404  403  200M 403  200F",
+    "POST /api/v1/civic/activities/{activity_id}/signup": "401  200  404  200  404  200  200  200  404  403  403  404  200",
+    "POST /api/v1/civic/appeals/{appeal_id}/request": "401  403  403  403  403  403  200  200  404  403  403  403  200",
+    "POST /api/v1/civic/visits": "401  403  403  403  403  403  201F 201F 404  403  403  403  201F",
+    "civic:activity_action": "302  302  404  302  404  302  302  302  404  403  403  404  302",
+    "civic:activity_detail": "302  200  404  200  404  200  200  200  404  200  200  404  200",
+    "civic:activity_edit": "302  403  404  403  404  403  200  200  404  403  403  404  200",
+    "civic:activity_list": "302  200  200  200  200  200  200  200  200  200  200  200  200",
+    "civic:activity_new": "302  403  403  403  403  403  200  200  200  403  403  403  200",
+    "civic:appeal_action": "302  403  403  403  403  403  302  302  404  403  403  403  302",
+    "civic:visit_detail": "302  403  403  403  403  403  200F 200F 404  403  200M 403  200F",
+    "civic:visit_list": "302  403  403  403  403  403  200  200  200  403  200  403  200",
+    "civic:visit_new": "302  403  403  403  403  403  200  200  200  403  403  403  200",
 }
 ACCESS = {route: dict(zip(ROLES, cells.split(), strict=True)) for route, cells in ROWS.items()}
 # WUDIAN_RECORD_ACCESS=1 prints what each role gets instead of checking it (pytest -s), for a

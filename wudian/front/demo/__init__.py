@@ -23,6 +23,7 @@ from django.db import transaction
 
 from wudian.front.demo.circle_posts import circle_posts_seed
 from wudian.front.demo.circles import circles_seed
+from wudian.front.demo.civic import civic_seed
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.joining import joining_seed
@@ -88,6 +89,7 @@ def demo_city_seed(
         circle_posts_seed(summary, list(compounds.values()))
     with transaction.atomic():
         knowledge_seed(summary)
+        civic_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),

@@ -44,6 +44,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: M1,
         P.PUBLISH_KNOWLEDGE: M1,
+        P.CIVIC: M1,
     },
     "manager2": {
         P.SERVE: M2,
@@ -56,6 +57,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: M2,
         P.PUBLISH_KNOWLEDGE: M2,
+        P.CIVIC: M2,
     },
     "electrician1": {
         P.SERVE: E1,
@@ -68,6 +70,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
+        P.CIVIC: NONE,
     },
     "electrician2": {
         P.SERVE: E2,
@@ -80,6 +83,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
+        P.CIVIC: NONE,
     },
     # Its certificate expired: scope does not care, the request's policy does.
     "electrician3": {
@@ -93,6 +97,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
+        P.CIVIC: NONE,
     },
     "staff1": {
         P.SERVE: S1,
@@ -105,6 +110,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
+        P.CIVIC: NONE,
     },
     "gridadmin1": {
         P.SERVE: GA,
@@ -117,6 +123,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
+        P.CIVIC: GA,
     },
     "dept1": {
         P.SERVE: NONE,
@@ -129,6 +136,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
+        P.CIVIC: NONE,
     },
     "supervisor1": {
         P.SERVE: NONE,
@@ -141,6 +149,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.HOME: NONE,
         P.MEASURE: ALL,
         P.PUBLISH_KNOWLEDGE: ALL,
+        P.CIVIC: NONE,
     },
     "resident1": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"jinxiu-huating"})},
     "resident2": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"huafu-mingyuan"})},
