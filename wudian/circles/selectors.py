@@ -213,13 +213,17 @@ def published_posts(circle: Circle | None = None, *, hidden: bool = False) -> Qu
     return posts if hidden else posts.filter(hidden_at__isnull=True)
 
 
-def recent_staff_posts(compound: Compound, limit: int = 5) -> list[Post]:
+def recent_staff_posts(
+    compound: Compound, limit: int = 5, *, leave_out: Iterable[str] = ()
+) -> list[Post]:
     """The latest published, visible posts of the compound's circles, for its public window:
-    titles, kinds, text and times only (no author's contacts, no resident's words)."""
+    titles, kinds, text and times only (no author's contacts, no resident's words); posts of
+    the kinds in `leave_out` are not among them (the window lists knowledge on its own)."""
     circles = circles_of_compounds([compound]).values("pk")
     return list(
         published_posts()
         .filter(circle__in=circles)
+        .exclude(kind__in=list(leave_out))
         .only("pk", "circle_id", "kind", "title", "body", "link", "pinned", "published_at")
         .order_by("-published_at", "-pk")[:limit]
     )

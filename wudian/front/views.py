@@ -18,6 +18,8 @@ from wudian.accounts.selectors import certificate_status_of
 from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
+from wudian.circles.models import Post
+from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
 from wudian.core.throttle import client_address, throttle_wait
 from wudian.front.homes import desk_work, home_work
@@ -44,6 +46,7 @@ from wudian.grid.selectors import (
 from wudian.joining.links import join_link
 from wudian.joining.selectors import applications_to_decide, may_decide_applications
 from wudian.knowledge.selectors import desk_card as knowledge_card
+from wudian.knowledge.selectors import latest_articles_for
 from wudian.metrics.board import desk_card
 from wudian.metrics.cuts import may_measure, resolve_cut
 from wudian.metrics.periods import Preset, preset_period
@@ -53,6 +56,9 @@ from wudian.outages.selectors import (
 )
 
 DESK_PAGE_SIZE = 50
+# What the window shows of the compound's knowledge and of its circle's staff posts.
+WINDOW_ARTICLES = 4
+WINDOW_POSTS = 3
 
 
 def _search_wait(request: HttpRequest) -> int:
@@ -206,6 +212,10 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
         and reaches_compound(request.user, Purpose.SERVE, compound.pk),
         # The scope prefetches of outage_rows are not shown here: one query for the outages.
         "outages": list(outages_for_compound(compound).prefetch_related(None)),
+        "articles": latest_articles_for(compound, limit=WINDOW_ARTICLES),
+        "circle_posts": recent_staff_posts(
+            compound, limit=WINDOW_POSTS, leave_out=[Post.Kind.KNOWLEDGE]
+        ),
     }
     return render(request, "front/compound_window.html", context)
 

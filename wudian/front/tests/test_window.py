@@ -11,8 +11,11 @@ from django.utils import timezone
 
 from wudian.accounts.models import Certificate, Duty, Role, RoleCode
 from wudian.accounts.selectors import valid_certificate_holders
+from wudian.circles.services import circle_for_compound, message_write, post_hide, post_publish
 from wudian.conftest import City, make_user, queries_of
 from wudian.grid.models import CompoundAssignment, DutyShift
+from wudian.knowledge.models import Reach
+from wudian.knowledge.services import Content, Target, article_create, article_publish
 
 
 def test_window_shows_the_manager_with_phone_and_duties(client: Client, city: City) -> None:
@@ -92,7 +95,8 @@ def test_window_query_count_is_constant(client: Client, city: City) -> None:
             expires_on=today + datetime.timedelta(days=10),
         )
     assert queries_of(client, "/c/NORTH/") == baseline
-    assert baseline <= 6
+    # Two of them read the knowledge and the circle's posts.
+    assert baseline <= 8
 
 
 def test_valid_certificate_holders_reads_once(city: City, django_assert_num_queries: Any) -> None:
@@ -110,3 +114,49 @@ def test_certificate_is_valid_through_its_expiry_day(
     on = expires + datetime.timedelta(days=days_after_expiry)
     held = valid_certificate_holders([city.electrician_expired.pk], on=on)
     assert held == ({city.electrician_expired.pk} if valid else set())
+
+
+def test_window_shows_its_circle_news_and_knowledge_for_it(client: Client, city: City) -> None:
+    north_circle = circle_for_compound(city.north)
+    south_circle = circle_for_compound(city.south)
+    post_publish(
+        author=city.manager,
+        circles=[north_circle],
+        kind="safety",
+        title="楼道私拉电线整治",
+        body="请勿飞线充电",
+    )
+    [hidden] = post_publish(
+        author=city.manager, circles=[north_circle], kind="general", title="已撤回的通知", body="x"
+    )
+    post_hide(post=hidden, by=city.manager, reason="发错了")
+    post_publish(
+        author=city.manager_b, circles=[south_circle], kind="general", title="南苑通知", body="y"
+    )
+    message_write(circle=north_circle, by=city.resident, body="三单元楼道灯不亮")
+    north = Target(reach=Reach.COMPOUNDS, compounds=(city.north,))
+    south = Target(reach=Reach.COMPOUNDS, compounds=(city.south,))
+    for by, title, target, publish in (
+        (city.manager, "夏季空调省电", north, True),
+        (city.manager, "还在起草的文章", north, False),
+        (city.manager_b, "南苑专属文章", south, True),
+    ):
+        article = article_create(
+            by=by, content=Content(title=title, body="正文", category="saving", target=target)
+        )
+        if publish:
+            article_publish(article=article, by=by)
+
+    body = client.get("/c/NORTH/").content.decode()
+
+    assert "楼道私拉电线整治" in body
+    # Published, the article is posted in north's circle too; the window lists it once.
+    assert body.count("夏季空调省电") == 1
+    for absent in (
+        "已撤回的通知",
+        "南苑通知",
+        "三单元楼道灯不亮",
+        "还在起草的文章",
+        "南苑专属文章",
+    ):
+        assert absent not in body
