@@ -320,8 +320,7 @@ def _publish_now(article: Article, now: datetime.datetime) -> None:
     article.save(
         update_fields=["state", "published_at", "publish_at", "withdrawn_at", "updated_at"]
     )
-    pk = article.pk
-    _announce_on_commit(pk)
+    _announce_on_commit(article.pk, now)
 
 
 def article_publish(*, article: Article, by: User, now: datetime.datetime | None = None) -> Article:
@@ -397,7 +396,7 @@ def articles_publish_due(*, now: datetime.datetime | None = None) -> list[int]:
             )
             if taken:
                 published.append(pk)
-                _announce_on_commit(pk)
+                _announce_on_commit(pk, now)
     return published
 
 
@@ -463,15 +462,16 @@ def vote_of(article: Article, voter: str) -> bool | None:
     )
 
 
-def _announce_on_commit(pk: int) -> None:
-    transaction.on_commit(partial(_announce_by_id, pk))
+def _announce_on_commit(pk: int, now: datetime.datetime) -> None:
+    transaction.on_commit(partial(_announce_by_id, pk, now))
 
 
-def _announce_by_id(pk: int) -> None:
-    """After the publication's commit: a failure is logged, and articles_announce_missed
-    tries again from the periodic task; the publication itself stands."""
+def _announce_by_id(pk: int, now: datetime.datetime) -> None:
+    """After the publication's commit, posted as of the publication's time: a failure is
+    logged, and articles_announce_missed tries again from the periodic task; the publication
+    itself stands."""
     try:
-        article_announce(Article.objects.get(pk=pk))
+        article_announce(Article.objects.get(pk=pk), now=now)
     except Exception:
         logger.exception("Knowledge article %s could not be posted to its circles", pk)
 
@@ -754,7 +754,7 @@ def reminders_publish_due(*, now: datetime.datetime | None = None) -> list[Artic
                 article.save()
                 article.compounds.set(reminder.compounds.all())
                 pk = article.pk
-                _announce_on_commit(pk)
+                _announce_on_commit(pk, now)
         except IntegrityError:
             # Published by a run beside this one.
             continue
