@@ -52,6 +52,8 @@ def test_first_good_code_makes_a_resident_account_and_logs_in(city: City, client
     assert not user.has_usable_password()
     assert response.context["user"] == user
     assert PHONE not in user.username
+    # Without a password, the menu offers none to change.
+    assert "/accounts/password/" not in response.content.decode()
     # The code is used: entering it again is refused.
     client.logout()
     with pytest.raises(services.BadInput):
