@@ -29,11 +29,12 @@ def test_messages_calls_reach_and_failures_read_right_on_a_phone_and_a_desktop(
     build_world(world)
     world.north_home.special_group = True
     world.north_home.save(update_fields=["special_group"])
-    outage = create(world.manager)
     gateway = settings.NOTIFY_SMS_GATEWAY_URL
-    # An address Apprise cannot use: the SMS fail (a missing gateway would only hold them).
+    # An address Apprise cannot use: the SMS fail (a missing gateway would only hold them),
+    # whether they go out at commit or, held by quiet hours, later.
     settings.NOTIFY_SMS_GATEWAY_URL = "no-such-scheme://gateway.example"
     try:
+        outage = create(world.manager)
         # A day on: whatever quiet hours held is due.
         outbox_deliver(now=timezone.now() + datetime.timedelta(days=1))
     finally:
