@@ -159,8 +159,13 @@ class Post(models.Model):
 
     @property
     def event_key(self) -> str:
-        """The notification event of its publishing (in-app rows and the robots' mirrors)."""
+        """The notification event of its mirrors to the circle's robots."""
         return f"circle_post:{self.pk}"
+
+    @property
+    def inbox_event_key(self) -> str:
+        """The notification event of its members' in-app rows."""
+        return f"circle_post:{self.pk}:inbox"
 
 
 class PostRead(models.Model):

@@ -17,7 +17,13 @@ from wudian.accounts.models import RoleCode, User
 from wudian.circles.models import Circle, CircleMember, Delivery, Message, Post, PostRead, Report
 from wudian.core.errors import OutsideScope
 from wudian.grid.models import Compound, Household
-from wudian.grid.scope import Purpose, compounds_for, own_households, people_serving, residents_of
+from wudian.grid.scope import (
+    Purpose,
+    compounds_for,
+    everyone_of,
+    own_households,
+    serving_ids,
+)
 
 FEED_PAGE = 20
 REPLIES_SHOWN = 50
@@ -152,24 +158,31 @@ def _opted(circle_ids: Any, condition: Q) -> QuerySet[CircleMember]:
 
 def members_of(circle: Circle, *, compound_ids: list[int] | None = None) -> QuerySet[User]:
     """Everyone in the circle: the people serving its compounds and the residents of their
-    households, but not those who left it."""
+    households (`grid.scope.everyone_of`, one UNION of ids), active, but not those who left
+    it."""
     ids = compound_ids if compound_ids is not None else compound_ids_of(circle)
-    compounds = Compound.objects.filter(pk__in=ids)
     left = _opted([circle.pk], Q(left_at__isnull=False)).values("user_id")
-    return User.objects.filter(
-        Q(pk__in=people_serving(ids).values("pk")) | Q(pk__in=residents_of(compounds).values("pk")),
-        is_active=True,
-    ).exclude(pk__in=left)
+    return User.objects.filter(pk__in=everyone_of(ids), is_active=True).exclude(pk__in=left)
 
 
 def inbox_members(circle: Circle, *, author: User | None = None) -> QuerySet[User]:
     """The members who hear of a new post in the app: all but those who chose not to (or
     left), and the author. A query, for notify's INSERT … SELECT."""
     quiet = _opted([circle.pk], Q(left_at__isnull=False) | Q(delivery=Delivery.NONE))
-    members = members_of(circle).exclude(pk__in=quiet.values("user_id"))
+    members = User.objects.filter(pk__in=everyone_of(compound_ids_of(circle)), is_active=True)
+    members = members.exclude(pk__in=quiet.values("user_id"))
     if author is not None:
         members = members.exclude(pk=author.pk)
     return members
+
+
+def staff_to_tell(circle: Circle, *, author: User | None = None) -> QuerySet[User]:
+    """The staff serving the circle who hear of what residents write there in the app (not
+    those who chose to hear nothing, or left), but the author."""
+    quiet = _opted([circle.pk], Q(left_at__isnull=False) | Q(delivery=Delivery.NONE))
+    staff = User.objects.filter(pk__in=serving_ids(compound_ids_of(circle)), is_active=True)
+    staff = staff.exclude(pk__in=quiet.values("user_id"))
+    return staff.exclude(pk=author.pk) if author is not None else staff
 
 
 def is_member(user: User, circle: Circle) -> bool:

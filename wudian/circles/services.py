@@ -41,6 +41,7 @@ from wudian.circles.selectors import (
     due_posts,
     homes_in_circle,
     inbox_members,
+    staff_to_tell,
 )
 from wudian.core.errors import NotAllowed, OutsideScope, invalid
 from wudian.grid.models import Compound
@@ -175,39 +176,50 @@ def post_publish(
     return posts
 
 
-def _context(post: Post) -> dict[str, object]:
-    return {
+def _context(post: Post, *, body: bool) -> dict[str, object]:
+    """What the messages of a post keep. The inbox's rows, one per member, leave the text
+    out (the link opens the post): a city's seasonal post writes a million of them
+    (docs/benchmarks.md, "Circles"); the robots' few rows carry it, for the group to read."""
+    context: dict[str, object] = {
         "post_id": post.pk,
-        "circle_id": post.circle_id,
         "circle": post.circle.name,
         "kind": post.kind,
         "title": post.title,
-        "body": post.body,
         "url": f"/circles/posts/{post.pk}/",
     }
+    if body:
+        context["body"] = post.body
+    return context
 
 
 def _deliver(post: Post, *, now: datetime.datetime) -> int:
     """The post's outbox rows: an in-app row for every member who hears of posts (one
-    INSERT … SELECT, however many members), and one row per enabled robot of the circle."""
+    INSERT … SELECT, however many members; event `circle_post:<id>:inbox`), and one row
+    per enabled robot of the circle (event `circle_post:<id>`)."""
     circle = post.circle
     compound_ids = compound_ids_of(circle)
     robots = [
         (pk, compound_ids[0] if compound_ids else None)
         for pk in circle.robots.filter(enabled=True).values_list("pk", flat=True)
     ]
-    return notify_publish(
-        audience=Audience(
-            inbox=inbox_members(circle, author=post.author),
-            robots=robots,
-        ),
+    written = notify_publish(
+        audience=Audience(inbox=inbox_members(circle, author=post.author)),
         template="circle_post",
-        context=_context(post),
-        event_key=post.event_key,
-        urgent=False,
+        context=_context(post, body=False),
+        event_key=post.inbox_event_key,
         source=f"circle:{circle.pk}",
         now=now,
     )
+    if robots:
+        written += notify_publish(
+            audience=Audience(robots=robots),
+            template="circle_post",
+            context=_context(post, body=True),
+            event_key=post.event_key,
+            source=f"circle:{circle.pk}",
+            now=now,
+        )
+    return written
 
 
 def posts_publish_due(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
@@ -258,7 +270,7 @@ def post_hide(*, post: Post, by: User, reason: str, now: datetime.datetime | Non
         post.hidden_at, post.hidden_by, post.hidden_reason = now, by, reason
         post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
         notify_cancel(event_key=post.event_key)
-        inbox_withdraw(event_key=post.event_key)
+        inbox_withdraw(event_key=post.inbox_event_key)
     return post
 
 
@@ -295,7 +307,28 @@ def message_write(
     parties = _circle_parties(circle, by, now)
     CIRCLE_POLICY.check("write", circle, parties)
     body = clean_text(body, field="body", limit=MESSAGE_MAX)
-    return Message.objects.create(circle=circle, author=by, body=body, created_at=now)
+    with transaction.atomic():
+        message = Message.objects.create(circle=circle, author=by, body=body, created_at=now)
+        # The circle's staff hear of it in the app: what residents ask becomes their work.
+        notify_publish(
+            audience=Audience(inbox=staff_to_tell(circle, author=by)),
+            template="circle_message",
+            context=_message_context(message),
+            event_key=f"circle_message:{message.pk}",
+            source=f"circle:{circle.pk}",
+            now=now,
+            new_event=True,
+        )
+    return message
+
+
+def _message_context(message: Message) -> dict[str, object]:
+    return {
+        "message_id": message.pk,
+        "circle": message.circle.name,
+        "excerpt": message.body[:60],
+        "url": f"/circles/messages/{message.parent_id or message.pk}/",
+    }
 
 
 def message_reply(
@@ -306,9 +339,22 @@ def message_reply(
     parties = _circle_parties(message.circle, by, now, message=message)
     MESSAGE_POLICY.check("reply", message, parties)
     body = clean_text(body, field="body", limit=MESSAGE_MAX)
-    return Message.objects.create(
-        circle=message.circle, parent=message, author=by, body=body, created_at=now
-    )
+    with transaction.atomic():
+        reply = Message.objects.create(
+            circle=message.circle, parent=message, author=by, body=body, created_at=now
+        )
+        if message.author_id != by.pk:
+            # The one who asked hears of the answer.
+            notify_publish(
+                audience=Audience(inbox=User.objects.filter(pk=message.author_id)),
+                template="circle_reply",
+                context=_message_context(reply),
+                event_key=f"circle_message:{reply.pk}",
+                source=f"circle:{message.circle_id}",
+                now=now,
+                new_event=True,
+            )
+    return reply
 
 
 def message_hide(

@@ -503,6 +503,31 @@ def people_serving(compound_ids: Iterable[int]) -> QuerySet[User]:
     )
 
 
+def serving_ids(compound_ids: Iterable[int]) -> QuerySet[Any]:
+    """The ids of everyone serving the compounds, as `people_serving` says (active or not:
+    the caller filters), as one UNION subquery of ids (see `everyone_of`)."""
+    ids = list(compound_ids)
+    grid_admins = CommunityAssignment.objects.filter(
+        community__compounds__in=ids, user__in=_holding(RoleCode.GRID_ADMIN)
+    )
+    return (
+        assignments_in(*SERVING_ROLES, compounds=ids)
+        .order_by()
+        .values("user_id")
+        .union(grid_admins.order_by().values("user_id"))
+    )
+
+
+def everyone_of(compound_ids: Iterable[int]) -> QuerySet[Any]:
+    """The ids of everyone serving the compounds (`serving_ids`) and everyone holding a
+    household there (as `residents_of`), as one UNION subquery of ids: a query of users
+    `pk__in` it stays on the indexes, where an OR of the two over a city's users scans them
+    all (docs/benchmarks.md, "Circles")."""
+    ids = list(compound_ids)
+    homes = HouseholdMembership.objects.filter(household__building__compound_id__in=ids)
+    return serving_ids(ids).union(homes.order_by().values("user_id"))
+
+
 def serving_among(compound_id: int, user_ids: Iterable[int]) -> set[int]:
     """Which of the users serve one compound, as `people_serving` says, in one query of joins:
     every step of a request asks it of the few staff it tells (the id subqueries of

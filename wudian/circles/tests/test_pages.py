@@ -250,7 +250,7 @@ def test_a_staff_post_reaches_the_robot_through_apprise_and_hiding_cancels_the_r
     outbox_deliver()
     assert DevGatewayMessage.objects.count() == 1
     assert Outbox.objects.get(event_key=second.event_key).state == Outbox.State.CANCELLED
-    assert Outbox.objects.filter(event_key=first.event_key, channel=Channel.INAPP).exists()
+    assert Outbox.objects.filter(event_key=first.inbox_event_key, channel=Channel.INAPP).exists()
 
 
 def test_the_api_publishes_and_schedules(city: City, circle: Circle) -> None:

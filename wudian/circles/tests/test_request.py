@@ -63,6 +63,7 @@ def test_staff_turn_a_message_into_a_request_linked_both_ways(city: City, messag
 
 
 def test_who_may_and_what_is_refused_saves_nothing(city: City, message: Message) -> None:
+    reply = message_reply(message=message, by=city.electrician, body="我马上来")
     before = snapshot(WorkOrder)
     with pytest.raises(OutsideScope):
         request_from_circle_message(message=message, by=city.manager_b, category="hazard")
@@ -70,7 +71,6 @@ def test_who_may_and_what_is_refused_saves_nothing(city: City, message: Message)
         request_from_circle_message(message=message, by=city.supervisor, category="hazard")
     with pytest.raises(BadInput):
         request_from_circle_message(message=message, by=city.manager, category="nonsense")
-    reply = message_reply(message=message, by=city.electrician, body="我马上来")
     with pytest.raises(ValidationError):
         request_from_circle_message(message=reply, by=city.manager, category="hazard")
     assert (

@@ -82,7 +82,7 @@ def test_a_post_reaches_members_in_the_app_by_their_choice_and_the_robots(city: 
     )
     assert post.published_at is not None
     inapp = set(
-        Outbox.objects.filter(event_key=post.event_key, channel=Channel.INAPP).values_list(
+        Outbox.objects.filter(event_key=post.inbox_event_key, channel=Channel.INAPP).values_list(
             "user__username", flat=True
         )
     )
@@ -91,7 +91,7 @@ def test_a_post_reaches_members_in_the_app_by_their_choice_and_the_robots(city: 
     mirror = Outbox.objects.get(event_key=post.event_key, channel=Channel.WEBHOOK)
     assert mirror.address == f"endpoint:{robot.pk}"
     assert mirror.compound_id == city.north.pk
-    row = Outbox.objects.filter(user=city.resident, event_key=post.event_key).get()
+    row = Outbox.objects.filter(user=city.resident, event_key=post.inbox_event_key).get()
     assert row.state == Outbox.State.SENT
     assert row.context["title"] == "夏季用电安全"
     # Published again (a retried task) writes nothing more.
@@ -114,13 +114,13 @@ def test_a_scheduled_post_is_published_by_the_task_once(city: City) -> None:
         now=now,
     )
     assert post.published_at is None
-    assert not Outbox.objects.filter(event_key=post.event_key).exists()
+    assert not Outbox.objects.filter(event_key__startswith=post.event_key).exists()
     assert posts_publish_due(now=now + datetime.timedelta(hours=1)) == 0
     assert posts_publish_due(now=later) == 1
     assert posts_publish_due(now=later) == 0
     post.refresh_from_db()
     assert post.published_at == later
-    assert Outbox.objects.filter(event_key=post.event_key, user=city.resident).count() == 1
+    assert Outbox.objects.filter(event_key=post.inbox_event_key, user=city.resident).count() == 1
     assert recent_staff_posts(city.north, 5) == [post]
 
 
@@ -209,7 +209,7 @@ def test_a_hidden_post_cancels_unsent_mirrors_and_leaves_the_inboxes(city: City)
         post_hide(post=post, by=city.manager, reason="")
     post_hide(post=post, by=city.manager, reason="发错了")
     assert Outbox.objects.get(event_key=post.event_key).state == Outbox.State.CANCELLED
-    assert not Outbox.objects.filter(event_key=post.event_key, channel=Channel.INAPP).exists()
+    assert not Outbox.objects.filter(event_key=post.inbox_event_key, channel=Channel.INAPP).exists()
     assert recent_staff_posts(city.north, 5) == []
 
 
@@ -243,3 +243,63 @@ def test_reads_and_the_daily_digest(city: City) -> None:
     digest_send(now=now + datetime.timedelta(minutes=6))
     assert Outbox.objects.filter(template="circle_digest").count() == 1
     assert Report.objects.count() == 0
+
+
+def test_the_digest_waits_for_the_end_of_the_members_quiet_hours(city: City) -> None:
+    from zoneinfo import ZoneInfo
+
+    from wudian.notify.models import Preference
+
+    circle = north_circle(city)
+    city.resident.phone = "13700000009"
+    city.resident.save()
+    Preference.objects.create(user=city.resident, sms=True, quiet_start_hour=21, quiet_end_hour=8)
+    member_choose(circle=circle, user=city.resident, delivery=Delivery.DIGEST)
+    late = datetime.datetime(2026, 6, 1, 22, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    post_publish(
+        author=city.manager,
+        circles=[circle],
+        kind="general",
+        title="通知",
+        body="内容",
+        now=late - datetime.timedelta(hours=1),
+    )
+    assert digest_send(now=late) == 1
+    sms = Outbox.objects.get(template="circle_digest")
+    assert sms.state == Outbox.State.PENDING
+    assert timezone.localtime(sms.next_attempt_at).hour == 8
+    # Members who chose the app only, or nothing, get no SMS.
+    assert not Outbox.objects.filter(template="circle_digest", user=city.electrician).exists()
+
+
+def test_staff_hear_of_messages_and_the_asker_of_replies_in_the_app(city: City) -> None:
+    circle = north_circle(city)
+    member_choose(circle=circle, user=city.staff, delivery=Delivery.NONE)
+    message = message_write(circle=circle, by=city.resident, body="楼道灯不亮" * 20)
+    told = set(
+        Outbox.objects.filter(template="circle_message").values_list("user__username", flat=True)
+    )
+    assert told == {"manager", "electrician", "electrician_expired", "gridadmin"}
+    row = Outbox.objects.filter(template="circle_message").first()
+    assert row is not None
+    assert row.channel == Channel.INAPP
+    assert len(row.context["excerpt"]) == 60
+    message_reply(message=message, by=city.electrician, body="下午来修")
+    reply_rows = Outbox.objects.filter(template="circle_reply")
+    assert list(reply_rows.values_list("user__username", "channel")) == [("resident", "inapp")]
+    # Their own reply tells nobody.
+    message_reply(message=message, by=city.resident, body="谢谢")
+    assert reply_rows.count() == 1
+
+
+def test_a_service_points_circle_over_two_compounds(city: City) -> None:
+    circle = Circle.objects.create(name="涂山服务点")
+    circle.compounds.add(city.north, city.south)
+    members = set(members_of(circle).values_list("username", flat=True))
+    assert {"resident", "resident_b", "manager", "manager_b", "electrician_b"} <= members
+    assert set(circles_of_compounds([city.south])) == {circle_for_compound(city.south), circle}
+    # Staff of either compound post there; residents of either write there.
+    post_publish(author=city.manager_b, circles=[circle], kind="general", title="通知", body="x")
+    message_write(circle=circle, by=city.resident_b, body="南苑的问题")
+    message_write(circle=circle, by=city.resident, body="北苑的问题")
+    assert Message.objects.filter(circle=circle).count() == 2
