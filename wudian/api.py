@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from wudian.accounts.api import router as accounts_router
 from wudian.accounts.auth import BearerTokenAuth
+from wudian.circles.api import router as circles_router
 from wudian.civic.api import router as civic_router
 from wudian.core.api import BodyNotUsable, DocumentedAPI, StrictJsonParser
 from wudian.core.errors import extra_of, field_errors, messages_of, status_of
@@ -116,4 +117,5 @@ api.add_router("", outages_router)
 api.add_router("", notify_router)
 api.add_router("", workorders_router)
 api.add_router("", metrics_router)
+api.add_router("", circles_router)
 api.add_router("", civic_router)

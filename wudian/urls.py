@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.analytics.urls")),
     path("", include("wudian.workorders.urls")),
     path("", include("wudian.metrics.urls")),
+    path("", include("wudian.circles.urls")),
     path("", include("wudian.civic.urls")),
     path("open311/", include("wudian.workorders.open311_urls")),
     path("feeds/", include("wudian.outages.feed_urls")),

@@ -6,3 +6,6 @@ class CirclesConfig(AppConfig):
     name = "wudian.circles"
     label = "circles"
     verbose_name = _("Circles")
+
+    def ready(self) -> None:
+        from wudian.circles import signals  # noqa: F401  (connects the receivers)

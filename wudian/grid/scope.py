@@ -393,6 +393,28 @@ def serves_compound_as(user: User, compound_id: int) -> set[str]:
     return {role for role in roles if user.has_role(role)}
 
 
+def serving_roles(user: User, compound_ids: Iterable[int]) -> set[str]:
+    """The roles in which the user serves any of the compounds: customer manager,
+    electrician, property staff (assignments that count) and grid administrator (of one of
+    their communities). Two queries at most."""
+    ids = list(compound_ids)
+    if not _counts(user) or not ids:
+        return set()
+    roles = {
+        role
+        for role in CompoundAssignment.objects.filter(user=user, compound_id__in=ids)
+        .values_list("role", flat=True)
+        .distinct()
+        if user.has_role(role)
+    }
+    if (
+        user.has_role(RoleCode.GRID_ADMIN)
+        and CommunityAssignment.objects.filter(user=user, community__compounds__in=ids).exists()
+    ):
+        roles.add(RoleCode.GRID_ADMIN)
+    return roles
+
+
 def departments_serving(compounds: QuerySet[Compound]) -> QuerySet[Department]:
     """The utility departments of the compounds' districts."""
     return Department.objects.filter(
@@ -479,6 +501,31 @@ def people_serving(compound_ids: Iterable[int]) -> QuerySet[User]:
         | Q(pk__in=grid_admins.values("user_id")),
         is_active=True,
     )
+
+
+def serving_ids(compound_ids: Iterable[int]) -> QuerySet[Any]:
+    """The ids of everyone serving the compounds, as `people_serving` says (active or not:
+    the caller filters), as one UNION subquery of ids (see `everyone_of`)."""
+    ids = list(compound_ids)
+    grid_admins = CommunityAssignment.objects.filter(
+        community__compounds__in=ids, user__in=_holding(RoleCode.GRID_ADMIN)
+    )
+    return (
+        assignments_in(*SERVING_ROLES, compounds=ids)
+        .order_by()
+        .values("user_id")
+        .union(grid_admins.order_by().values("user_id"))
+    )
+
+
+def everyone_of(compound_ids: Iterable[int]) -> QuerySet[Any]:
+    """The ids of everyone serving the compounds (`serving_ids`) and everyone holding a
+    household there (as `residents_of`), as one UNION subquery of ids: a query of users
+    `pk__in` it stays on the indexes, where an OR of the two over a city's users scans them
+    all (docs/benchmarks.md, "Circles")."""
+    ids = list(compound_ids)
+    homes = HouseholdMembership.objects.filter(household__building__compound_id__in=ids)
+    return serving_ids(ids).union(homes.order_by().values("user_id"))
 
 
 def serving_among(compound_id: int, user_ids: Iterable[int]) -> set[int]:

@@ -126,7 +126,9 @@ class Message(models.Model):
 
 
 class CircleEndpoint(models.Model):
-    """A compound circle's group robot (WeCom, DingTalk) or webhook, as an Apprise URL."""
+    """A group robot (WeCom, DingTalk) or webhook, as an Apprise URL. One with a compound
+    hears that compound's outage notices; circles (`circles.Circle.robots`) choose the robots
+    their staff posts are mirrored to, with or without a compound."""
 
     class Kind(models.TextChoices):
         WECOM = Channel.WECOM.value, Channel.WECOM.label
@@ -136,8 +138,11 @@ class CircleEndpoint(models.Model):
     compound = models.ForeignKey(
         "grid.Compound",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="circle_endpoints",
         verbose_name=_("compound"),
+        help_text=_("Its outage notices reach this robot. Leave empty for a circle's robot only."),
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100, blank=True)
@@ -154,7 +159,8 @@ class CircleEndpoint(models.Model):
         verbose_name_plural = _("circle endpoints")
 
     def __str__(self) -> str:
-        return f"{self.compound} · {self.get_kind_display()} {self.name}".strip()
+        place = f"{self.compound} · " if self.compound_id else ""
+        return f"{place}{self.get_kind_display()} {self.name}".strip()
 
 
 class Preference(models.Model):

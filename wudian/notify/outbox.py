@@ -61,13 +61,20 @@ class Audience:
     households (an SMS to the household's phone, its members in the app), compounds (their
     residents' circles), and the phone calls to make: (household id, id of the user who calls
     it), as the caller resolved them, and `call_template`: what the caller is to tell, written
-    for them (rendered from the event's values; the event's title when not given)."""
+    for them (rendered from the event's values; the event's title when not given).
+
+    `robots`: group robots named by the caller, as (endpoint id, compound id the row is filed
+    under, or None) — a circle's mirrors. `inbox`: users reached in the app only, however many
+    (a circle's members): one INSERT … SELECT writes their rows in the database, with no
+    Python object per user, and nothing is sent by SMS or e-mail to them."""
 
     users: Sequence[User] | QuerySet[User] = ()
     households: Sequence[Household] | QuerySet[Household] = ()
     compounds: Sequence[Compound] | QuerySet[Compound] = ()
     calls: Sequence[tuple[int, int]] = ()
     call_template: str = ""
+    robots: Sequence[tuple[int, int | None]] = ()
+    inbox: QuerySet[User] | None = None
 
 
 class NotifyError(ValueError):
@@ -204,10 +211,12 @@ class Written:
 
     messages: list[Message]
     reminders: int = 0
+    # In-app rows written by INSERT … SELECT (Audience.inbox): delivered as written.
+    selected: int = 0
 
     @property
     def count(self) -> int:
-        return len(self.messages) + self.reminders
+        return len(self.messages) + self.reminders + self.selected
 
     def due_ids(self, now: datetime.datetime) -> list[int] | None:
         """The ids of the rows to send now, or None when the rows did not get their ids."""
@@ -287,6 +296,23 @@ def outbox_write(
                 )
             )
 
+    if audience.robots:
+        kinds = dict(
+            CircleEndpoint.objects.filter(
+                pk__in=[pk for pk, _compound in audience.robots], enabled=True
+            ).values_list("pk", "kind")
+        )
+        for endpoint_id, compound_id in audience.robots:
+            if endpoint_id in kinds:
+                add(
+                    Row(
+                        kinds[endpoint_id],
+                        f"endpoint:{endpoint_id}",
+                        default,
+                        compound_id=compound_id,
+                    )
+                )
+
     messages = write_rows(
         rows,
         template=template,
@@ -298,6 +324,18 @@ def outbox_write(
         new_event=new_event,
         backfill=backfill,
     )
+    selected = 0
+    if audience.inbox is not None:
+        selected = _insert_inbox_select(
+            audience.inbox,
+            template=template,
+            context=context,
+            event_key=event_key,
+            urgent=urgent,
+            source=source,
+            now=now,
+            backfill=backfill,
+        )
     reminders = 0
     if audience.calls:
         reminders = _write_calls(
@@ -310,7 +348,99 @@ def outbox_write(
             now=now,
             backfill=backfill,
         )
-    return Written(messages=messages, reminders=reminders)
+    return Written(messages=messages, reminders=reminders, selected=selected)
+
+
+def _insert_inbox_select(
+    users: QuerySet[User],
+    *,
+    template: str,
+    context: dict[str, Any],
+    event_key: str,
+    urgent: bool,
+    source: str,
+    now: datetime.datetime,
+    backfill: bool,
+) -> int:
+    """One INSERT … SELECT of an in-app row for each active user of the query, skipping
+    those written before (their idempotency key, as write_rows makes it): a circle post to
+    a city's 1,200,000 members is written without a Python object per member
+    (docs/benchmarks.md, "Circles"). SQLite and PostgreSQL alike. Returns the rows written."""
+
+    def field(name: str) -> Any:
+        return Message._meta.get_field(name)
+
+    subquery, sub_params = users.values("pk").query.get_compiler(connection=connection).as_sql()
+    user_table = User._meta.db_table
+    columns = [*MESSAGE_COLUMNS, "failure"]
+    stamp = field("created_at").get_db_prep_save(now, connection)
+    # Names are ours (the models' tables and columns), never input; values are parameters.
+    sql = (
+        f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        "SELECT u.id, NULL, NULL, %s, CAST(u.id AS VARCHAR(20)), %s, %s, %s, "
+        "CAST(%s AS VARCHAR(255)) || CAST(u.id AS VARCHAR(20)), %s, 0, %s, '', '', %s, %s, "
+        f"%s, %s, %s, '' FROM {user_table} u WHERE u.is_active AND u.id IN ({subquery}) "
+        "ON CONFLICT (idempotency_key) DO NOTHING"
+    )
+    params = [
+        Channel.INAPP.value,
+        template,
+        field("context").get_db_prep_save(context, connection),
+        event_key,
+        f"{event_key}:{Channel.INAPP.value}:",
+        Message.State.SENT.value,
+        stamp,
+        stamp,
+        stamp,
+        stamp if backfill else None,
+        source,
+        urgent,
+        *sub_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def outbox_write_each(
+    items: Sequence[tuple[Row, dict[str, Any]]],
+    *,
+    template: str,
+    event_key: str,
+    source: str,
+    now: datetime.datetime,
+) -> int:
+    """Rows that each say something of their own (a digest: each reader's unread posts), one
+    event per reader (`event_key` + ":" + the user id), written by the same COPY and INSERT
+    writers as an event's rows; a row written before (same event and address) is skipped.
+    Returns the number of rows handed to the writers."""
+    _template_for(template)
+    messages = []
+    for row, context in items:
+        key = f"{event_key}:{row.user_id}"
+        release = row.quiet.release_time(now)
+        messages.append(
+            Message(
+                user_id=row.user_id,
+                household_id=row.household_id,
+                compound_id=row.compound_id,
+                channel=row.channel,
+                address=row.address,
+                template=template,
+                context=json.loads(json.dumps(context)),
+                event_key=key,
+                idempotency_key=f"{key}:{row.channel}:{row.address}",
+                state=Message.State.PENDING,
+                next_attempt_at=release or now,
+                created_at=now,
+                source=source,
+            )
+        )
+    if connection.vendor == "postgresql" and len(messages) > COPY_THRESHOLD:
+        _copy_rows(messages)
+    else:
+        _insert_rows(messages, new_event=False)
+    return len(messages)
 
 
 def _add_user_rows(add: Callable[[Row], None], user: User, default: QuietHours) -> None:

@@ -9,7 +9,7 @@ reaches, which phone calls to make and who makes them.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -25,8 +25,11 @@ from wudian.notify.outbox import (
     Audience,
     NotifyError,
     Rendered,
+    Row,
     default_quiet_hours,
     outbox_write,
+    outbox_write_each,
+    quiet_hours_of,
     render,
     render_message,
 )
@@ -37,10 +40,12 @@ __all__ = [
     "Rendered",
     "call_task_done",
     "inbox_mark_read",
+    "inbox_withdraw",
     "message_retry",
     "notify_backfill",
     "notify_cancel",
     "notify_publish",
+    "notify_texts_each",
     "preference_of",
     "preference_update",
     "render",
@@ -108,12 +113,59 @@ def notify_publish(
     return written.count
 
 
+def notify_texts_each(
+    *,
+    texts: Sequence[tuple[User, dict[str, Any]]],
+    template: str,
+    event_key: str,
+    source: str = "",
+    now: datetime.datetime | None = None,
+) -> int:
+    """An SMS to each user's own phone saying something of its own (the values given with
+    them: a digest of what they have not read), held until their quiet hours end; one event
+    per user (`event_key:<user id>`), so calling again for the same key writes nothing more.
+    Users without a phone are left out. Queued after commit; returns the rows handed over."""
+    now = now or timezone.now()
+    default = default_quiet_hours()
+    preferences = {
+        preference.user_id: preference
+        for preference in Preference.objects.filter(user__in=[user.pk for user, _c in texts])
+    }
+    items = [
+        (
+            Row(
+                Channel.SMS,
+                user.phone,
+                quiet_hours_of(preferences.get(user.pk), default),
+                user_id=user.pk,
+            ),
+            context,
+        )
+        for user, context in texts
+        if user.phone and user.is_active
+    ]
+    if not items:
+        return 0
+    written = outbox_write_each(
+        items, template=template, event_key=event_key, source=source, now=now
+    )
+    transaction.on_commit(lambda: tasks.enqueue_due())
+    return written
+
+
 def notify_cancel(*, event_key: str) -> int:
     """Cancel the messages of an event that have not gone out yet (e.g. a notice withdrawn
     before quiet hours end). Returns how many were cancelled."""
     return Message.objects.filter(event_key=event_key, state=Message.State.PENDING).update(
         state=Message.State.CANCELLED
     )
+
+
+def inbox_withdraw(*, event_key: str) -> int:
+    """Take an event's messages out of the in-app inboxes (what they told was withdrawn, such
+    as a hidden circle post). Returns how many."""
+    deleted, _counts = Message.objects.filter(event_key=event_key, channel=Channel.INAPP).delete()
+    return deleted
 
 
 def message_retry(*, messages: QuerySet[Message]) -> int:

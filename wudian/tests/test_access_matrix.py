@@ -32,6 +32,8 @@ from django.utils import timezone
 from wudian.accounts.models import User
 from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
+from wudian.circles.models import Report
+from wudian.circles.services import circle_for_compound, message_write, post_publish
 from wudian.civic import services as civic
 from wudian.conftest import City, image_bytes
 from wudian.core.photos import photo_from_bytes
@@ -114,6 +116,18 @@ def build(city: City) -> World:
         next_attempt_at=timezone.now(),
     )
     _item, key = open311_key_issue(name="街道网站", organisation="黄庄街道", compounds=[city.north])
+    circle = circle_for_compound(city.north)
+    [circle_post] = post_publish(
+        author=city.manager, circles=[circle], kind="safety", title="用电安全", body="勿私拉电线"
+    )
+    circle_message = message_write(circle=circle, by=city.resident, body="楼道灯不亮")
+    report = Report.objects.create(message=circle_message, reporter=city.resident, reason="测试")
+    circles = {
+        "circle": circle.pk,
+        "post": circle_post.pk,
+        "message": circle_message.pk,
+        "report": report.pk,
+    }
     visit = civic.visit_record(
         by=city.gridadmin,
         compound=city.north,
@@ -152,6 +166,7 @@ def build(city: City) -> World:
         failed=failed,
         open311_key=key,
         ids={
+            **circles,
             "visit": visit.pk,
             "electricity_appeal": appeals[0].pk,
             "civic_appeal": appeals[1].pk,
@@ -354,6 +369,41 @@ ASKS: dict[str, Ask] = {
     "workorders:desk_detail": get(lambda w: f"/desk/requests/{w.workorder.pk}/"),
     "workorders:desk_action": post(
         lambda w: f"/desk/requests/{w.workorder.pk}/accept/", lambda w: {}
+    ),
+    "workorders:from_circle_message": get(
+        lambda w: f"/desk/circle-messages/{w.ids['message']}/request/"
+    ),
+    # Circles
+    "circles:list": get(lambda w: "/circles/"),
+    "circles:detail": get(lambda w: f"/circles/{w.ids['circle']}/"),
+    "circles:post_new": post(
+        lambda w: f"/circles/{w.ids['circle']}/post/",
+        {"kind": "general", "title": "停车场施工", "body": "请绕行"},
+    ),
+    "circles:message_new": post(lambda w: f"/circles/{w.ids['circle']}/write/", {"body": "你好"}),
+    "circles:settings": post(
+        lambda w: f"/circles/{w.ids['circle']}/settings/", {"delivery": "none"}
+    ),
+    "circles:post": get(lambda w: f"/circles/posts/{w.ids['post']}/"),
+    "circles:post_action": post(lambda w: f"/circles/posts/{w.ids['post']}/pin/"),
+    "circles:message": get(lambda w: f"/circles/messages/{w.ids['message']}/"),
+    "circles:message_action": post(
+        lambda w: f"/circles/messages/{w.ids['message']}/reply/", {"reply-body": "明天来修"}
+    ),
+    "circles:reports": get(lambda w: "/desk/circles/reports/"),
+    "circles:report_dismiss": post(lambda w: f"/desk/circles/reports/{w.ids['report']}/dismiss/"),
+    "GET /api/v1/circles": api_get(lambda w: "/api/v1/circles"),
+    "GET /api/v1/circles/{circle_id}": api_get(lambda w: f"/api/v1/circles/{w.ids['circle']}"),
+    "GET /api/v1/circles/{circle_id}/feed": api_get(
+        lambda w: f"/api/v1/circles/{w.ids['circle']}/feed"
+    ),
+    "POST /api/v1/circles/{circle_id}/messages": api_send(
+        "POST", lambda w: f"/api/v1/circles/{w.ids['circle']}/messages", {"body": "电梯停了"}
+    ),
+    "POST /api/v1/circles/{circle_id}/posts": api_send(
+        "POST",
+        lambda w: f"/api/v1/circles/{w.ids['circle']}/posts",
+        {"kind": "civic", "title": "文明创建", "body": "垃圾分类"},
     ),
     # Open311 (public reads; filing with a key)
     "open311:discovery": get(lambda w: "/open311/discovery.json"),
@@ -702,6 +752,23 @@ ROWS: dict[str, str] = {
     "workorders:my_list": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "workorders:my_new": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "workorders:photo": "302  200  404  200  404  200  200  200  404  404  200  404  200",
+    "GET /api/v1/circles": "401  200  200  200  200  200  200  200  200  200  200  200  200",
+    "GET /api/v1/circles/{circle_id}": "401  200  404  200  404  200  200  200  404  200  200  404  200",
+    "GET /api/v1/circles/{circle_id}/feed": "401  200  404  200  404  200  200  200  404  200  200  404  200",
+    "POST /api/v1/circles/{circle_id}/messages": "401  201  404  403  404  403  403  403  404  403  403  404  403",
+    "POST /api/v1/circles/{circle_id}/posts": "401  403  404  403  404  403  201  201  404  403  403  404  201",
+    "circles:detail": "302  200  404  200  404  200  200  200  404  200  200  404  200",
+    "circles:list": "302  200  200  200  200  200  200  200  200  200  200  200  200",
+    "circles:message": "302  200  404  200  404  200  200  200  404  200  200  404  200",
+    "circles:message_action": "302  302  404  302  404  302  302  302  404  403  403  404  302",
+    "circles:message_new": "302  302  404  403  404  403  403  403  404  403  403  404  403",
+    "circles:post": "302  200  404  200  404  200  200  200  404  200  200  404  200",
+    "circles:post_action": "302  403  404  302  404  302  302  302  404  403  403  404  302",
+    "circles:post_new": "302  403  404  302  404  302  302  302  404  403  403  404  302",
+    "circles:report_dismiss": "302  404  404  302  404  302  302  302  404  404  404  404  302",
+    "circles:reports": "302  403  403  200  200  200  200  200  200  200  200  403  200",
+    "circles:settings": "302  302  404  302  404  302  302  302  404  403  403  404  302",
+    "workorders:from_circle_message": "302  403  403  200  404  200  200  200  404  403  403  403  200",
     "DELETE /api/v1/civic/activities/{activity_id}/signup": "401  403  404  403  404  403  403  403  404  403  403  404  403",
     "GET /api/v1/civic/activities": "401  200  200  200  200  200  200  200  200  200  200  200  200",
     "GET /api/v1/civic/activities/{activity_id}": "401  200  404  200  404  200  200  200  404  200  200  404  200",

@@ -3,7 +3,7 @@ user's scope; who may do what, in which state, is policy.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -588,3 +588,25 @@ class BulkTransferForm(forms.Form):
         super().__init__(*args, **kwargs)
         targets = transfer_targets(compounds, departments=passes_to_departments(user))
         self.fields["to"].choices = [("", "—"), *targets]  # type: ignore[attr-defined]
+
+
+class CircleRequestForm(forms.Form):
+    """Turning a circle message into a request: its category, and the household when the
+    resident has several in the circle's compounds."""
+
+    category = forms.ChoiceField(label=_("Request category"), choices=())
+    household = forms.TypedChoiceField(label=_("Household"), choices=(), coerce=int)
+
+    def __init__(
+        self,
+        *args: Any,
+        categories: Sequence[tuple[str, str]] = (),
+        households: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = list(categories)  # type: ignore[attr-defined]
+        if len(households) > 1:
+            self.fields["household"].choices = list(households)  # type: ignore[attr-defined]
+        else:
+            del self.fields["household"]

@@ -262,6 +262,15 @@ class WorkOrder(models.Model):
     open311_token = models.CharField(
         _("Open311 token"), max_length=40, null=True, blank=True, unique=True
     )
+    # The circle message it came from (a resident's message that staff turned into a request).
+    circle_message = models.OneToOneField(
+        "circles.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="workorder",
+        verbose_name=_("circle message"),
+    )
     created_at = models.DateTimeField(_("submitted at"))
     updated_at = models.DateTimeField(_("updated at"))
 

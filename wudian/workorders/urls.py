@@ -14,4 +14,9 @@ urlpatterns = [
     path("desk/requests/counts/", views.desk_counts, name="desk_counts"),
     path("desk/requests/<int:pk>/", views.desk_detail, name="desk_detail"),
     path("desk/requests/<int:pk>/<slug:action>/", views.desk_action, name="desk_action"),
+    path(
+        "desk/circle-messages/<int:pk>/request/",
+        views.from_circle_message,
+        name="from_circle_message",
+    ),
 ]

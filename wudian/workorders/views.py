@@ -28,6 +28,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wudian.accounts.models import Department, User
 from wudian.audit.services import special_group_reads_record
+from wudian.circles.policy import MESSAGE_POLICY, CircleParties
+from wudian.circles.selectors import households_of_author
+from wudian.circles.selectors import message_for as circle_message_for
 from wudian.core.errors import REFUSED, messages_of, refusal_text, status_of
 from wudian.core.privacy import mask_name, mask_phone
 from wudian.grid.models import Compound
@@ -39,6 +42,7 @@ from wudian.workorders.forms import (
     ActionForm,
     ArriveForm,
     BulkTransferForm,
+    CircleRequestForm,
     CommentForm,
     EmptyForm,
     EscalateForm,
@@ -776,3 +780,52 @@ def _take_step(
         )
     messages.success(request, step.done)
     return redirect(detail, pk=workorder.pk)
+
+
+# A circle message becomes a request -----------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def from_circle_message(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn a resident's circle message into a request, in one step by the staff serving the
+    circle: choose its category (and the household, when the resident has several there)."""
+    user = _staff(request)
+    message = circle_message_for(user, pk)
+    MESSAGE_POLICY.check("request", message, CircleParties(user, message.circle))
+    homes = list(households_of_author(message))
+    households = [(home.pk, f"{home.building.compound.name} {home.address}") for home in homes]
+    categories = [
+        (category.code, category_label(category))
+        for category in categories_open_to(user).order_by("kind", "code")
+    ]
+    form = CircleRequestForm(request.POST or None, categories=categories, households=households)
+    refusal, status = "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            chosen = form.cleaned_data.get("household")
+            try:
+                workorder = services.request_from_circle_message(
+                    message=message,
+                    by=user,
+                    category=form.cleaned_data["category"],
+                    household=next((home for home in homes if home.pk == chosen), None),
+                )
+            except REFUSED as error:
+                refusal = refusal_text(error, form, aliases={"household_id": "household"})
+                status = status_of(error)
+            else:
+                messages.success(
+                    request,
+                    _("Request No. %(id)s is filed from the message.") % {"id": workorder.pk},
+                )
+                return redirect("workorders:desk_detail", pk=workorder.pk)
+        else:
+            status = 422
+    return render(
+        request,
+        "workorders/from_circle.html",
+        {"message": message, "form": form, "refusal": refusal, "no_home": not homes},
+        status=status,
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from wudian.front.demo.circle_posts import circle_posts_seed
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.civic import civic_seed
 from wudian.front.demo.common import DemoSummary
@@ -82,6 +83,7 @@ def demo_city_seed(
     with transaction.atomic():
         requests_seed(summary)
     with transaction.atomic():
+        circle_posts_seed(summary, list(compounds.values()))
         civic_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {

@@ -50,8 +50,11 @@ def test_the_demo_citys_past(db: None, settings: Any) -> None:
 
 
 def past_requests() -> Any:
-    return WorkOrder.objects.exclude(description__in=PRESENT).exclude(
-        category__kind=Category.Kind.CHECK
+    # The present's requests: the demo's own, and the one its circle's message became.
+    return (
+        WorkOrder.objects.exclude(description__in=PRESENT)
+        .exclude(category__kind=Category.Kind.CHECK)
+        .exclude(circle_message__isnull=False)
     )
 
 

@@ -363,6 +363,7 @@ def test_seed_demo_gives_each_compound_a_circle_robot_on_the_development_gateway
     endpoints = CircleEndpoint.objects.select_related("compound")
     assert endpoints.count() == 12
     for endpoint in endpoints:
+        assert endpoint.compound is not None
         assert endpoint.url == (
             f"{settings.DEV_GATEWAY_URL}circle/{endpoint.compound.code.lower()}/"
         )

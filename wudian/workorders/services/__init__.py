@@ -23,6 +23,7 @@ from wudian.workorders.services.intake import (
     MAX_DESCRIPTION,
     Location,
     category_for_intake,
+    request_from_circle_message,
     workorder_create,
 )
 from wudian.workorders.services.recording import MAX_NOTE, MAX_PHOTOS
@@ -50,6 +51,7 @@ __all__ = [
     "Location",
     "category_for_intake",
     "certified_electricians",
+    "request_from_circle_message",
     "risk_topics",
     "route",
     "workorder_accept",

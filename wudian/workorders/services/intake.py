@@ -15,8 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
+from wudian.circles.models import Message as CircleMessage
+from wudian.circles.policy import MESSAGE_POLICY, CircleParties
+from wudian.circles.selectors import circles_visible_to, households_of_author
 from wudian.core.calendar import china_date
-from wudian.core.errors import invalid
+from wudian.core.errors import OutsideScope, WrongState, invalid
 from wudian.core.photos import PhotoUpload
 from wudian.grid.models import Building, Compound, Household, Meter, StationArea
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
@@ -181,3 +184,64 @@ def told_at_intake(workorder: WorkOrder, staff: CompoundStaff) -> list[int]:
     if workorder.opinion_risk:
         told.extend(staff.supervisor_ids)
     return told
+
+
+def request_from_circle_message(
+    *,
+    message: CircleMessage,
+    by: User,
+    category: str,
+    household: Household | None = None,
+    now: datetime.datetime | None = None,
+) -> WorkOrder:
+    """Turn a resident's circle message into a request in one step, filed by the member of
+    staff serving the circle, for the author's household in the circle's compounds (the one
+    staff chose when the author has several), with the message's words; the request keeps
+    the message (`circle_message`), so each shows the other. A message becomes one request."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            CircleMessage.objects.select_for_update()
+            .filter(pk=message.pk, circle__in=circles_visible_to(by).values("pk"))
+            .select_related("circle", "author")
+            .first()
+        )
+        if locked is None:
+            raise OutsideScope()
+        MESSAGE_POLICY.check("request", locked, CircleParties(by, locked.circle, at=now))
+        existing = WorkOrder.objects.filter(circle_message=locked).values_list("pk", flat=True)
+        if existing:
+            raise WrongState(
+                _("This message is already request No. %(id)s.") % {"id": existing[0]},
+                extra={"workorder_id": existing[0]},
+            )
+        homes = list(households_of_author(locked))
+        if household is None:
+            if len(homes) != 1:
+                raise invalid(
+                    "household_id",
+                    _("The resident has several households here: choose the request's one.")
+                    if homes
+                    else _("The resident has no household in this circle's compounds."),
+                    "household",
+                )
+            household = homes[0]
+        elif household.pk not in {home.pk for home in homes}:
+            raise invalid(
+                "household_id",
+                _("Choose one of the resident's households in this circle."),
+                "household",
+            )
+        workorder = workorder_create(
+            category=category_for_intake(category, by=by),
+            description=locked.body,
+            channel=Channel.CIRCLE,
+            by=by,
+            household=household,
+            contact_name=locked.author.display_name,
+            contact_phone=locked.author.phone or "",
+            now=now,
+        )
+        workorder.circle_message = locked
+        workorder.save(update_fields=["circle_message"])
+    return workorder

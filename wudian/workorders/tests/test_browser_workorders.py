@@ -94,6 +94,10 @@ def test_resident_reports_electrician_resolves_resident_rates(
     office.select_option("select[name=status]", "closed")
     office.wait_for_url("**status=closed**")
     office.locator(f'tr[data-request="{workorder.pk}"]').wait_for(state="detached")
+    # htmx drops a change made before the last swap has settled: wait for it.
+    from playwright.sync_api import expect
+
+    expect(office.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     office.select_option("select[name=status]", "submitted")
     row.wait_for()
     assert office.evaluate("window.keptAcrossSwaps") is True
