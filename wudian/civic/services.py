@@ -10,6 +10,7 @@ in one transaction; messages go to the outbox in the same transaction."""
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,16 +26,21 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
+from wudian.circles.models import POST_BODY_MAX, TITLE_MAX, Post
+from wudian.circles.selectors import circles_of_compounds, circles_visible_to
+from wudian.circles.services import post_publish
 from wudian.civic.models import Activity, Appeal, SignUp, Visit
 from wudian.civic.policy import ACTIVITIES, APPEALS, activity_parties, appeal_parties
 from wudian.civic.selectors import does_civic_work
 from wudian.core.calendar import china_date
-from wudian.core.errors import BadInput, NotAllowed, OutsideScope, WrongState, invalid
+from wudian.core.errors import REFUSED, BadInput, NotAllowed, OutsideScope, WrongState, invalid
 from wudian.grid.models import Building, Compound, Household
 from wudian.grid.scope import Purpose, compounds_outside, reaches_compound
 from wudian.notify.services import Audience, notify_publish
 from wudian.workorders.models import Category, Channel
 from wudian.workorders.services import Location, workorder_create
+
+logger = logging.getLogger(__name__)
 
 MAX_SUMMARY = 2000
 MAX_APPEAL = 1000
@@ -438,9 +444,47 @@ def activity_publish(
     return locked
 
 
-def announce_in_circles(*, activity: Activity, by: User, now: datetime.datetime) -> None:
-    """The hand-off to the compounds' circles (a civic post linking to the activity). The
-    circles app is not there yet: nothing is posted until it is wired here."""
+def announce_in_circles(*, activity: Activity, by: User, now: datetime.datetime) -> int:
+    """Post the activity to the circles of its compounds (each once), as a civic post that
+    links to it. Only circles the publisher may post civic information in are posted to; a
+    refusal there is logged and does not hold up publishing. Returns the posts written."""
+    compounds = list(activity.compounds.order_by("code"))
+    circles = list(
+        circles_of_compounds(compounds).filter(pk__in=circles_visible_to(by).values("pk"))
+    )
+    if not circles:
+        return 0
+    local = timezone.localtime
+    # Stored text: in the station's language, whoever publishes.
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Volunteers wanted: %(title)s") % {"title": activity.title}
+        details = _(
+            "%(start)s–%(end)s at %(place)s, for %(compounds)s. %(capacity)s places; sign up "
+            "by %(deadline)s."
+        ) % {
+            "start": local(activity.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "end": local(activity.ends_at).strftime("%H:%M"),
+            "place": activity.place,
+            "compounds": "、".join(compound.name for compound in compounds),
+            "capacity": activity.capacity,
+            "deadline": local(activity.signup_deadline).strftime("%Y-%m-%d %H:%M"),
+        }
+    body = f"{details}\n{activity.description}"
+    try:
+        with transaction.atomic():
+            posts = post_publish(
+                author=by,
+                circles=circles,
+                kind=Post.Kind.CIVIC,
+                title=title[:TITLE_MAX],
+                body=body[:POST_BODY_MAX],
+                link=reverse("civic:activity_detail", args=[activity.pk]),
+                now=now,
+            )
+    except REFUSED as error:
+        logger.warning("Activity %s not announced in circles: %s", activity.pk, error)
+        return 0
+    return len(posts)
 
 
 def activity_close(

@@ -450,3 +450,44 @@ def test_someone_who_turned_sms_off_is_told_in_the_app_only(city: City, activity
     services.activity_cancel(activity=activity, by=city.gridadmin, reason="场地临时占用", now=NOW)
     told = Message.objects.filter(template="civic_activity_cancelled", user=city.manager)
     assert list(told.values_list("channel", flat=True)) == [Channel.INAPP]
+
+
+# Announcing in the circles ------------------------------------------------------------------
+
+
+def test_publishing_announces_the_activity_in_its_compounds_circles(city: City) -> None:
+    from wudian.circles.models import Post
+    from wudian.circles.services import circle_for_compound
+
+    north_circle = circle_for_compound(city.north)
+    south_circle = circle_for_compound(city.south)
+    draft = services.activity_create(by=city.gridadmin, data=activity_in(city), now=NOW)
+    assert not Post.objects.filter(link=f"/activities/{draft.pk}/").exists()
+    services.activity_publish(activity=draft, by=city.gridadmin, now=NOW)
+    post = Post.objects.get(link=f"/activities/{draft.pk}/")
+    assert post.circle == north_circle
+    assert post.kind == Post.Kind.CIVIC
+    assert post.author == city.gridadmin
+    assert draft.title in post.title
+    assert "北苑小区1号楼前广场" in post.body
+    assert not Post.objects.filter(circle=south_circle, link=f"/activities/{draft.pk}/").exists()
+
+
+def test_a_circle_that_refuses_the_post_does_not_hold_up_publishing(
+    city: City, monkeypatch: Any
+) -> None:
+    from wudian.circles.models import Post
+    from wudian.circles.services import circle_for_compound
+
+    circle_for_compound(city.north)
+
+    def refuse(**kwargs: Any) -> None:
+        raise NotAllowed("不能发布")
+
+    monkeypatch.setattr(services, "post_publish", refuse)
+    activity = services.activity_create(
+        by=city.gridadmin, data=activity_in(city), publish=True, now=NOW
+    )
+    activity.refresh_from_db()
+    assert activity.state == Activity.State.OPEN
+    assert not Post.objects.filter(link=f"/activities/{activity.pk}/").exists()

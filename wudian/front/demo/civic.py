@@ -176,22 +176,25 @@ def _activities(
 ) -> None:
     local = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
     start = (local + datetime.timedelta(days=5)).replace(hour=9)
-    upcoming = services.activity_create(
-        by=gridadmin,
-        data=services.ActivityIn(
-            title=UPCOMING_TITLE,
-            description="在小区广场设点讲解安全用电、节约用电和智能缴费，入户为独居老人检查插座和电热毯。"
-            "志愿者请穿红马甲，提前10分钟到场签到。",
-            place="锦绣华庭中心广场（3号楼南侧）",
-            starts_at=start,
-            ends_at=start + datetime.timedelta(hours=3),
-            signup_deadline=start - datetime.timedelta(days=1),
-            capacity=15,
-            compounds=[compounds["jinxiu-huating"], compounds["chaoyang-xincun"]],
-        ),
-        publish=True,
-        now=now - datetime.timedelta(days=2),
-    )
+    announced = now - datetime.timedelta(days=2)
+    # Published in the past: its circle posts are recorded as delivered then.
+    with notify_backfill(at=announced):
+        upcoming = services.activity_create(
+            by=gridadmin,
+            data=services.ActivityIn(
+                title=UPCOMING_TITLE,
+                description="在小区广场设点讲解安全用电、节约用电和智能缴费，入户为独居老人检查插座和电热毯。"
+                "志愿者请穿红马甲，提前10分钟到场签到。",
+                place="锦绣华庭中心广场（3号楼南侧）",
+                starts_at=start,
+                ends_at=start + datetime.timedelta(hours=3),
+                signup_deadline=start - datetime.timedelta(days=1),
+                capacity=15,
+                compounds=[compounds["jinxiu-huating"], compounds["chaoyang-xincun"]],
+            ),
+            publish=True,
+            now=announced,
+        )
     for offset, username in enumerate(["resident1", "electrician1", "staff1"]):
         services.activity_signup(
             activity=upcoming,
@@ -200,21 +203,22 @@ def _activities(
         )
     past_start = (local - datetime.timedelta(days=18)).replace(hour=14)
     organised = past_start - datetime.timedelta(days=10)
-    past = services.activity_create(
-        by=gridadmin,
-        data=services.ActivityIn(
-            title=PAST_TITLE,
-            description="清理楼道杂物和飞线充电，张贴安全用电提示，登记需要加装充电桩的住户。",
-            place="天桥小区物业服务中心门前集合",
-            starts_at=past_start,
-            ends_at=past_start + datetime.timedelta(hours=2),
-            signup_deadline=past_start - datetime.timedelta(hours=12),
-            capacity=10,
-            compounds=[compounds["jinxiu-huating"], compounds["tianqiao-xiaoqu"]],
-        ),
-        publish=True,
-        now=organised,
-    )
+    with notify_backfill(at=organised):
+        past = services.activity_create(
+            by=gridadmin,
+            data=services.ActivityIn(
+                title=PAST_TITLE,
+                description="清理楼道杂物和飞线充电，张贴安全用电提示，登记需要加装充电桩的住户。",
+                place="天桥小区物业服务中心门前集合",
+                starts_at=past_start,
+                ends_at=past_start + datetime.timedelta(hours=2),
+                signup_deadline=past_start - datetime.timedelta(hours=12),
+                capacity=10,
+                compounds=[compounds["jinxiu-huating"], compounds["tianqiao-xiaoqu"]],
+            ),
+            publish=True,
+            now=organised,
+        )
     signups = {
         username: services.activity_signup(
             activity=past, by=users[username], now=organised + datetime.timedelta(days=1)
