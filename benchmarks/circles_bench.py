@@ -17,10 +17,12 @@ compound's circle), a customer manager and an electrician per compound, and 10,0
 (a tenth with a reply) in the first circle.
 
 Each publishing run calls `circles.services.post_publish(author=None, circles=<all 300>)`
-inside one transaction, as the knowledge app's seasonal reminder does, commits, and times it;
-the run's posts and outbox rows are then removed. The page runs time the first circle's page
-through Django's test client (the whole view, templates included, in this process; no HTTP
-server), as its customer manager sees it: the first page and an older page by its cursor.
+inside one transaction, as the knowledge app's seasonal reminder does, commits, and times it
+(it prints the load average before each run); the run's posts, outbox rows (a broadcast per
+post) and inbox entries (one per member) are then removed and the tables vacuumed. The page
+runs time the first circle's page through Django's test client (the whole view, templates
+included, in this process; no HTTP server), as its customer manager sees it: the first page
+and an older page by its cursor.
 """
 
 from __future__ import annotations

@@ -65,9 +65,11 @@ class Audience:
     for them (rendered from the event's values; the event's title when not given).
 
     `robots`: group robots named by the caller, as (endpoint id, compound id the row is filed
-    under, or None) — a circle's mirrors. `inbox`: users reached in the app only, however many
-    (a circle's members): one INSERT … SELECT writes their rows in the database, with no
-    Python object per user, and nothing is sent by SMS or e-mail to them."""
+    under, or None) — a circle's mirrors. `inbox`: users reached in the app only, as a query
+    (a circle's staff told of a resident's message): one INSERT … SELECT writes a row for
+    each in the database, with no Python object per user, and nothing is sent by SMS or
+    e-mail to them. For a message to very many readers (a post to a circle's members), see
+    Broadcast: one row, and a narrow entry per reader."""
 
     users: Sequence[User] | QuerySet[User] = ()
     households: Sequence[Household] | QuerySet[Household] = ()
@@ -364,9 +366,8 @@ def _insert_inbox_select(
     backfill: bool,
 ) -> int:
     """One INSERT … SELECT of an in-app row for each active user of the query, skipping
-    those written before (their idempotency key, as write_rows makes it): a circle post to
-    a city's 1,200,000 members is written without a Python object per member
-    (docs/benchmarks.md, "Circles"). SQLite and PostgreSQL alike. Returns the rows written."""
+    those written before (their idempotency key, as write_rows makes it), without a Python
+    object per user. SQLite and PostgreSQL alike. Returns the rows written."""
 
     def field(name: str) -> Any:
         return Message._meta.get_field(name)
