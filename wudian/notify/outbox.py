@@ -463,9 +463,11 @@ def outbox_broadcast(
                 context=context,
                 event_key=broadcast.event_key,
                 idempotency_key=f"{broadcast.event_key}:{Channel.INAPP.value}:{BROADCAST_ADDRESS}",
-                # Stored is delivered; each reader's read state is their entry's.
+                # Stored is delivered; each reader's read state is their entry's (a
+                # backfill's broadcast is marked read too: nothing of the past is unread).
                 state=Message.State.SENT,
                 sent_at=now,
+                read_at=now if backfill else None,
                 next_attempt_at=now,
                 created_at=now,
                 source=broadcast.source,
