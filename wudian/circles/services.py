@@ -37,17 +37,19 @@ from wudian.circles.models import (
 from wudian.circles.policy import CIRCLE_POLICY, MESSAGE_POLICY, POST_POLICY, CircleParties
 from wudian.circles.selectors import (
     circles_visible_to,
-    compound_ids_of,
     due_posts,
     homes_in_circle,
-    inbox_members,
+    inbox_recipients,
     staff_to_tell,
 )
 from wudian.core.errors import NotAllowed, OutsideScope, invalid
 from wudian.grid.models import Compound
 from wudian.notify.services import (
     Audience,
+    Broadcast,
+    Recipients,
     inbox_withdraw,
+    notify_broadcast,
     notify_cancel,
     notify_publish,
     notify_texts_each,
@@ -171,15 +173,13 @@ def post_publish(
             ]
         )
         if due:
-            for post in posts:
-                _deliver(post, now=now)
+            _deliver(posts, now=now)
     return posts
 
 
 def _context(post: Post, *, body: bool) -> dict[str, object]:
-    """What the messages of a post keep. The inbox's rows, one per member, leave the text
-    out (the link opens the post): a city's seasonal post writes a million of them
-    (docs/benchmarks.md, "Circles"); the robots' few rows carry it, for the group to read."""
+    """What the messages of a post keep. The inbox's broadcast leaves the text out (the link
+    opens the post); the robots' rows carry it, for the group to read."""
     context: dict[str, object] = {
         "post_id": post.pk,
         "circle": post.circle.name,
@@ -192,33 +192,63 @@ def _context(post: Post, *, body: bool) -> dict[str, object]:
     return context
 
 
-def _deliver(post: Post, *, now: datetime.datetime) -> int:
-    """The post's outbox rows: an in-app row for every member who hears of posts (one
-    INSERT … SELECT, however many members; event `circle_post:<id>:inbox`), and one row
-    per enabled robot of the circle (event `circle_post:<id>`)."""
-    circle = post.circle
-    compound_ids = compound_ids_of(circle)
-    robots = [
-        (pk, compound_ids[0] if compound_ids else None)
-        for pk in circle.robots.filter(enabled=True).values_list("pk", flat=True)
-    ]
-    written = notify_publish(
-        audience=Audience(inbox=inbox_members(circle, author=post.author)),
-        template="circle_post",
-        context=_context(post, body=False),
-        event_key=post.inbox_event_key,
-        source=f"circle:{circle.pk}",
-        now=now,
-    )
-    if robots:
-        written += notify_publish(
-            audience=Audience(robots=robots),
+def _deliver(posts: Sequence[Post], *, now: datetime.datetime) -> int:
+    """The posts' outbox rows: each post one in-app broadcast (event
+    `circle_post:<id>:inbox`) put in the inbox of every member of its circle who hears of
+    posts, by ONE INSERT … SELECT over all the posts' circles however many members they
+    have (a city's seasonal post to 300 circles: docs/benchmarks.md, "Circles"); and one
+    row per enabled robot of each circle (event `circle_post:<id>`)."""
+    written = 0
+    by_author: dict[int | None, list[Post]] = defaultdict(list)
+    for post in posts:
+        by_author[post.author_id].append(post)
+    for author_id, authored in by_author.items():
+        sql, params = inbox_recipients(
+            sorted({post.circle_id for post in authored}), author_id=author_id
+        )
+        written += notify_broadcast(
+            broadcasts=[
+                Broadcast(
+                    tag=post.circle_id,
+                    event_key=post.inbox_event_key,
+                    context=_context(post, body=False),
+                    source=f"circle:{post.circle_id}",
+                )
+                for post in authored
+            ],
+            recipients=Recipients(sql=sql, params=params),
             template="circle_post",
-            context=_context(post, body=True),
-            event_key=post.event_key,
-            source=f"circle:{circle.pk}",
             now=now,
         )
+    circle_ids = [post.circle_id for post in posts]
+    first_compound: dict[int, int] = {}
+    for circle_id, compound_id in (
+        Circle.compounds.through.objects.filter(circle_id__in=circle_ids)
+        .order_by("pk")
+        .values_list("circle_id", "compound_id")
+    ):
+        first_compound.setdefault(circle_id, compound_id)
+    robots: dict[int, list[int]] = defaultdict(list)
+    for circle_id, endpoint_id in (
+        Circle.robots.through.objects.filter(circle_id__in=circle_ids, circleendpoint__enabled=True)
+        .order_by("pk")
+        .values_list("circle_id", "circleendpoint_id")
+    ):
+        robots[circle_id].append(endpoint_id)
+    for post in posts:
+        if robots.get(post.circle_id):
+            written += notify_publish(
+                audience=Audience(
+                    robots=[
+                        (pk, first_compound.get(post.circle_id)) for pk in robots[post.circle_id]
+                    ]
+                ),
+                template="circle_post",
+                context=_context(post, body=True),
+                event_key=post.event_key,
+                source=f"circle:{post.circle_id}",
+                now=now,
+            )
     return written
 
 
@@ -239,7 +269,7 @@ def posts_publish_due(*, now: datetime.datetime | None = None, limit: int = 500)
                 continue
             post.published_at = now
             post.save(update_fields=["published_at"])
-            _deliver(post, now=now)
+            _deliver([post], now=now)
             published += 1
     return published
 

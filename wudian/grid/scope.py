@@ -532,6 +532,30 @@ def everyone_of(compound_ids: Iterable[int]) -> QuerySet[Any]:
     return serving_ids(ids).union(homes.order_by().values("user_id"))
 
 
+def everyone_by_compound(compound_ids: Iterable[int]) -> QuerySet[Any]:
+    """(user_id, compound_id) of everyone serving each of the compounds and everyone holding
+    a household there (as `everyone_of` says for one compound), as one UNION ALL: a city's
+    circles are told of a post in one set-based INSERT … SELECT (docs/benchmarks.md,
+    "Circles"). A person may come more than once; active or not: the caller filters."""
+    ids = list(compound_ids)
+    staff = (
+        assignments_in(*SERVING_ROLES, compounds=ids).order_by().values("user_id", "compound_id")
+    )
+    grid_admins = (
+        CommunityAssignment.objects.filter(
+            community__compounds__in=ids, user__in=_holding(RoleCode.GRID_ADMIN)
+        )
+        .order_by()
+        .values("user_id", compound=F("community__compounds"))
+    )
+    homes = (
+        HouseholdMembership.objects.filter(household__building__compound_id__in=ids)
+        .order_by()
+        .values("user_id", compound=F("household__building__compound_id"))
+    )
+    return staff.union(grid_admins, homes, all=True)
+
+
 def serving_among(compound_id: int, user_ids: Iterable[int]) -> set[int]:
     """Which of the users serve one compound, as `people_serving` says, in one query of joins:
     every step of a request asks it of the few staff it tells (the id subqueries of

@@ -50,6 +50,12 @@ class MessageOut(Schema):
     def resolve_link(obj: Message) -> str:
         return _rendered(obj).link
 
+    @staticmethod
+    def resolve_read_at(obj: Message) -> datetime.datetime | None:
+        # When the caller read it (a broadcast's own read_at is no one's).
+        seen: datetime.datetime | None = getattr(obj, "seen_at", obj.read_at)
+        return seen
+
 
 class ReadIn(Schema):
     ids: list[RowId] | None = Field(

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
 
 from wudian.accounts.models import STAFF_ROLES, RoleCode, User
 from wudian.core.privacy import mask_email, mask_phone
@@ -19,7 +20,13 @@ from wudian.grid.scope import (
     residents_served_by,
 )
 from wudian.grid.selectors import household_views_for
-from wudian.notify.models import CallTask, Channel, DevGatewayMessage, Failure, Message
+from wudian.notify.models import (
+    CallTask,
+    Channel,
+    DevGatewayMessage,
+    Failure,
+    Message,
+)
 
 
 def delivery_stats(*, source: str) -> dict[str, Any]:
@@ -114,17 +121,42 @@ def failures_of(*, source: str) -> list[dict[str, Any]]:
     ]
 
 
-def inbox_for(user: User) -> QuerySet[Message]:
-    """The user's in-app messages, newest first."""
-    return (
-        Message.objects.filter(user=user, channel=Channel.INAPP)
-        .exclude(state=Message.State.CANCELLED)
-        .order_by("-created_at", "-pk")
+def _own_inbox(user: User) -> QuerySet[Message]:
+    return Message.objects.filter(user=user, channel=Channel.INAPP).exclude(
+        state=Message.State.CANCELLED
     )
 
 
+def _told_inbox(user: User, *, unread: bool = False) -> QuerySet[Message]:
+    """The broadcasts the user has an entry of (unread: not yet read by them). One filter()
+    call, so that both conditions are of the same entry."""
+    entries = Q(entries__user=user) & (Q(entries__read_at__isnull=True) if unread else Q())
+    return Message.objects.filter(entries).exclude(state=Message.State.CANCELLED)
+
+
+def inbox_for(user: User) -> QuerySet[Message]:
+    """The user's in-app messages, newest first: their own rows and the broadcasts they have
+    an entry of (one UNION ALL, each side on its index), each with `seen_at`, when this user
+    read it (a broadcast's `read_at` is no one's: read `seen_at`)."""
+    own = _own_inbox(user).annotate(seen_at=F("read_at")).order_by()
+    told = _told_inbox(user).annotate(seen_at=F("entries__read_at")).order_by()
+    return own.union(told, all=True).order_by("-created_at", "-id")
+
+
 def unread_count(user: User) -> int:
-    return inbox_for(user).filter(read_at__isnull=True).count()
+    """The user's unread in-app messages and broadcast entries, in one query."""
+    own = _own_inbox(user).filter(read_at__isnull=True).order_by().values("pk")
+    told = _told_inbox(user, unread=True).order_by().values("pk")
+    own_sql, own_params = own.query.sql_with_params()
+    told_sql, told_params = told.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Both are the ORM's own SQL; values are parameters.
+            f"SELECT (SELECT COUNT(*) FROM ({own_sql}) a) + (SELECT COUNT(*) FROM ({told_sql}) b)",  # noqa: S608
+            [*own_params, *told_params],
+        )
+        (count,) = cursor.fetchone()
+    return int(count)
 
 
 def failed_visible_to(user: User) -> QuerySet[Message]:

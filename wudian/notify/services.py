@@ -20,13 +20,23 @@ from django.utils import timezone
 
 from wudian.accounts.models import User
 from wudian.notify import tasks
-from wudian.notify.models import CallTask, Channel, DevGatewayMessage, Message, Preference
+from wudian.notify.models import (
+    CallTask,
+    Channel,
+    DevGatewayMessage,
+    InboxEntry,
+    Message,
+    Preference,
+)
 from wudian.notify.outbox import (
     Audience,
+    Broadcast,
     NotifyError,
+    Recipients,
     Rendered,
     Row,
     default_quiet_hours,
+    outbox_broadcast,
     outbox_write,
     outbox_write_each,
     quiet_hours_of,
@@ -36,13 +46,16 @@ from wudian.notify.outbox import (
 
 __all__ = [
     "Audience",
+    "Broadcast",
     "NotifyError",
+    "Recipients",
     "Rendered",
     "call_task_done",
     "inbox_mark_read",
     "inbox_withdraw",
     "message_retry",
     "notify_backfill",
+    "notify_broadcast",
     "notify_cancel",
     "notify_forget",
     "notify_publish",
@@ -112,6 +125,31 @@ def notify_publish(
     elif due:
         transaction.on_commit(lambda: tasks.enqueue(due, urgent=urgent))
     return written.count
+
+
+def notify_broadcast(
+    *,
+    broadcasts: Sequence[Broadcast],
+    recipients: Recipients,
+    template: str,
+    urgent: bool = False,
+    now: datetime.datetime | None = None,
+) -> int:
+    """In-app messages for many readers each (a post to every member of its circle), in the
+    caller's transaction: one row per broadcast, and one entry per reader in each reader's
+    inbox, with their own read state, written by one INSERT … SELECT over `recipients`.
+    Nothing is sent or queued: the inbox is the outbox itself. Calling it again writes
+    nothing more; inside notify_backfill the entries are written as read. Returns the rows
+    and entries written."""
+    backfill_at = _backfill_at.get()
+    return outbox_broadcast(
+        broadcasts,
+        recipients=recipients,
+        template=template,
+        urgent=urgent,
+        now=backfill_at or now or timezone.now(),
+        backfill=backfill_at is not None,
+    )
 
 
 def notify_texts_each(
@@ -186,7 +224,8 @@ def notify_forget(*, event_key: str, keys: Iterable[str]) -> int:
 
 def inbox_withdraw(*, event_key: str) -> int:
     """Take an event's messages out of the in-app inboxes (what they told was withdrawn, such
-    as a hidden circle post). Returns how many."""
+    as a hidden circle post): its rows, and a broadcast's entries with it. Returns how many
+    inbox rows and entries went."""
     deleted, _counts = Message.objects.filter(event_key=event_key, channel=Channel.INAPP).delete()
     return deleted
 
@@ -209,11 +248,16 @@ def message_retry(*, messages: QuerySet[Message]) -> int:
 
 
 def inbox_mark_read(*, user: User, message_ids: Iterable[int] | None = None) -> int:
-    """Mark the user's in-app messages read (all of them when no ids are given)."""
+    """Mark the user's in-app messages read (all of them when no ids are given): their own
+    rows, and their entries of broadcasts (the broadcast itself stays unread for others)."""
+    now = timezone.now()
     unread = Message.objects.filter(user=user, channel=Channel.INAPP, read_at__isnull=True)
+    entries = InboxEntry.objects.filter(user=user, read_at__isnull=True)
     if message_ids is not None:
-        unread = unread.filter(pk__in=list(message_ids))
-    return unread.update(read_at=timezone.now())
+        ids = list(message_ids)
+        unread = unread.filter(pk__in=ids)
+        entries = entries.filter(message_id__in=ids)
+    return unread.update(read_at=now) + entries.update(read_at=now)
 
 
 def preference_of(user: User) -> Preference:

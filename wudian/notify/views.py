@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -36,6 +37,8 @@ class InboxItem:
     title: str
     body: str
     link: str
+    # When this reader read it (a broadcast's own read_at is no one's).
+    read_at: datetime.datetime | None = None
 
 
 def _rendered(message: Message) -> InboxItem:
@@ -44,7 +47,13 @@ def _rendered(message: Message) -> InboxItem:
         shown = services.render(message.template, message.context, language=get_language())
     except services.NotifyError:
         shown = services.Rendered(title=message.template, body="")
-    return InboxItem(message=message, title=shown.title, body=shown.body, link=shown.link)
+    return InboxItem(
+        message=message,
+        title=shown.title,
+        body=shown.body,
+        link=shown.link,
+        read_at=getattr(message, "seen_at", message.read_at),
+    )
 
 
 @login_required

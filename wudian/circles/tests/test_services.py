@@ -28,8 +28,9 @@ from wudian.circles.services import (
 from wudian.conftest import City, snapshot
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope
 from wudian.grid.models import Compound, HouseholdMembership
-from wudian.notify.models import Channel, CircleEndpoint
+from wudian.notify.models import Channel, CircleEndpoint, InboxEntry
 from wudian.notify.models import Message as Outbox
+from wudian.notify.selectors import inbox_for
 
 pytestmark = pytest.mark.django_db
 
@@ -81,23 +82,22 @@ def test_a_post_reaches_members_in_the_app_by_their_choice_and_the_robots(city: 
         body="请勿私拉乱接电线。",
     )
     assert post.published_at is not None
-    inapp = set(
-        Outbox.objects.filter(event_key=post.inbox_event_key, channel=Channel.INAPP).values_list(
-            "user__username", flat=True
-        )
-    )
+    # One in-app broadcast for the post, in each member's inbox by an entry.
+    row = Outbox.objects.get(event_key=post.inbox_event_key, channel=Channel.INAPP)
+    assert row.user is None
+    inapp = set(InboxEntry.objects.filter(message=row).values_list("user__username", flat=True))
     # The author is not told of their own post; staff chose none.
     assert inapp == {"electrician", "electrician_expired", "gridadmin", "resident"}
     mirror = Outbox.objects.get(event_key=post.event_key, channel=Channel.WEBHOOK)
     assert mirror.address == f"endpoint:{robot.pk}"
     assert mirror.compound_id == city.north.pk
-    row = Outbox.objects.filter(user=city.resident, event_key=post.inbox_event_key).get()
     assert row.state == Outbox.State.SENT
     assert row.context["title"] == "夏季用电安全"
+    assert inbox_for(city.resident).get().pk == row.pk
     # Published again (a retried task) writes nothing more.
     from wudian.circles.services import _deliver
 
-    assert _deliver(post, now=timezone.now()) == 0
+    assert _deliver([post], now=timezone.now()) == 0
 
 
 def test_a_scheduled_post_is_published_by_the_task_once(city: City) -> None:
@@ -120,7 +120,12 @@ def test_a_scheduled_post_is_published_by_the_task_once(city: City) -> None:
     assert posts_publish_due(now=later) == 0
     post.refresh_from_db()
     assert post.published_at == later
-    assert Outbox.objects.filter(event_key=post.inbox_event_key, user=city.resident).count() == 1
+    assert (
+        InboxEntry.objects.filter(
+            message__event_key=post.inbox_event_key, user=city.resident
+        ).count()
+        == 1
+    )
     assert recent_staff_posts(city.north, 5) == [post]
 
 
@@ -210,6 +215,7 @@ def test_a_hidden_post_cancels_unsent_mirrors_and_leaves_the_inboxes(city: City)
     post_hide(post=post, by=city.manager, reason="发错了")
     assert Outbox.objects.get(event_key=post.event_key).state == Outbox.State.CANCELLED
     assert not Outbox.objects.filter(event_key=post.inbox_event_key, channel=Channel.INAPP).exists()
+    assert not InboxEntry.objects.exists()
     assert recent_staff_posts(city.north, 5) == []
 
 

@@ -231,6 +231,18 @@ def test_serving_among_agrees_with_people_serving_for_every_demo_compound(
     assert scope.serving_among(compound.pk, []) == set()
 
 
+def test_everyone_by_compound_agrees_with_everyone_of_for_each_compound(city: City) -> None:
+    # Staff, a grid admin over a community, and residents: (user, compound) in one query.
+    ids = [city.north.pk, city.south.pk]
+    pairs = set(scope.everyone_by_compound(ids).values_list("user_id", "compound_id"))
+    for compound_id in ids:
+        expected = set(scope.everyone_of([compound_id]).values_list("user_id", flat=True))
+        assert {user for user, compound in pairs if compound == compound_id} == expected
+    assert (city.gridadmin.pk, city.north.pk) in pairs
+    assert (city.resident_b.pk, city.south.pk) in pairs
+    assert (city.resident.pk, city.south.pk) not in pairs
+
+
 @pytest.mark.django_db
 def test_an_assignment_counts_only_while_its_user_holds_the_role(city: City) -> None:
     assert scope.customer_manager_of(city.north) == city.manager
