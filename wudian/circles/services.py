@@ -304,6 +304,26 @@ def post_hide(*, post: Post, by: User, reason: str, now: datetime.datetime | Non
     return post
 
 
+def posts_withdraw(*, link: str, reason: str, now: datetime.datetime | None = None) -> int:
+    """Hide, as the system, every post not yet hidden that points at `link`: what the app that
+    posted it took back (a withdrawn knowledge article). As with post_hide, they are gone for
+    residents and their inboxes and kept for staff with the reason, and mirrors not yet sent
+    are cancelled. Returns how many were hidden."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        posts = list(
+            Post.objects.select_for_update()
+            .filter(link=link, hidden_at__isnull=True)
+            .order_by("pk")
+        )
+        for post in posts:
+            post.hidden_at, post.hidden_by, post.hidden_reason = now, None, reason
+            notify_cancel(event_key=post.event_key)
+            inbox_withdraw(event_key=post.inbox_event_key)
+        Post.objects.bulk_update(posts, ["hidden_at", "hidden_by", "hidden_reason"])
+    return len(posts)
+
+
 def posts_read_record(
     *, user: User, posts: Sequence[Post], now: datetime.datetime | None = None
 ) -> int:

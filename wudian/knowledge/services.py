@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import User
 from wudian.circles.models import Post
 from wudian.circles.selectors import circles_of_compounds
-from wudian.circles.services import post_publish
+from wudian.circles.services import post_publish, posts_withdraw
 from wudian.core.calendar import CHINA, CalendarUnavailable, china_date, spring_festival_holiday
 from wudian.core.errors import BadInput, WrongState, invalid
 from wudian.core.photos import PhotoUpload
@@ -342,14 +342,21 @@ def article_publish(*, article: Article, by: User, now: datetime.datetime | None
 def article_withdraw(
     *, article: Article, by: User, now: datetime.datetime | None = None
 ) -> Article:
-    """Take a published or scheduled article off every list and page."""
+    """Take a published or scheduled article off every list and page, and its posts out of
+    the circles (kept for staff with the reason); published again, it is posted anew."""
     now = now or timezone.now()
     with transaction.atomic():
         article = _locked(article)
         ARTICLES.check("withdraw", article, article_parties(by, article))
         article.state = State.WITHDRAWN
         article.withdrawn_at = now
-        article.save(update_fields=["state", "withdrawn_at", "updated_at"])
+        article.announced_at = None
+        article.save(update_fields=["state", "withdrawn_at", "announced_at", "updated_at"])
+        posts_withdraw(
+            link=article_link(article),
+            reason=_("The article was withdrawn by its writer."),
+            now=now,
+        )
     return article
 
 
@@ -499,8 +506,13 @@ def announcement_of(article: Article) -> Announcement:
         kind=Post.Kind.KNOWLEDGE,
         title=article.title,
         body=article.summary or plain(article.body, 120),
-        link=reverse("knowledge:detail", args=[article.pk]),
+        link=article_link(article),
     )
+
+
+def article_link(article: Article) -> str:
+    """The article's page: the link its circle posts carry."""
+    return reverse("knowledge:detail", args=[article.pk])
 
 
 def article_announce(article: Article, *, now: datetime.datetime | None = None) -> list[Post]:

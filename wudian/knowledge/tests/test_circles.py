@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from wudian.circles.models import Post
+from wudian.circles.selectors import recent_staff_posts
 from wudian.circles.services import circle_for_compound
 from wudian.conftest import City
 from wudian.core.calendar import CHINA
 from wudian.knowledge import services
 from wudian.knowledge.models import Article, Reach
 from wudian.knowledge.tests.conftest import NOW, city_article, content, for_compounds, write
+from wudian.notify.models import InboxEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -54,16 +56,25 @@ def test_a_supervisors_district_article_is_posted_by_the_system_in_every_circle(
     assert [post.author for post in posts] == [None, None]
 
 
-def test_an_article_published_again_is_not_posted_twice(
+def test_withdrawing_hides_the_posts_and_publishing_again_posts_it_anew(
     city: City, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         article = city_article(city)
+    [posted] = knowledge_posts(city.north)
+    assert InboxEntry.objects.filter(message__event_key=posted.inbox_event_key).exists()
     services.article_withdraw(article=article, by=city.admin)
+    [north] = knowledge_posts(city.north)
+    assert north.hidden_at is not None
+    assert north.hidden_by is None
+    assert north.hidden_reason == "文章已被撤回。"
+    assert not InboxEntry.objects.filter(message__event_key=north.inbox_event_key).exists()
+    assert recent_staff_posts(city.north) == []
     with django_capture_on_commit_callbacks(execute=True):
         services.article_publish(article=article, by=city.admin)
-    assert len(knowledge_posts(city.north)) == 1
-    assert len(knowledge_posts(city.south)) == 1
+    for compound in (city.north, city.south):
+        posts = knowledge_posts(compound)
+        assert [post.hidden_at is None for post in posts] == [False, True]
 
 
 def test_a_scheduled_article_is_posted_when_it_comes_due(
