@@ -366,6 +366,8 @@ JOIN_LINK_DAYS = envint("WUDIAN_JOIN_LINK_DAYS", 365)
 # Searches for a compound on the start page, per client address (per user when logged in)
 # and minute: enough for a person typing, too few to walk through account numbers.
 SEARCH_LIMIT_PER_MINUTE = envint("WUDIAN_SEARCH_LIMIT_PER_MINUTE", 30)
+# Messages and replies a resident may write in the circles per hour (staff are not counted).
+CIRCLE_WORDS_PER_HOUR = envint("WUDIAN_CIRCLE_WORDS_PER_HOUR", 20)
 # Reverse proxies in front of the web processes that append to X-Forwarded-For; the client's
 # address is read from there instead of the connection (login and search throttles count by it).
 TRUSTED_PROXY_COUNT = envint("WUDIAN_TRUSTED_PROXIES", 0)

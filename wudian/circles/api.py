@@ -247,8 +247,10 @@ def circle_feed(
 
 @router.post(
     "/circles/{circle_id}/messages",
-    response={201: CircleMessageOut, **ERRORS},
+    response={201: CircleMessageOut, **ERRORS, 429: Refusal},
     summary="Write a message to a circle (residents)",
+    description="A resident writes at most `WUDIAN_CIRCLE_WORDS_PER_HOUR` messages and replies "
+    "an hour (429 with Retry-After beyond).",
 )
 def message_write(request: HttpRequest, circle_id: int, payload: CircleMessageIn) -> Any:
     """A resident of one of the circle's compounds writes to it; a muted resident is refused

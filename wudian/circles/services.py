@@ -12,6 +12,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -43,6 +44,7 @@ from wudian.circles.selectors import (
     staff_to_tell,
 )
 from wudian.core.errors import NotAllowed, OutsideScope, invalid
+from wudian.core.throttle import Throttled, throttle_wait
 from wudian.grid.models import Compound
 from wudian.notify.services import (
     Audience,
@@ -349,6 +351,28 @@ def _circle_parties(
     return CircleParties(by, circle, at=now, **kwargs)  # type: ignore[arg-type]
 
 
+def _count_words(parties: CircleParties) -> None:
+    """Count one message or reply of a resident (staff serving the circle are not counted):
+    beyond settings.CIRCLE_WORDS_PER_HOUR in the hour, Throttled until the hour ends."""
+    if parties.user.is_superuser or parties.roles:
+        return
+    wait = throttle_wait(
+        scope="circle-words",
+        key=f"user:{parties.user.pk}",
+        limit=settings.CIRCLE_WORDS_PER_HOUR,
+        window=3600,
+    )
+    if wait:
+        raise Throttled(
+            _(
+                "You have written many messages in a short time. Please try again in "
+                "%(minutes)d min, or call your customer manager if it is urgent."
+            )
+            % {"minutes": max(1, round(wait / 60))},
+            retry_after=wait,
+        )
+
+
 def message_write(
     *, circle: Circle, by: User, body: str, now: datetime.datetime | None = None
 ) -> Message:
@@ -357,6 +381,7 @@ def message_write(
     parties = _circle_parties(circle, by, now)
     CIRCLE_POLICY.check("write", circle, parties)
     body = clean_text(body, field="body", limit=MESSAGE_MAX)
+    _count_words(parties)
     with transaction.atomic():
         message = Message.objects.create(circle=circle, author=by, body=body, created_at=now)
         # The circle's staff hear of it in the app: what residents ask becomes their work.
@@ -389,6 +414,7 @@ def message_reply(
     parties = _circle_parties(message.circle, by, now, message=message)
     MESSAGE_POLICY.check("reply", message, parties)
     body = clean_text(body, field="body", limit=MESSAGE_MAX)
+    _count_words(parties)
     with transaction.atomic():
         reply = Message.objects.create(
             circle=message.circle, parent=message, author=by, body=body, created_at=now

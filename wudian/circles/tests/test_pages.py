@@ -97,6 +97,29 @@ def test_a_muted_resident_is_told_until_when_and_nothing_is_saved(
     assert "禁言" in shown
 
 
+def test_a_resident_writing_too_much_waits_and_staff_are_not_counted(
+    city: City, circle: Circle, settings: Any
+) -> None:
+    settings.CIRCLE_WORDS_PER_HOUR = 2
+    first = message_write(circle=circle, by=city.resident, body="第一条")
+    message_reply(message=first, by=city.resident, body="补充一句")
+    before = snapshot(Message, Outbox)
+    page = as_user(city.resident).post(f"/circles/{circle.pk}/write/", {"body": "第三条"})
+    assert page.status_code == 429
+    assert int(page["Retry-After"]) > 0
+    assert "请在" in page.content.decode()
+    page = as_user(city.resident).post(
+        f"/circles/messages/{first.pk}/reply/", {"reply-body": "再补充"}
+    )
+    assert page.status_code == 429
+    answer = post(api(city.resident), f"/api/v1/circles/{circle.pk}/messages", {"body": "第三条"})
+    assert answer.status_code == 429
+    assert answer["Retry-After"]
+    assert snapshot(Message, Outbox) == before
+    for body in ("收到", "已安排电工", "今天下午上门"):
+        message_reply(message=first, by=city.manager, body=body)
+
+
 def test_html_in_posts_and_messages_is_escaped(city: City, circle: Circle) -> None:
     post_publish(
         author=city.manager,
