@@ -32,7 +32,7 @@ from wudian.circles.models import Circle, Delivery, Message, Post
 from wudian.circles.policy import CIRCLE_POLICY, MESSAGE_POLICY, POST_POLICY, CircleParties
 from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.core.privacy import mask_name
-from wudian.core.throttle import Throttled
+from wudian.core.throttle import Throttled, throttled_response
 
 
 def _user(request: HttpRequest) -> User:
@@ -203,11 +203,10 @@ def message_new(request: HttpRequest, pk: int) -> HttpResponse:
             request, circle, message_form=form, refusal=refusal, status=status_of(error)
         )
     except Throttled as error:
-        response = _render_circle(
-            request, circle, message_form=form, refusal=str(error.message), status=429
+        return throttled_response(
+            _render_circle(request, circle, message_form=form, refusal=str(error.message)),
+            error,
         )
-        response["Retry-After"] = str(error.retry_after)
-        return response
     messages.success(request, _("Your message is posted."))
     return redirect("circles:detail", pk=circle.pk)
 
@@ -407,11 +406,10 @@ def message_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             request, message, forms={action: form}, refusal=refusal, status=status_of(error)
         )
     except Throttled as error:
-        response = _render_message(
-            request, message, forms={action: form}, refusal=str(error.message), status=429
+        return throttled_response(
+            _render_message(request, message, forms={action: form}, refusal=str(error.message)),
+            error,
         )
-        response["Retry-After"] = str(error.retry_after)
-        return response
     messages.success(request, done)
     return redirect("circles:message", pk=message.parent_id or message.pk)
 

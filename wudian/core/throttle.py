@@ -9,6 +9,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 
 
 def client_address(request: object) -> str:
@@ -57,3 +58,11 @@ class Throttled(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = max(1, int(retry_after))
+
+
+def throttled_response(response: HttpResponse, error: Throttled) -> HttpResponse:
+    """A page told that it was throttled: 429 with Retry-After (the API maps it in
+    wudian.api)."""
+    response.status_code = 429
+    response["Retry-After"] = str(error.retry_after)
+    return response

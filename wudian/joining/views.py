@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wudian.accounts.models import User
 from wudian.core.errors import REFUSED, refusal_text, status_of
 from wudian.core.privacy import mask_phone
-from wudian.core.throttle import Throttled, client_address
+from wudian.core.throttle import Throttled, client_address, throttled_response
 from wudian.grid.models import Compound
 from wudian.joining import services
 from wudian.joining.forms import ApplyForm, BindForm, CodeForm, PhoneForm, RejectForm
@@ -52,12 +52,6 @@ DESK_PAGE_SIZE = 30
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _throttled(response: HttpResponse, error: Throttled) -> HttpResponse:
-    response.status_code = 429
-    response["Retry-After"] = str(error.retry_after)
-    return response
 
 
 def _add_refusal(form: forms.Form, error: Exception) -> None:
@@ -118,7 +112,7 @@ def join_start(request: HttpRequest) -> HttpResponse:
             response = render(
                 request, "joining/join_start.html", {"form": form, "compound": compound}
             )
-            return _throttled(response, error)
+            return throttled_response(response, error)
         except REFUSED as error:
             _add_refusal(form, error)
             return render(
@@ -158,7 +152,7 @@ def join_code(request: HttpRequest) -> HttpResponse:
             )
         except Throttled as error:
             form.add_error(None, str(error.message))
-            return _throttled(render(request, "joining/join_code.html", context), error)
+            return throttled_response(render(request, "joining/join_code.html", context), error)
         except REFUSED as error:
             _add_refusal(form, error)
             return render(request, "joining/join_code.html", context, status=status_of(error))
@@ -236,7 +230,7 @@ def bind(request: HttpRequest) -> HttpResponse:
             client=client_address(request),
         )
     except Throttled as error:
-        return _throttled(
+        return throttled_response(
             _render_households(request, bind_form=_with_error(form, error), open_form="bind"),
             error,
         )
@@ -274,7 +268,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
     except Throttled as error:
-        return _throttled(
+        return throttled_response(
             _render_households(request, apply_form=_with_error(form, error), open_form="apply"),
             error,
         )

@@ -14,8 +14,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -261,6 +263,30 @@ def desk_list(request: HttpRequest) -> HttpResponse:
     return render(request, "knowledge/desk_list.html", context)
 
 
+def _submit(
+    request: HttpRequest,
+    form: Form,
+    save: Callable[[dict[str, Any]], Any],
+    *,
+    done: str,
+    then: Callable[[Any], str],
+) -> HttpResponse | int:
+    """Save a bound form through its service: the redirect to `then(saved)` once saved, else
+    the status to show the form again with (422 for its fields; a refusal's own, told as a
+    message)."""
+    if not form.is_valid():
+        return 422
+    try:
+        saved = save(form.cleaned_data)
+    except REFUSED as refusal:
+        text = refusal_text(refusal, form)
+        if text:
+            messages.error(request, text)
+        return status_of(refusal)
+    messages.success(request, done)
+    return redirect(then(saved))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -269,26 +295,22 @@ def desk_new(request: HttpRequest) -> HttpResponse:
     form = NewArticleForm(request.POST or None, request.FILES or None, user=user)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                article = services.article_create(
-                    by=user,
-                    content=form.content(),
-                    publish_at=data.get("publish_at"),
-                    cover=(data.get("cover") or [None])[0],
-                    images=data.get("images") or [],
-                )
-            except REFUSED as refusal:
-                status = status_of(refusal)
-                text = refusal_text(refusal, form)
-                if text:
-                    messages.error(request, text)
-            else:
-                messages.success(request, _("The draft is saved. Publish it when it is ready."))
-                return redirect("knowledge:desk_detail", pk=article.pk)
-        else:
-            status = 422
+        outcome = _submit(
+            request,
+            form,
+            lambda data: services.article_create(
+                by=user,
+                content=form.content(),
+                publish_at=data.get("publish_at"),
+                cover=(data.get("cover") or [None])[0],
+                images=data.get("images") or [],
+            ),
+            done=_("The draft is saved. Publish it when it is ready."),
+            then=lambda article: reverse("knowledge:desk_detail", args=[article.pk]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = {"form": form, "images_lost": bool(request.FILES) and status != 200}
     return render(request, "knowledge/desk_new.html", context, status=status)
 
@@ -329,24 +351,21 @@ def desk_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = None
     if request.method == "POST":
         form = ArticleForm(request.POST, user=user)
-        if form.is_valid():
-            try:
-                services.article_update(
-                    article=article,
-                    by=user,
-                    content=form.content(),
-                    publish_at=form.cleaned_data.get("publish_at"),
-                )
-            except REFUSED as refusal:
-                status = status_of(refusal)
-                text = refusal_text(refusal, form)
-                if text:
-                    messages.error(request, text)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("knowledge:desk_detail", pk=article.pk)
-        else:
-            status = 422
+        outcome = _submit(
+            request,
+            form,
+            lambda data: services.article_update(
+                article=article,
+                by=user,
+                content=form.content(),
+                publish_at=data.get("publish_at"),
+            ),
+            done=_("Saved."),
+            then=lambda _saved: reverse("knowledge:desk_detail", args=[article.pk]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = _desk_detail_context(user, article, form=form)
     return render(request, "knowledge/desk_detail.html", context, status=status)
 
@@ -459,21 +478,18 @@ def reminder_new(request: HttpRequest) -> HttpResponse:
     form = ReminderForm(request.POST or None, user=user)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                reminder = services.reminder_create(
-                    by=user, content=form.content(), season=form.season()
-                )
-            except REFUSED as refusal:
-                status = status_of(refusal)
-                text = refusal_text(refusal, form)
-                if text:
-                    messages.error(request, text)
-            else:
-                messages.success(request, _("The seasonal reminder is saved."))
-                return redirect("knowledge:reminder_detail", pk=reminder.pk)
-        else:
-            status = 422
+        outcome = _submit(
+            request,
+            form,
+            lambda _data: services.reminder_create(
+                by=user, content=form.content(), season=form.season()
+            ),
+            done=_("The seasonal reminder is saved."),
+            then=lambda reminder: reverse("knowledge:reminder_detail", args=[reminder.pk]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     return render(
         request, "knowledge/desk_reminder.html", {"form": form, "reminder": None}, status=status
     )
@@ -488,21 +504,18 @@ def reminder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status, form = 200, None
     if request.method == "POST":
         form = ReminderForm(request.POST, user=user)
-        if form.is_valid():
-            try:
-                services.reminder_update(
-                    reminder=reminder, by=user, content=form.content(), season=form.season()
-                )
-            except REFUSED as refusal:
-                status = status_of(refusal)
-                text = refusal_text(refusal, form)
-                if text:
-                    messages.error(request, text)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("knowledge:reminder_detail", pk=reminder.pk)
-        else:
-            status = 422
+        outcome = _submit(
+            request,
+            form,
+            lambda _data: services.reminder_update(
+                reminder=reminder, by=user, content=form.content(), season=form.season()
+            ),
+            done=_("Saved."),
+            then=lambda _saved: reverse("knowledge:reminder_detail", args=[reminder.pk]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     context = _reminder_context(user, reminder, form=form)
     return render(request, "knowledge/desk_reminder.html", context, status=status)
 
