@@ -15,6 +15,7 @@ from wudian.civic.api import router as civic_router
 from wudian.core.api import BodyNotUsable, DocumentedAPI, StrictJsonParser
 from wudian.core.errors import extra_of, field_errors, messages_of, status_of
 from wudian.core.throttle import Throttled
+from wudian.fieldwork.api import router as fieldwork_router
 from wudian.grid.api import router as grid_router
 from wudian.joining.api import router as joining_router
 from wudian.knowledge.api import router as knowledge_router
@@ -132,3 +133,4 @@ api.add_router("", joining_router)
 api.add_router("", knowledge_router)
 api.add_router("", circles_router)
 api.add_router("", civic_router)
+api.add_router("", fieldwork_router)

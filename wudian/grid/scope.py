@@ -76,6 +76,9 @@ class Purpose(StrEnum):
     # Do its civic work: record door-to-door visits and their appeals, organise volunteer
     # activities (its customer manager; its community's grid administrator).
     CIVIC = "civic"
+    # Patrol it jointly and see its defects fixed (联合巡视, 消缺): its customer manager and its
+    # property electricians; its district's supervisors oversee the defects through OVERSEE.
+    PATROL = "patrol"
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ REACH: dict[Purpose, Reach] = {
     Purpose.MEASURE: Reach(compound_roles=frozenset({CM}), districts=True),
     Purpose.PUBLISH_KNOWLEDGE: Reach(compound_roles=frozenset({CM}), districts=True),
     Purpose.CIVIC: Reach(compound_roles=frozenset({CM}), communities=True),
+    Purpose.PATROL: Reach(compound_roles=frozenset({CM, EL})),
 }
 
 

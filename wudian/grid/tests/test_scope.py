@@ -45,6 +45,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: M1,
         P.PUBLISH_KNOWLEDGE: M1,
         P.CIVIC: M1,
+        P.PATROL: M1,
     },
     "manager2": {
         P.SERVE: M2,
@@ -58,6 +59,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: M2,
         P.PUBLISH_KNOWLEDGE: M2,
         P.CIVIC: M2,
+        P.PATROL: M2,
     },
     "electrician1": {
         P.SERVE: E1,
@@ -71,6 +73,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
+        P.PATROL: E1,
     },
     "electrician2": {
         P.SERVE: E2,
@@ -84,6 +87,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
+        P.PATROL: E2,
     },
     # Its certificate expired: scope does not care, the request's policy does.
     "electrician3": {
@@ -98,6 +102,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
+        P.PATROL: E3,
     },
     "staff1": {
         P.SERVE: S1,
@@ -111,6 +116,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
+        P.PATROL: NONE,
     },
     "gridadmin1": {
         P.SERVE: GA,
@@ -124,6 +130,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: GA,
+        P.PATROL: NONE,
     },
     "dept1": {
         P.SERVE: NONE,
@@ -137,6 +144,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: NONE,
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
+        P.PATROL: NONE,
     },
     "supervisor1": {
         P.SERVE: NONE,
@@ -150,6 +158,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.MEASURE: ALL,
         P.PUBLISH_KNOWLEDGE: ALL,
         P.CIVIC: NONE,
+        P.PATROL: NONE,
     },
     "resident1": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"jinxiu-huating"})},
     "resident2": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"huafu-mingyuan"})},

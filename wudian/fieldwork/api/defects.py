@@ -1,0 +1,5 @@
+"""fieldwork's API: defects."""
+
+from ninja import Router
+
+router = Router(tags=["fieldwork"])

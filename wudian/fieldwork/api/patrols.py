@@ -1,0 +1,5 @@
+"""fieldwork's API: patrols."""
+
+from ninja import Router
+
+router = Router(tags=["fieldwork"])

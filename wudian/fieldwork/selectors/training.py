@@ -1,0 +1,1 @@
+"""fieldwork.selectors.training."""

@@ -1,0 +1,1 @@
+"""Pages of fieldwork, one module per part: training, patrols, defects."""

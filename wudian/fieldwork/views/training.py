@@ -1,0 +1,5 @@
+"""Pages of fieldwork: training."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
