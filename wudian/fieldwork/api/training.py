@@ -5,7 +5,6 @@ Handlers parse input and call one service; scope comes from the selectors (404 o
 Refusals are mapped once, by the root API (wudian.api.on_refusal). A scanned copy is added on
 the page (multipart), not here."""
 
-
 import datetime
 from decimal import Decimal
 from typing import Any, Literal
