@@ -280,7 +280,11 @@ def attendance_record(
         errors["result"] = _("Unknown result.")
     elif data.result in ASSESSED and locked.starts_at > now:
         errors["result"] = _("A result is recorded once the training has started.")
-    hours = locked.hours if data.hours is None else data.hours
+    # Hours are credited once the training is assessed: the training's own by default.
+    if data.hours is not None:
+        hours = data.hours
+    else:
+        hours = locked.hours if data.result in ASSESSED else Decimal(0)
     if data.result == TrainingAttendance.Result.ABSENT:
         hours = Decimal(0)
     try:
@@ -291,6 +295,8 @@ def attendance_record(
             }
     except (InvalidOperation, ValueError, TypeError):
         errors["hours"] = _("Give the hours as a number.")
+    if "hours" not in errors and hours > 0 and locked.starts_at > now:
+        errors["hours"] = _("Hours are credited once the training has started.")
     if data.score is not None and not 0 <= data.score <= MAX_SCORE:
         errors["score"] = _("A score is between 0 and %(max)s.") % {"max": MAX_SCORE}
     if data.score is not None and data.result not in ASSESSED:

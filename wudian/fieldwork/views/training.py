@@ -361,7 +361,7 @@ class AttendanceForm(forms.Form):
         decimal_places=1,
         min_value=Decimal(0),
         required=False,
-        help_text=gettext_lazy("Empty: the training's hours."),
+        help_text=gettext_lazy("Empty: the training's hours once passed or failed, else none."),
     )
     score = forms.IntegerField(
         label=gettext_lazy("Score"), min_value=0, max_value=100, required=False
