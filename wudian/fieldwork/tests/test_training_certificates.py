@@ -11,12 +11,24 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from wudian.accounts.models import Certificate, User
-from wudian.conftest import City, api, image_bytes, post, snapshot, stored_files, upload, zh
+from wudian.accounts.models import Certificate, RoleCode, User
+from wudian.conftest import (
+    City,
+    api,
+    image_bytes,
+    make_user,
+    post,
+    queries_of,
+    snapshot,
+    stored_files,
+    upload,
+    zh,
+)
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope
 from wudian.core.photos import photo_from_bytes
 from wudian.fieldwork.selectors.training import registry_rows
 from wudian.fieldwork.services.training import CertificateIn, certificate_record
+from wudian.grid.models import CompoundAssignment
 
 pytestmark = pytest.mark.django_db
 
@@ -277,3 +289,18 @@ def test_a_scan_is_checked_like_a_photo(city: City, media: Path) -> None:
         scan=photo_from_bytes(image_bytes("PNG")),
     )
     assert (certificate.scan.name or "").endswith(".png")
+
+
+def test_the_registry_page_takes_the_same_queries_however_many_electricians(
+    city: City, login: Any
+) -> None:
+
+    client = login(city.supervisor)
+    few = queries_of(client, "/certificates/")
+    for n in range(5):
+        extra = make_user(f"extra_electrician_{n}", RoleCode.ELECTRICIAN)
+        CompoundAssignment.objects.create(user=extra, compound=city.south, role="electrician")
+        Certificate.objects.create(
+            holder=extra, number=f"X{n}", issued_on=TODAY - DAY, expires_on=TODAY + 100 * DAY
+        )
+    assert queries_of(client, "/certificates/") == few

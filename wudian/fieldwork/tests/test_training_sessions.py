@@ -22,6 +22,7 @@ from wudian.fieldwork.services.training import (
     training_create,
     training_update,
 )
+from wudian.grid.models import Community, Compound, CompoundAssignment, District, Street
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,6 @@ def test_bad_lines_are_refused(
 
 
 def test_an_electrician_of_another_district_is_not_an_attendee(city: City) -> None:
-    from wudian.grid.models import Community, Compound, CompoundAssignment, District, Street
 
     other = District.objects.create(code="D2", name="龙子湖区", city="蚌埠市")
     street = Street.objects.create(district=other, code="S2", name="李楼街道")

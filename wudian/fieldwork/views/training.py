@@ -196,6 +196,7 @@ class RegistryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         district: Any = self.fields["district"]
         district.queryset = selectors.registry_districts(user)
+        district.empty_label = _("All")
         company: Any = self.fields["company"]
         company.choices = [("", _("All")), *selectors.registry_companies(user)]
         standing: Any = self.fields["standing"]
