@@ -91,6 +91,7 @@ class CertificateForm(forms.Form):
         field: Any = self.fields["electrician"]
         field.queryset = selectors.certificate_electricians(user)
         field.label_from_instance = lambda u: u.display_name or u.username
+        field.empty_label = _("Choose")
 
 
 def _render_certificate_form(
@@ -373,6 +374,7 @@ class AttendanceForm(forms.Form):
         field: Any = self.fields["electrician"]
         field.queryset = selectors.attendee_candidates(session)
         field.label_from_instance = lambda u: u.display_name or u.username
+        field.empty_label = _("Choose")
 
 
 @login_required
