@@ -164,6 +164,12 @@ class ApiToken(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
+def certificate_scan_path(instance: Certificate, filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    stem = filename.rsplit(".", 1)[0][:16] or "scan"
+    return f"certificates/{instance.holder_id}/{stem}.{suffix}"
+
+
 class Certificate(models.Model):
     """An electrician's operation certificate: a person's qualification, like their roles.
     Only holders of a valid low-voltage certificate (低压电工作业证) may take fault repairs."""
@@ -184,6 +190,9 @@ class Certificate(models.Model):
     issuer = models.CharField(_("issued by"), max_length=100, blank=True)
     issued_on = models.DateField(_("issued on"))
     expires_on = models.DateField(_("expires on"))
+    # The scanned copy: checked and re-encoded like a photo (wudian.core.photos), served only
+    # by the view that checks who may see it.
+    scan = models.ImageField(_("scanned copy"), upload_to=certificate_scan_path, blank=True)
 
     class Meta:
         ordering = ["holder", "-expires_on"]

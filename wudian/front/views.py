@@ -22,6 +22,7 @@ from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
 from wudian.core.throttle import client_address, throttle_wait
+from wudian.fieldwork.selectors.training import training_card
 from wudian.front.homes import desk_work, home_work
 from wudian.front.poster import render_poster_pdf
 from wudian.grid.models import Compound, Household
@@ -156,6 +157,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             else None
         ),
         "civic_counts": civic_counts(user, now=now) if does_civic_work(user) else None,
+        **training_card(user, today=today),
     }
     special_group_reads_record(viewer=user, households=work.special_group_shown)
     return render(request, "front/desk.html", context)

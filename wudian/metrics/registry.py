@@ -51,6 +51,7 @@ class Section(StrEnum):
     OUTAGES = "outages"
     LINELOSS = "lineloss"
     STRUCTURE = "structure"
+    TRAINING = "training"
 
 
 SECTION_LABELS = {
@@ -59,6 +60,7 @@ SECTION_LABELS = {
     Section.OUTAGES: _("Outages"),
     Section.LINELOSS: _("Meter data and line loss"),
     Section.STRUCTURE: _("1+N structure"),
+    Section.TRAINING: _("Electricians' training and certificates"),
 }
 
 
@@ -536,6 +538,31 @@ METRIC_LIST: list[Metric] = [
         denominator="electricians",
         drill=Drill(DrillKind.REQUESTS, Q(category__routing="electrician")),
         bars=False,
+    ),
+    Metric(
+        code="training.certified_share",
+        name=_("Certified electricians"),
+        formula=_(
+            "Electricians assigned to the compounds holding a valid low-voltage certificate on "
+            "the period's last day / electricians assigned"
+        ),
+        unit=Unit.PERCENT,
+        good=Good.UP,
+        section=Section.TRAINING,
+        source="training",
+        value=ratio("certified", "electricians"),
+        numerator="certified",
+        denominator="electricians",
+    ),
+    Metric(
+        code="training.hours",
+        name=_("Training hours"),
+        formula=_("Hours credited to the compounds' electricians by trainings held in the period"),
+        unit=Unit.HOURS,
+        good=Good.UP,
+        section=Section.TRAINING,
+        source="training",
+        value=part("training_hours"),
     ),
 ]
 

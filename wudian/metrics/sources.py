@@ -33,8 +33,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
 from django.utils import timezone
 
-from wudian.accounts.models import RoleCode
+from wudian.accounts.models import Certificate, RoleCode
 from wudian.analytics.models import LossStatus, StationAreaDay
+from wudian.fieldwork.models import TrainingAttendance
+from wudian.fieldwork.selectors.training import training_hours
 from wudian.grid import scope
 from wudian.grid.models import Household, StationArea
 from wudian.metrics.periods import Period
@@ -589,6 +591,69 @@ def structure_parts(period: Period, compound_ids: Collection[int], by: By | None
     }
 
 
+# Training and certificates --------------------------------------------------------------------
+
+
+def training_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    """The electricians assigned to the compounds, those holding a valid low-voltage
+    certificate on the period's last day, and the hours credited to them by trainings starting
+    in the period. An electrician serving several compounds counts once in a total, and in
+    each of their compounds' bars. Three queries."""
+    pairs = list(
+        scope.assignments_in(RoleCode.ELECTRICIAN, compounds=compound_ids).values_list(
+            "compound_id", "user_id"
+        )
+    )
+    everyone = {user_id for _compound, user_id in pairs}
+    spans = list(
+        Certificate.objects.filter(
+            holder_id__in=everyone, kind=Certificate.Kind.LOW_VOLTAGE
+        ).values_list("holder_id", "issued_on", "expires_on")
+    )
+
+    def certified_on(day: datetime.date) -> set[int]:
+        return {holder for holder, issued, expires in spans if issued <= day <= expires}
+
+    if by == By.MONTH:
+        months = (
+            TrainingAttendance.objects.filter(
+                electrician_id__in=everyone,
+                session__starts_at__gte=period.start,
+                session__starts_at__lt=period.end,
+            )
+            .annotate(month=TruncMonth("session__starts_at"))
+            .values("month")
+            .annotate(total=Sum("hours"))
+        )
+        credited = {_month(row["month"]): row["total"] or Decimal(0) for row in months}
+        rows: Rows = {}
+        month = period.first.replace(day=1)
+        while month <= period.last:
+            following = (month + datetime.timedelta(days=32)).replace(day=1)
+            last_day = min(following - datetime.timedelta(days=1), period.last)
+            rows[month] = {
+                "electricians": len(everyone),
+                "certified": len(certified_on(last_day)),
+                "training_hours": credited.get(month, Decimal(0)),
+            }
+            month = following
+        return rows
+    certified = certified_on(period.last)
+    hours = training_hours(list(everyone), since=period.start, until=period.end) if everyone else {}
+    groups: dict[Any, set[int]] = defaultdict(set)
+    for compound_id, user_id in pairs:
+        groups[None if by is None else compound_id].add(user_id)
+    keys: Iterable[Any] = [None] if by is None else compound_ids
+    return {
+        key: {
+            "electricians": len(groups[key]),
+            "certified": len(groups[key] & certified),
+            "training_hours": sum((hours.get(pk, Decimal(0)) for pk in groups[key]), Decimal(0)),
+        }
+        for key in keys
+    }
+
+
 SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
     "requests": requests_parts,
     "durations": durations_parts,
@@ -596,6 +661,7 @@ SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
     "outages": outages_parts,
     "lineloss": lineloss_parts,
     "structure": structure_parts,
+    "training": training_parts,
 }
 # Sources whose parts may be summed over compounds (a customer manager's figure).
 ADDITIVE = frozenset({"requests", "complaints", "outages"})

@@ -21,6 +21,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from wudian.accounts.models import User
+from wudian.accounts.models import Certificate, User
 from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
 from wudian.circles.models import Report
@@ -37,6 +38,7 @@ from wudian.circles.services import circle_for_compound, message_write, post_pub
 from wudian.civic import services as civic
 from wudian.conftest import City, image_bytes
 from wudian.core.photos import photo_from_bytes
+from wudian.fieldwork.services import training
 from wudian.joining.links import join_link
 from wudian.joining.services import application_file
 from wudian.knowledge.models import Reach
@@ -195,7 +197,36 @@ def build(city: City) -> World:
         },
     )
     knowledge_world(world)
+    training_world(world)
     return world
+
+
+def training_world(world: World) -> None:
+    """A training of the district by the supervisor that electrician passed, and a scan of
+    electrician's certificate."""
+    city = world.city
+    start = timezone.now() - datetime.timedelta(days=2)
+    session = training.training_create(
+        by=city.supervisor,
+        data=training.TrainingIn(
+            topic="低压电工安全规程",
+            trainer="王工",
+            place="培训室",
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=3),
+            hours=Decimal(3),
+            district_id=city.district.pk,
+        ),
+    )
+    training.attendance_record(
+        session=session,
+        by=city.supervisor,
+        data=training.AttendanceIn(electrician_id=city.electrician.pk, result="passed"),
+    )
+    certificate = Certificate.objects.get(holder=city.electrician)
+    scan = photo_from_bytes(image_bytes())
+    certificate.scan.save(scan.filename, scan.content)
+    world.ids |= {"training": session.pk, "certificate": certificate.pk}
 
 
 def knowledge_world(world: World) -> None:
@@ -672,6 +703,51 @@ ASKS: dict[str, Ask] = {
     "civic:activity_detail": get(lambda w: f"/activities/{w.ids['activity']}/"),
     "civic:activity_edit": get(lambda w: f"/activities/{w.ids['activity']}/edit/"),
     "civic:activity_action": post(lambda w: f"/activities/{w.ids['activity']}/signup/"),
+    # Fieldwork: training and certificates
+    "fieldwork:training_list": get(lambda w: "/trainings/"),
+    "fieldwork:training_new": get(lambda w: "/trainings/new/"),
+    "fieldwork:training_detail": get(lambda w: f"/trainings/{w.ids['training']}/"),
+    "fieldwork:training_edit": get(lambda w: f"/trainings/{w.ids['training']}/edit/"),
+    "fieldwork:training_attendance": post(
+        lambda w: f"/trainings/{w.ids['training']}/attendance/",
+        lambda w: {"electrician": w.city.electrician.pk, "result": "failed", "score": "50"},
+    ),
+    "fieldwork:certificate_registry": get(lambda w: "/certificates/"),
+    "fieldwork:certificate_new": get(lambda w: "/certificates/new/"),
+    "fieldwork:certificate_scan": get(lambda w: f"/certificates/{w.ids['certificate']}/scan/"),
+    "GET /api/v1/fieldwork/certificates": api_get(lambda w: "/api/v1/fieldwork/certificates"),
+    "POST /api/v1/fieldwork/certificates": api_send(
+        "POST",
+        lambda w: "/api/v1/fieldwork/certificates",
+        lambda w: {
+            "electrician_id": w.city.electrician_expired.pk,
+            "number": "T3-2",
+            "issued_on": timezone.localdate().isoformat(),
+            "expires_on": (timezone.localdate() + datetime.timedelta(days=2000)).isoformat(),
+        },
+    ),
+    "GET /api/v1/fieldwork/trainings": api_get(lambda w: "/api/v1/fieldwork/trainings"),
+    "GET /api/v1/fieldwork/trainings/{training_id}": api_get(
+        lambda w: f"/api/v1/fieldwork/trainings/{w.ids['training']}"
+    ),
+    "POST /api/v1/fieldwork/trainings": api_send(
+        "POST",
+        lambda w: "/api/v1/fieldwork/trainings",
+        lambda w: {
+            "topic": "漏电保护器",
+            "trainer": "王工",
+            "place": "培训室",
+            "starts_at": (timezone.now() + datetime.timedelta(days=3)).isoformat(),
+            "ends_at": (timezone.now() + datetime.timedelta(days=3, hours=2)).isoformat(),
+            "hours": "2",
+            "district": "D1",
+        },
+    ),
+    "POST /api/v1/fieldwork/trainings/{training_id}/attendance": api_send(
+        "POST",
+        lambda w: f"/api/v1/fieldwork/trainings/{w.ids['training']}/attendance",
+        lambda w: {"electrician_id": w.city.electrician.pk, "result": "failed", "score": 50},
+    ),
     "GET /api/v1/civic/visits": api_get(lambda w: "/api/v1/civic/visits"),
     "POST /api/v1/civic/visits": api_send(
         "POST",
@@ -801,6 +877,20 @@ def ask_as(world: World, role: str, ask: Ask) -> str:
 # electrician, electrician_b, staff, gridadmin, manager, manager_b, dept, supervisor,
 # outsider, admin). "200F": north's household shown in full; "200M": masked.
 ROWS: dict[str, str] = {
+    "GET /api/v1/fieldwork/certificates": "401  403  403  403  403  200  403  200  200  403  200  403  200",
+    "GET /api/v1/fieldwork/trainings": "401  403  403  200  200  200  403  200  200  403  200  403  200",
+    "GET /api/v1/fieldwork/trainings/{training_id}": "401  404  404  200  404  200  404  200  404  404  200  404  200",
+    "POST /api/v1/fieldwork/certificates": "401  403  403  403  403  201  403  403  403  403  201  403  201",
+    "POST /api/v1/fieldwork/trainings": "401  403  403  403  403  403  403  403  403  403  201  403  201",
+    "POST /api/v1/fieldwork/trainings/{training_id}/attendance": "401  404  404  403  404  403  404  403  404  404  200  404  200",
+    "fieldwork:certificate_new": "302  403  403  403  403  200  403  403  403  403  200  403  200",
+    "fieldwork:certificate_registry": "302  403  403  403  403  200  403  200  200  403  200  403  200",
+    "fieldwork:certificate_scan": "302  404  404  200  404  200  200  200  404  200  200  404  200",
+    "fieldwork:training_attendance": "302  404  404  403  404  403  404  403  404  404  302  404  302",
+    "fieldwork:training_detail": "302  404  404  200  404  200  404  200  404  404  200  404  200",
+    "fieldwork:training_edit": "302  404  404  403  404  403  404  403  404  404  200  404  200",
+    "fieldwork:training_list": "302  403  403  200  200  200  403  200  200  403  200  403  200",
+    "fieldwork:training_new": "302  403  403  403  403  403  403  403  403  403  200  403  200",
     "DELETE /api/v1/auth/token": "401  204  204  204  204  204  204  204  204  204  204  204  204",
     "GET /api/v1/metrics": "401  403  403  403  403  403  403  200  404  403  200  403  200",
     "GET /api/v1/households": "401  200F 200  200F 200  200F 200F 200F 200  200M 200M 200  200F",
