@@ -36,7 +36,7 @@ def defect(city: City, responsible: str, status: str, fixed_by: str) -> Defect:
     )
 
 
-PROPERTY_TABLE = {
+PROPERTY_TABLE: dict[str, dict[str, list[str]]] = {
     # who: {state: actions}
     "electrician": {OPEN: ["fix", *FOUND], FIXED: ["comment"], CLOSED: ["comment"]},
     "staff": {OPEN: ["fix", *FOUND], FIXED: ["comment"], CLOSED: ["comment"]},
@@ -50,7 +50,7 @@ PROPERTY_TABLE = {
     "outsider": {OPEN: [], FIXED: [], CLOSED: []},
 }
 
-UTILITY_TABLE = {
+UTILITY_TABLE: dict[str, dict[str, list[str]]] = {
     "manager": {OPEN: ["fix", "reassign", *FOUND], FIXED: ["comment"], CLOSED: ["comment"]},
     "dept": {OPEN: ["fix", *FOUND], FIXED: ["comment"], CLOSED: ["comment"]},
     "electrician": {OPEN: FOUND, FIXED: CHECK, CLOSED: ["comment"]},

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wudian.conftest import City, image_bytes, snapshot, stored_files
 from wudian.core.errors import BadInput, NotAllowed, WrongState
-from wudian.core.photos import photo_from_bytes
+from wudian.core.photos import PhotoUpload, photo_from_bytes
 from wudian.fieldwork.models import Defect, DefectEvent, DefectPhoto, Severity
 from wudian.fieldwork.services.defects import (
     defect_check,
@@ -28,12 +29,12 @@ NOW = datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
 HOUR = datetime.timedelta(hours=1)
 
 
-def photo() -> list:
+def photo() -> list[PhotoUpload]:
     return [photo_from_bytes(image_bytes(color="green"), name="after.png")]
 
 
-def found(city: City, **given) -> Defect:
-    fields = {
+def found(city: City, **given: Any) -> Defect:
+    fields: dict[str, Any] = {
         "compound": city.north,
         "description": "楼道电缆井进水",
         "severity": Severity.SERIOUS,
