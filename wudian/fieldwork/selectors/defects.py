@@ -24,6 +24,10 @@ from wudian.grid.models import Compound
 from wudian.grid.scope import Purpose, compounds_for
 from wudian.workorders.services.routing import electricians_by_preference
 
+# A station area alarms (a defect or an extra patrol may be opened from its page) on a high or
+# negative loss, or when a meter has not been collected for this many days in a row.
+ALARM_UNCOLLECTED_DAYS = 3
+
 STAFF_ROLES = (
     RoleCode.CUSTOMER_MANAGER,
     RoleCode.ELECTRICIAN,
