@@ -156,7 +156,8 @@ def test_a_hazard_report_opens_a_defect_in_one_action(city: City, login: Any) ->
     workorder = hazard(city)
     client = login(city.manager)
     page = client.get(reverse("workorders:desk_detail", args=[workorder.pk]))
-    assert b'id="open-defect"' in page.content and b'id="open-patrol"' in page.content
+    assert b'id="open-defect"' in page.content
+    assert b'id="open-patrol"' in page.content
     response = client.post(
         reverse("fieldwork:defect_from_request", args=[workorder.pk, "defect"]),
         {
@@ -168,7 +169,8 @@ def test_a_hazard_report_opens_a_defect_in_one_action(city: City, login: Any) ->
     )
     assert response.status_code == 302
     defect = Defect.objects.get(workorder=workorder)
-    assert defect.source == Defect.Source.HAZARD and defect.building == city.north_building
+    assert defect.source == Defect.Source.HAZARD
+    assert defect.building == city.north_building
     page = client.get(reverse("workorders:desk_detail", args=[workorder.pk]))
     assert f'data-defect="{defect.pk}"'.encode() in page.content
 
@@ -181,7 +183,8 @@ def test_a_hazard_report_opens_an_extra_patrol(city: City, login: Any) -> None:
     )
     assert response.status_code == 302
     patrol = Patrol.objects.get(workorder=workorder)
-    assert patrol.kind == Patrol.Kind.EXTRA and patrol.compound == city.north
+    assert patrol.kind == Patrol.Kind.EXTRA
+    assert patrol.compound == city.north
 
 
 def test_hazard_actions_refused_outside(city: City, login: Any) -> None:
@@ -246,5 +249,6 @@ def test_a_line_loss_alarm_opens_a_defect(city: City, login: Any) -> None:
     )
     assert response.status_code == 302
     defect = Defect.objects.get(station_area=area)
-    assert defect.source == Defect.Source.LINE_LOSS and defect.owner == city.manager
+    assert defect.source == Defect.Source.LINE_LOSS
+    assert defect.owner == city.manager
     assert login(city.manager_b).post(url, {}).status_code == 404
