@@ -134,9 +134,9 @@ def defect_list(user: User, filters: DefectFilters, *, now: datetime.datetime | 
     list row shows."""
     now = now or timezone.now()
     defects = defects_for(user)
-    if filters.compound:
+    if filters.compound is not None:
         defects = defects.filter(compound_id=filters.compound)
-    if filters.building:
+    if filters.building is not None:
         defects = defects.filter(building_id=filters.building)
     if filters.severity:
         defects = defects.filter(severity=filters.severity)

@@ -500,7 +500,7 @@ def defect_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_GET
 def defect_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     """One photo of a defect, to those who may see the defect; never a public media URL."""
-    defect = selectors.defects_for(_user(request)).filter(pk=pk).first()
+    defect = selectors.defects_for(_staff(request)).filter(pk=pk).first()
     if defect is None:
         raise OutsideScope()
     item = get_object_or_404(DefectPhoto, pk=photo_id, defect_id=defect.pk)
