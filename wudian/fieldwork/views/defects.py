@@ -260,7 +260,8 @@ def defect_list(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     form = FilterForm(request.GET or None, user=user)
     defects = selectors.defect_list(user, form.filters())
-    page = Paginator(defects, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator: Paginator[Defect] = Paginator(defects, PAGE_SIZE)  # type: ignore[arg-type]
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
