@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -24,8 +26,11 @@ from wudian.fieldwork.services.defects import (
 from wudian.front.demo.common import DemoSummary
 from wudian.grid import scope
 from wudian.grid.models import Compound, StationArea
+from wudian.notify.services import notify_backfill
 from wudian.workorders.models import Category, Channel
 from wudian.workorders.services import workorder_create
+
+T = TypeVar("T")
 
 # The first defect's words: when it exists, the demo's defects were made.
 MARK = "地下配电室进水，低压柜下方积水约5厘米"
@@ -46,6 +51,12 @@ def _photo(colour: str, *, fixed: bool) -> PhotoUpload:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return photo_from_bytes(out.getvalue(), name="defect.png")
+
+
+def _then(at: datetime.datetime, step: Callable[..., T], **given: Any) -> T:
+    """A step of days ago, its messages written as read then (see notify_backfill)."""
+    with notify_backfill(at=at):
+        return step(now=at, **given)
 
 
 def defects_seed(summary: DemoSummary) -> None:
@@ -87,8 +98,11 @@ def defects_seed(summary: DemoSummary) -> None:
             now=now - 3 * HOUR,
         )
     )
-    # A serious one overdue: escalated to manager1, then to the supervisors.
-    overdue = defect_open(
+    # A serious one overdue: escalated to manager1, then to the supervisors. What happened
+    # days ago is written as read then (notify_backfill): nothing old is left unread.
+    overdue = _then(
+        now - 9 * DAY,
+        defect_open,
         compound=chaoyang,
         location="5号楼单元门口",
         description="单元总表箱箱门脱落，表计裸露",
@@ -97,13 +111,14 @@ def defects_seed(summary: DemoSummary) -> None:
         by=manager,
         source=Defect.Source.PATROL,
         photos=[_photo("#fde68a", fixed=False)],
-        now=now - 9 * DAY,
     )
     made.append(overdue)
-    defects_escalate(now=overdue.deadline + HOUR)
-    defects_escalate(now=overdue.deadline + 26 * HOUR)
-    # Fixed by electrician1, awaiting manager1's check.
-    waiting = defect_open(
+    _then(overdue.deadline + HOUR, defects_escalate)
+    _then(overdue.deadline + 26 * HOUR, defects_escalate)
+    # Fixed by electrician1 this morning, awaiting manager1's check.
+    waiting = _then(
+        now - 4 * DAY,
+        defect_open,
         compound=jinxiu,
         building=building,
         location="2单元楼道",
@@ -113,7 +128,6 @@ def defects_seed(summary: DemoSummary) -> None:
         by=manager,
         source=Defect.Source.PATROL,
         photos=[_photo("#e9d5ff", fixed=False)],
-        now=now - 4 * DAY,
     )
     made.append(
         defect_fix(
@@ -125,7 +139,9 @@ def defects_seed(summary: DemoSummary) -> None:
         )
     )
     # Closed: a property defect checked by manager1, a utility one checked by staff1.
-    closed = defect_open(
+    closed = _then(
+        now - 20 * DAY,
+        defect_open,
         compound=tianqiao,
         location="小区东门充电车棚",
         description="充电车棚插座面板破损",
@@ -134,17 +150,19 @@ def defects_seed(summary: DemoSummary) -> None:
         by=manager,
         source=Defect.Source.PATROL,
         photos=[_photo("#fecaca", fixed=False)],
-        now=now - 20 * DAY,
     )
-    closed = defect_fix(
+    closed = _then(
+        now - 17 * DAY,
+        defect_fix,
         defect=closed,
         by=electrician,
         note="更换插座面板",
         photos=[_photo("#fecaca", fixed=True)],
-        now=now - 17 * DAY,
     )
-    made.append(defect_check(defect=closed, by=manager, passed=True, now=now - 16 * DAY))
-    utility = defect_open(
+    made.append(_then(now - 16 * DAY, defect_check, defect=closed, by=manager, passed=True))
+    utility = _then(
+        now - 12 * DAY,
+        defect_open,
         compound=jinxiu,
         building=building,
         location="1单元表箱",
@@ -154,16 +172,16 @@ def defects_seed(summary: DemoSummary) -> None:
         by=electrician,
         source=Defect.Source.PATROL,
         photos=[_photo("#fed7aa", fixed=False)],
-        now=now - 12 * DAY,
     )
-    utility = defect_fix(
+    utility = _then(
+        now - 10 * DAY,
+        defect_fix,
         defect=utility,
         by=manager,
         note="停电更换进线端子并紧固",
         photos=[_photo("#fed7aa", fixed=True)],
-        now=now - 10 * DAY,
     )
-    made.append(defect_check(defect=utility, by=users["staff1"], passed=True, now=now - 9 * DAY))
+    made.append(_then(now - 9 * DAY, defect_check, defect=utility, by=users["staff1"], passed=True))
     # From resident1's hazard report.
     home = scope.own_households(users["resident1"]).select_related("building__compound").first()
     if home is not None:
@@ -193,7 +211,9 @@ def defects_seed(summary: DemoSummary) -> None:
     area = StationArea.objects.filter(code="TQ-JXHT-1").first()
     if area is not None:
         made.append(
-            defect_open(
+            _then(
+                now - 2 * DAY,
+                defect_open,
                 compound=jinxiu,
                 description="台区线损率连续三天超过10%，疑似表计接线错误或窃电",
                 severity=Severity.NORMAL,
@@ -201,7 +221,6 @@ def defects_seed(summary: DemoSummary) -> None:
                 by=manager,
                 source=Defect.Source.LINE_LOSS,
                 station_area=area,
-                now=now - 2 * DAY,
             )
         )
     summary.created["Defect"] += len(made)
