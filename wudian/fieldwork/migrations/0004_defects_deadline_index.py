@@ -1,4 +1,4 @@
-"""The defect lists' order (deadline, id) with what their scope and status filters read, so a
+"""The defect lists' order (deadline, id) with what their scope and filters read, so a
 page's ids come from the index alone (docs/benchmarks.md, "Defects")."""
 
 from django.db import migrations, models
@@ -13,7 +13,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="defect",
             index=models.Index(
-                fields=["deadline", "id", "compound", "status"], name="defect_deadline"
+                fields=["deadline", "id", "compound", "status", "severity", "responsible"],
+                name="defect_deadline",
             ),
         ),
     ]

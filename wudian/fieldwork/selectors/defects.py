@@ -131,9 +131,10 @@ class DefectFilters:
 
 class DeferredRows:
     """A list of defects paged in two steps: the page's ids first, from the ordering index
-    alone (`defect_deadline`: deadline, id, compound, status), then those rows with what a row
-    shows. A deep page skips index entries, not table rows (docs/benchmarks.md, "Defects").
-    Pages (Django's Paginator) and the API (ninja's pagination) slice it and count it."""
+    alone (`defect_deadline`: deadline, id, and the columns the scope and the filters read),
+    then those rows with what a row shows. A deep page skips index entries, not table rows
+    (docs/benchmarks.md, "Defects"). Pages (Django's Paginator) and the API (ninja's
+    pagination) slice it and count it."""
 
     ordered = True
 
