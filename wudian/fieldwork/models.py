@@ -530,6 +530,11 @@ class Defect(models.Model):
                 fields=["deadline", "id", "compound", "status", "severity", "responsible"],
                 name="defect_deadline",
             ),
+            # Their counts: a compound's defects by status and the filters, from the index alone.
+            models.Index(
+                fields=["compound", "status", "responsible", "severity"],
+                name="defect_compound_filters",
+            ),
         ]
 
     def __str__(self) -> str:
