@@ -14,7 +14,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from wudian.accounts.models import RoleCode, User
+from wudian.core.calendar import CalendarUnavailable, is_working_day
 from wudian.core.errors import OutsideScope
+from wudian.core.rules import rule_value
 from wudian.fieldwork.models import (
     Checklist,
     ChecklistItem,
@@ -166,3 +168,18 @@ def patrol_counts(user: User, *, today: datetime.date) -> dict[str, Any]:
         status__in=Defect.OPEN_STATUSES,
     ).count()
     return counts
+
+
+def months_waiting_for_calendar(today: datetime.date) -> list[datetime.date]:
+    """The months of the planning horizon whose year the official calendar does not know:
+    their patrols wait for it (the planner never guesses working days)."""
+    count = int(rule_value("patrol.plan_months_ahead"))
+    month = month_start(today)
+    waiting = []
+    for _index in range(count + 1):
+        try:
+            is_working_day(month)
+        except CalendarUnavailable:
+            waiting.append(month)
+        month = next_month(month)
+    return waiting

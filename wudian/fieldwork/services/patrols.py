@@ -48,7 +48,7 @@ from wudian.fieldwork.selectors.patrols import (
     month_start,
     next_month,
 )
-from wudian.fieldwork.services import defects as defect_services
+from wudian.fieldwork.services.defects import defect_open
 from wudian.grid.models import Building, Compound, StationArea
 from wudian.grid.scope import (
     CM,
@@ -622,7 +622,7 @@ def patrol_submit(
                     continue
                 item = items[answer.item]
                 defects.append(
-                    defect_services.defect_open(
+                    defect_open(
                         compound=locked.compound,
                         description=f"{item.text}：{row.note}",
                         severity=answer.severity,
