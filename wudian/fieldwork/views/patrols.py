@@ -67,13 +67,6 @@ def _user(request: HttpRequest) -> User:
 
 
 class PatrolFilter(forms.Form):
-    compound = forms.ModelChoiceField(
-        queryset=None,  # type: ignore[arg-type]
-        required=False,
-        label=gettext_lazy("Compound"),
-        to_field_name="code",
-        empty_label=gettext_lazy("All compounds"),
-    )
     month = forms.DateField(
         required=False,
         label=gettext_lazy("Month"),
@@ -88,7 +81,16 @@ class PatrolFilter(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["compound"].queryset = patrol_compounds_for(user).order_by("code")  # type: ignore[attr-defined]
+        self.fields = {
+            "compound": forms.ModelChoiceField(
+                queryset=patrol_compounds_for(user).order_by("code"),
+                required=False,
+                label=gettext_lazy("Compound"),
+                to_field_name="code",
+                empty_label=gettext_lazy("All compounds"),
+            ),
+            **self.fields,
+        }
 
 
 @login_required
