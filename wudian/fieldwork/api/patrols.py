@@ -7,14 +7,13 @@ caller may not see answers 404 before anything else is looked at. Refusals are m
 by the root API (wudian.api.on_refusal). Photos of findings go with the page's form (the
 phone's camera); the API records the answers."""
 
-from __future__ import annotations
-
 import datetime
 import uuid
 from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -179,7 +178,9 @@ def patrol_list(request: HttpRequest, filters: Query[PatrolFilters]) -> QuerySet
     first."""
     user = _caller(request)
     if not patrols_anyone(user):
-        raise NotAllowed()
+        raise NotAllowed(
+            _("Joint patrols are for customer managers, electricians and supervisors.")
+        )
     patrols = patrols_visible_to(user)
     if filters.compound:
         patrols = patrols.filter(compound__code=filters.compound)

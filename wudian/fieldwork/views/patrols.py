@@ -25,7 +25,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wudian.accounts.models import User
 from wudian.core.calendar import china_date
-from wudian.core.errors import REFUSED, BadInput, field_errors, messages_of, refusal_text, status_of
+from wudian.core.errors import (
+    REFUSED,
+    BadInput,
+    NotAllowed,
+    field_errors,
+    messages_of,
+    refusal_text,
+    status_of,
+)
 from wudian.core.photos import PhotoUpload, photo_from_bytes
 from wudian.fieldwork.models import ChecklistItem, Defect, Patrol, PatrolAnswer, Severity
 from wudian.fieldwork.policy.patrols import patrol_actions, side_of
@@ -99,7 +107,9 @@ class PatrolFilter(forms.Form):
 def patrol_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not patrols_anyone(user):
-        raise Http404
+        raise NotAllowed(
+            _("Joint patrols are for customer managers, electricians and supervisors.")
+        )
     today = china_date(timezone.now())
     this_month = month_start(today)
     tab = request.GET.get("tab", "due")
