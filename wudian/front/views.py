@@ -22,6 +22,7 @@ from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
 from wudian.core.throttle import client_address, throttle_wait
+from wudian.fieldwork.selectors.patrols import last_patrolled_on, patrol_counts, patrols_anyone
 from wudian.front.homes import desk_work, home_work
 from wudian.front.poster import render_poster_pdf
 from wudian.grid.models import Compound, Household
@@ -156,6 +157,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             else None
         ),
         "civic_counts": civic_counts(user, now=now) if does_civic_work(user) else None,
+        "patrol_counts": patrol_counts(user, today=today) if patrols_anyone(user) else None,
     }
     special_group_reads_record(viewer=user, households=work.special_group_shown)
     return render(request, "front/desk.html", context)
@@ -213,6 +215,7 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
         # The scope prefetches of outage_rows are not shown here: one query for the outages.
         "outages": list(outages_for_compound(compound).prefetch_related(None)),
         "articles": latest_articles_for(compound, limit=WINDOW_ARTICLES),
+        "last_patrolled": last_patrolled_on(compound.pk),
         "circle_posts": recent_staff_posts(
             compound, limit=WINDOW_POSTS, leave_out=[Post.Kind.KNOWLEDGE]
         ),

@@ -51,6 +51,7 @@ class Section(StrEnum):
     OUTAGES = "outages"
     LINELOSS = "lineloss"
     STRUCTURE = "structure"
+    FIELDWORK = "fieldwork"
 
 
 SECTION_LABELS = {
@@ -59,6 +60,7 @@ SECTION_LABELS = {
     Section.OUTAGES: _("Outages"),
     Section.LINELOSS: _("Meter data and line loss"),
     Section.STRUCTURE: _("1+N structure"),
+    Section.FIELDWORK: _("Joint patrols and defects"),
 }
 
 
@@ -169,12 +171,13 @@ class Metric:
 
 
 REQUESTS = Drill(DrillKind.REQUESTS)
-R, C, OUT, L, S = (
+R, C, OUT, L, S, F = (
     Section.REQUESTS,
     Section.COMPLAINTS,
     Section.OUTAGES,
     Section.LINELOSS,
     Section.STRUCTURE,
+    Section.FIELDWORK,
 )
 
 
@@ -536,6 +539,33 @@ METRIC_LIST: list[Metric] = [
         denominator="electricians",
         drill=Drill(DrillKind.REQUESTS, Q(category__routing="electrician")),
         bars=False,
+    ),
+    Metric(
+        code="patrols.on_time",
+        name=_("Patrols done on time"),
+        formula=_(
+            "Monthly joint patrols done (both parties signed) by the end of their month / "
+            "monthly patrols due in the period (their month ends in it)"
+        ),
+        unit=Unit.PERCENT,
+        good=Good.UP,
+        section=F,
+        source="patrols",
+        value=ratio("patrols_on_time", "patrols_due"),
+        numerator="patrols_on_time",
+        denominator="patrols_due",
+    ),
+    Metric(
+        code="patrols.findings_per_patrol",
+        name=_("Findings per patrol"),
+        formula=_("Findings recorded by the patrols done in the period / patrols done"),
+        unit=Unit.RATIO,
+        good=Good.NEITHER,
+        section=F,
+        source="patrols",
+        value=quotient("findings", "patrols_done"),
+        numerator="findings",
+        denominator="patrols_done",
     ),
 ]
 
