@@ -150,6 +150,7 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
         "filter_query": query.urlencode(),
         "today": today,
         "waiting": months_waiting_for_calendar(today),
+        "filtered": filters.is_bound and any(request.GET.get(name) for name in filters.fields),
     }
     return render(request, "fieldwork/patrols/list.html", context)
 

@@ -29,6 +29,7 @@ from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.joining import joining_seed
 from wudian.front.demo.knowledge import knowledge_seed
 from wudian.front.demo.outages import outages_seed
+from wudian.front.demo.patrols import patrols_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
 from wudian.front.demo.places import (
     AREAS,
@@ -90,6 +91,7 @@ def demo_city_seed(
     with transaction.atomic():
         knowledge_seed(summary)
         civic_seed(summary)
+    patrols_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
