@@ -28,6 +28,7 @@ from wudian.analytics.selectors import (
 from wudian.analytics.services import CHECK_STATUSES, lineloss_open_check, user_may_open_check
 from wudian.core.badges import Badge
 from wudian.core.errors import REFUSED, refusal_text, status_of
+from wudian.fieldwork.selectors.defects import ALARM_UNCOLLECTED_DAYS
 from wudian.grid.models import Meter, StationArea
 from wudian.grid.scope import Purpose, station_areas_for
 from wudian.grid.selectors import household_views_for
@@ -168,6 +169,9 @@ def _render_area(
         ),
         "refusal": refusal,
         "trend_days": TREND_DAYS,
+        # A defect or an extra patrol may be opened from it (wudian.fieldwork).
+        "field_alarm": (latest is not None and latest.status in CHECK_STATUSES)
+        or any(failure.days >= ALARM_UNCOLLECTED_DAYS for failure in failures),
     }
     return render(request, "analytics/lineloss_station_area.html", context, status=status)
 

@@ -51,7 +51,8 @@ class Section(StrEnum):
     OUTAGES = "outages"
     LINELOSS = "lineloss"
     STRUCTURE = "structure"
-    FIELDWORK = "fieldwork"
+    PATROLS = "patrols"
+    DEFECTS = "defects"
 
 
 SECTION_LABELS = {
@@ -60,7 +61,8 @@ SECTION_LABELS = {
     Section.OUTAGES: _("Outages"),
     Section.LINELOSS: _("Meter data and line loss"),
     Section.STRUCTURE: _("1+N structure"),
-    Section.FIELDWORK: _("Joint patrols and defects"),
+    Section.PATROLS: _("Joint patrols"),
+    Section.DEFECTS: _("Defects to closure (消缺)"),
 }
 
 
@@ -177,7 +179,7 @@ R, C, OUT, L, S, F = (
     Section.OUTAGES,
     Section.LINELOSS,
     Section.STRUCTURE,
-    Section.FIELDWORK,
+    Section.PATROLS,
 )
 
 
@@ -566,6 +568,52 @@ METRIC_LIST: list[Metric] = [
         value=quotient("findings", "patrols_done"),
         numerator="findings",
         denominator="patrols_done",
+    ),
+]
+
+SEVERITY_NAMES = {
+    "critical": _("Critical defects closed on time"),
+    "serious": _("Serious defects closed on time"),
+    "normal": _("Normal defects closed on time"),
+}
+
+
+def _defects_on_time(severity: str | None) -> Metric:
+    suffix = f"_{severity}" if severity else ""
+    return Metric(
+        code=f"defects.closed_on_time{suffix}",
+        name=SEVERITY_NAMES[severity] if severity else _("Defects closed on time"),
+        formula=_(
+            "Defects closed (their fix checked by the other side) by their deadline / defects "
+            "whose deadline falls in the period"
+        )
+        if not severity
+        else _(
+            "Defects of this severity closed by their deadline / those whose deadline falls "
+            "in the period"
+        ),
+        unit=Unit.PERCENT,
+        good=Good.UP,
+        section=Section.DEFECTS,
+        source="defects",
+        value=ratio(f"defects_on_time{suffix}", f"defects_due{suffix}"),
+        numerator=f"defects_on_time{suffix}",
+        denominator=f"defects_due{suffix}",
+    )
+
+
+METRIC_LIST += [
+    _defects_on_time(None),
+    *(_defects_on_time(severity) for severity in ("critical", "serious", "normal")),
+    Metric(
+        code="defects.open_critical",
+        name=_("Open critical defects"),
+        formula=_("Critical defects (危急) not closed yet, today"),
+        unit=Unit.COUNT,
+        good=Good.DOWN,
+        section=Section.DEFECTS,
+        source="open_defects",
+        value=part("open_critical"),
     ),
 ]
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wudian.analytics.models import LossStatus, StationAreaDay
 from wudian.analytics.selectors import open_checks
+from wudian.fieldwork.models import Defect, Severity
 from wudian.grid.models import Building
 from wudian.metrics.periods import Period
 from wudian.metrics.sources import areas_of, outages_started
@@ -188,6 +189,23 @@ def unchecked_high_loss(compound_ids: Collection[int], *, today: datetime.date) 
     )
 
 
+def overdue_critical_defects(compound_ids: Collection[int], *, now: datetime.datetime) -> Risk:
+    """Critical defects (危急) still open past their deadline, the longest overdue first."""
+    found = Defect.objects.filter(
+        compound_id__in=compound_ids,
+        severity=Severity.CRITICAL,
+        status__in=Defect.OPEN_STATUSES,
+        deadline__lt=now,
+    )
+    return Risk(
+        "critical_defects",
+        _("Critical defects past their deadline"),
+        _("Critical defects not closed by their deadline: a danger to residents."),
+        rows=list(found.select_related("compound").order_by("deadline", "pk")[:SHOWN]),
+        count=found.count(),
+    )
+
+
 def risks_of(
     period: Period, compound_ids: Collection[int], *, now: datetime.datetime | None = None
 ) -> list[Risk]:
@@ -198,4 +216,5 @@ def risks_of(
         repeated_complaints(compound_ids, now=now),
         late_notices(period, compound_ids),
         unchecked_high_loss(compound_ids, today=timezone.localdate(now)),
+        overdue_critical_defects(compound_ids, now=now),
     ]

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from wudian.accounts.models import RoleCode
 from wudian.analytics.models import LossStatus, StationAreaDay
-from wudian.fieldwork.models import Patrol, PatrolAnswer
+from wudian.fieldwork.models import Defect, Patrol, PatrolAnswer, Severity
 from wudian.grid import scope
 from wudian.grid.models import Household, StationArea
 from wudian.metrics.periods import Period
@@ -651,6 +651,60 @@ def patrols_parts(period: Period, compound_ids: Collection[int], by: By | None =
     return {key: {**empty, **due.get(key, {}), **done.get(key, {})} for key in keys}
 
 
+# Defects (消缺) ---------------------------------------------------------------------------
+
+
+def _defect_aggregates() -> dict[str, Any]:
+    on_time = Q(closed_at__isnull=False, closed_at__lte=F("deadline"))
+    aggregates: dict[str, Any] = {
+        "defects_due": Count("pk"),
+        "defects_on_time": Count("pk", filter=on_time),
+    }
+    for severity in Severity.values:
+        aggregates[f"defects_due_{severity}"] = Count("pk", filter=Q(severity=severity))
+        aggregates[f"defects_on_time_{severity}"] = Count(
+            "pk", filter=on_time & Q(severity=severity)
+        )
+    return aggregates
+
+
+def defects_due(period: Period, compound_ids: Collection[int]) -> QuerySet[Defect]:
+    """The defects whose deadline falls in the period: the cohort "closed on time" is
+    computed over (closed by the deadline, checked by the other side)."""
+    return Defect.objects.filter(
+        compound_id__in=compound_ids, deadline__gte=period.start, deadline__lt=period.end
+    )
+
+
+def defects_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    return _grouped(
+        defects_due(period, compound_ids),
+        by,
+        compound="compound_id",
+        moment="deadline",
+        aggregates=_defect_aggregates(),
+    )
+
+
+def open_defects_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    """Defects open now (not closed), whatever the period: a count of today, not a series."""
+    if by == By.MONTH:
+        return {}
+    still_open = Defect.objects.filter(
+        compound_id__in=compound_ids, status__in=Defect.OPEN_STATUSES
+    )
+    return _grouped(
+        still_open,
+        by,
+        compound="compound_id",
+        moment="found_at",
+        aggregates={
+            "open_critical": Count("pk", filter=Q(severity=Severity.CRITICAL)),
+            "open_defects": Count("pk"),
+        },
+    )
+
+
 SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
     "requests": requests_parts,
     "durations": durations_parts,
@@ -659,6 +713,8 @@ SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
     "lineloss": lineloss_parts,
     "structure": structure_parts,
     "patrols": patrols_parts,
+    "defects": defects_parts,
+    "open_defects": open_defects_parts,
 }
 # Sources whose parts may be summed over compounds (a customer manager's figure).
-ADDITIVE = frozenset({"requests", "complaints", "outages", "patrols"})
+ADDITIVE = frozenset({"requests", "complaints", "outages", "patrols", "defects", "open_defects"})

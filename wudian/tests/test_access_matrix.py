@@ -48,6 +48,7 @@ from wudian.fieldwork.services.patrols import (
     patrol_start,
     patrol_submit,
 )
+from wudian.fieldwork.services.defects import defect_open
 from wudian.joining.links import join_link
 from wudian.joining.services import application_file
 from wudian.knowledge.models import Reach
@@ -207,7 +208,23 @@ def build(city: City) -> World:
     )
     knowledge_world(world)
     patrols_world(world)
+    defects_world(world)
     return world
+
+
+def defects_world(world: World) -> None:
+    """North's open property defect, with a photo as found, opened by its customer manager."""
+    city = world.city
+    defect = defect_open(
+        compound=city.north,
+        description="配电箱门锁损坏",
+        severity="serious",
+        responsible="property",
+        by=city.manager,
+        source="staff",
+        photos=[photo_from_bytes(image_bytes())],
+    )
+    world.ids |= {"defect": defect.pk, "defect_photo": defect.photos.get().pk}
 
 
 def knowledge_world(world: World) -> None:
@@ -764,6 +781,42 @@ ASKS: dict[str, Ask] = {
     "civic:activity_edit": get(lambda w: f"/activities/{w.ids['activity']}/edit/"),
     "civic:activity_action": post(lambda w: f"/activities/{w.ids['activity']}/signup/"),
     "GET /api/v1/civic/visits": api_get(lambda w: "/api/v1/civic/visits"),
+    # Defects (消缺)
+    "fieldwork:defect_list": get(lambda w: "/defects/"),
+    "fieldwork:defect_new": get(lambda w: "/defects/new/"),
+    "fieldwork:defect_detail": get(lambda w: f"/defects/{w.ids['defect']}/"),
+    "fieldwork:defect_photo": get(
+        lambda w: f"/defects/{w.ids['defect']}/photos/{w.ids['defect_photo']}/"
+    ),
+    "fieldwork:defect_action": post(
+        lambda w: f"/defects/{w.ids['defect']}/comment/", {"comment-note": "已通知物业"}
+    ),
+    "fieldwork:defect_from_request": get(
+        lambda w: f"/defects/from-request/{w.public_request.pk}/defect/"
+    ),
+    "fieldwork:defect_from_station_area": get(
+        lambda w: f"/defects/from-station-area/{w.city.station_area.code}/patrol/"
+    ),
+    "GET /api/v1/fieldwork/defects": api_get(lambda w: "/api/v1/fieldwork/defects"),
+    "GET /api/v1/fieldwork/defects/{defect_id}": api_get(
+        lambda w: f"/api/v1/fieldwork/defects/{w.ids['defect']}"
+    ),
+    "POST /api/v1/fieldwork/defects": api_send(
+        "POST",
+        lambda w: "/api/v1/fieldwork/defects",
+        {
+            "compound": "NORTH",
+            "description": "楼道灯线老化",
+            "severity": "normal",
+            "responsible": "property",
+        },
+    ),
+    "POST /api/v1/fieldwork/defects/{defect_id}/fix": api_send(
+        "POST", lambda w: f"/api/v1/fieldwork/defects/{w.ids['defect']}/fix", {"note": "已修"}
+    ),
+    "POST /api/v1/fieldwork/defects/{defect_id}/check": api_send(
+        "POST", lambda w: f"/api/v1/fieldwork/defects/{w.ids['defect']}/check", {"passed": True}
+    ),
     "POST /api/v1/civic/visits": api_send(
         "POST",
         lambda w: "/api/v1/civic/visits",
@@ -892,6 +945,18 @@ def ask_as(world: World, role: str, ask: Ask) -> str:
 # electrician, electrician_b, staff, gridadmin, manager, manager_b, dept, supervisor,
 # outsider, admin). "200F": north's household shown in full; "200M": masked.
 ROWS: dict[str, str] = {
+    "GET /api/v1/fieldwork/defects": "401  403  403  200  200  200  200  200  200  200  200  403  200",
+    "GET /api/v1/fieldwork/defects/{defect_id}": "401  403  403  200  404  200  200  200  404  404  200  403  200",
+    "POST /api/v1/fieldwork/defects": "401  403  403  201  404  201  201  201  404  404  201  403  201",
+    "POST /api/v1/fieldwork/defects/{defect_id}/check": "401  403  403  409  404  409  409  409  404  404  409  403  409",
+    "POST /api/v1/fieldwork/defects/{defect_id}/fix": "401  403  403  422  404  422  403  403  404  404  403  403  403",
+    "fieldwork:defect_action": "302  403  403  302  404  302  302  302  404  404  302  403  302",
+    "fieldwork:defect_detail": "302  403  403  200  404  200  200  200  404  404  200  403  200",
+    "fieldwork:defect_from_request": "302  403  403  404  404  404  200  200  404  404  200  403  200",
+    "fieldwork:defect_from_station_area": "302  403  403  200  404  200  200  200  404  200  200  403  200",
+    "fieldwork:defect_list": "302  403  403  200  200  200  200  200  200  200  200  403  200",
+    "fieldwork:defect_new": "302  403  403  200  200  200  200  200  200  200  200  403  200",
+    "fieldwork:defect_photo": "302  403  403  200  404  200  200  200  404  404  200  403  200",
     "DELETE /api/v1/auth/token": "401  204  204  204  204  204  204  204  204  204  204  204  204",
     "GET /api/v1/metrics": "401  403  403  403  403  403  403  200  404  403  200  403  200",
     "GET /api/v1/households": "401  200F 200  200F 200  200F 200F 200F 200  200M 200M 200  200F",

@@ -24,6 +24,10 @@ from wudian.grid.models import Compound
 from wudian.grid.scope import Purpose, compounds_for
 from wudian.workorders.services.routing import electricians_by_preference
 
+# A station area alarms (a defect or an extra patrol may be opened from its page) on a high or
+# negative loss, or when a meter has not been collected for this many days in a row.
+ALARM_UNCOLLECTED_DAYS = 3
+
 STAFF_ROLES = (
     RoleCode.CUSTOMER_MANAGER,
     RoleCode.ELECTRICIAN,
@@ -130,9 +134,9 @@ def defect_list(user: User, filters: DefectFilters, *, now: datetime.datetime | 
     list row shows."""
     now = now or timezone.now()
     defects = defects_for(user)
-    if filters.compound:
+    if filters.compound is not None:
         defects = defects.filter(compound_id=filters.compound)
-    if filters.building:
+    if filters.building is not None:
         defects = defects.filter(building_id=filters.building)
     if filters.severity:
         defects = defects.filter(severity=filters.severity)

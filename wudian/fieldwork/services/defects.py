@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from wudian.fieldwork.models import (
     PatrolAnswer,
     Severity,
 )
+from wudian.fieldwork.policy.defects import DEFECTS, defect_parties
 from wudian.fieldwork.selectors.defects import DefectStaff, department_members, may_record_defect
 from wudian.grid import scope
 from wudian.grid.models import Building, Compound, StationArea
@@ -296,3 +298,320 @@ def defect_open(
         elif owner is not None and owner.pk != by.pk:
             tell(defect, [owner], "defect_assigned", key="opened", now=now)
     return defect
+
+
+# Steps ------------------------------------------------------------------------------------
+
+
+def _locked(defect: Defect) -> Defect:
+    """The defect's row, locked for the step, read again."""
+    return (
+        Defect.objects.select_for_update(of=("self",))
+        .select_related("compound", "owner", "building")
+        .get(pk=defect.pk)
+    )
+
+
+def _check(action: str, defect: Defect, by: User) -> None:
+    DEFECTS.check(action, defect, defect_parties(by, defect))
+
+
+def _save(defect: Defect, fields: list[str]) -> None:
+    defect.save(update_fields=fields)
+
+
+def defect_fix(
+    *,
+    defect: Defect,
+    by: User,
+    note: str,
+    photos: Sequence[PhotoUpload],
+    now: datetime.datetime | None = None,
+) -> Defect:
+    """The responsible side reports the defect fixed: what was done, and at least one photo
+    of it fixed (after). The other side is told to check it."""
+    now = now or timezone.now()
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        note = _text(note, field="note", limit=500)
+    except BadInput as error:
+        errors.update(error.error_dict)
+    if not photos:
+        errors["photos"] = [
+            ValidationError(_("Attach at least one photo of the defect fixed."), code="after_photo")
+        ]
+    elif len(photos) > MAX_PHOTOS:
+        errors.update(_too_many_photos().error_dict)
+    with photos_removed_on_failure() as attached, transaction.atomic():
+        locked = _locked(defect)
+        _check("fix", locked, by)
+        if errors:
+            raise BadInput(errors)
+        locked.status = Defect.Status.FIXED
+        locked.fixed_at = now
+        locked.fixed_by = by
+        locked.fix_note = note
+        locked.checked_by = None
+        _save(locked, ["status", "fixed_at", "fixed_by", "fix_note", "checked_by"])
+        attached.extend(
+            attach(locked, photo, stage=DefectPhoto.Stage.AFTER, by=by) for photo in photos
+        )
+        event = record(locked, Event.FIXED, by=by, now=now, note=note)
+        tell(
+            locked,
+            [user for user in checkers_of(locked) if user.pk != by.pk],
+            "defect_fixed",
+            key=f"fixed:{event.pk}",
+            now=now,
+            note=note,
+        )
+    return locked
+
+
+def checkers_of(defect: Defect) -> list[User]:
+    """Who checks the defect's fix: the other side (see the policy)."""
+    staff = DefectStaff(defect.compound, on=china_date(timezone.now()))
+    if defect.responsible == Defect.Responsible.PROPERTY:
+        return [staff.manager] if staff.manager else []
+    return [*staff.electricians, *staff.property_staff]
+
+
+def defect_check(
+    *,
+    defect: Defect,
+    by: User,
+    passed: bool,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+) -> Defect:
+    """The other side checks the fix: passed closes the defect; failed sends it back to open
+    with the reason (required), its original deadline kept, and tells its owner."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(defect)
+        _check("check_pass" if passed else "check_fail", locked, by)
+        reason = _text(reason, field="reason", limit=500, required=not passed)
+        locked.checked_by = by
+        if passed:
+            locked.status = Defect.Status.CLOSED
+            locked.closed_at = now
+            _save(locked, ["status", "closed_at", "checked_by"])
+            record(locked, Event.CHECK_PASSED, by=by, now=now, note=reason)
+            return locked
+        locked.status = Defect.Status.OPEN
+        _save(locked, ["status", "checked_by"])
+        event = record(locked, Event.CHECK_FAILED, by=by, now=now, note=reason)
+        staff = DefectStaff(locked.compound, on=china_date(now))
+        told = [*responsible_users(locked, staff)]
+        if locked.fixed_by is not None:
+            told.append(locked.fixed_by)
+        tell(
+            locked,
+            [user for user in told if user.pk != by.pk],
+            "defect_check_failed",
+            key=f"check_failed:{event.pk}",
+            now=now,
+            note=reason,
+        )
+    return locked
+
+
+def reassign_choices(defect: Defect) -> tuple[list[User], list[Department]]:
+    """Whom an open defect may be given to: a property defect to one of the compound's
+    electricians or property office staff; a utility defect to its customer manager or a
+    department of its district."""
+    staff = DefectStaff(defect.compound, on=china_date(timezone.now()))
+    if defect.responsible == Defect.Responsible.PROPERTY:
+        return [*staff.electricians, *staff.property_staff], []
+    departments = list(
+        scope.departments_serving(Compound.objects.filter(pk=defect.compound_id)).order_by("name")
+    )
+    return ([staff.manager] if staff.manager else []), departments
+
+
+def defect_reassign(
+    *,
+    defect: Defect,
+    by: User,
+    owner: User | None = None,
+    department: Department | None = None,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Defect:
+    """Give an open defect to someone else of its responsible side (the customer manager or
+    a supervisor does): a person, or for a utility defect a department. The new owner is
+    told."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(defect)
+        _check("reassign", locked, by)
+        note = _text(note, field="note", limit=500, required=False)
+        people, departments = reassign_choices(locked)
+        if (owner is None) == (department is None):
+            raise BadInput(
+                {"owner": ValidationError(_("Choose one person or one department."), code="one")}
+            )
+        if owner is not None and owner.pk not in {user.pk for user in people}:
+            raise BadInput(
+                {
+                    "owner": ValidationError(
+                        _("That person is not of the side responsible for this defect."),
+                        code="owner",
+                    )
+                }
+            )
+        if department is not None and department.pk not in {d.pk for d in departments}:
+            raise BadInput(
+                {
+                    "department": ValidationError(
+                        _("That department cannot take this defect."), code="department"
+                    )
+                }
+            )
+        locked.owner = owner
+        locked.department = department if department is not None else locked.department
+        if owner is not None and locked.responsible == Defect.Responsible.UTILITY:
+            locked.department = None
+        _save(locked, ["owner", "department"])
+        name = owner.display_name or owner.username if owner else department.name  # type: ignore[union-attr]
+        event = record(locked, Event.ASSIGNED, by=by, now=now, note=f"{name} {note}".strip())
+        staff = DefectStaff(locked.compound, on=china_date(now))
+        tell(
+            locked,
+            [user for user in responsible_users(locked, staff) if user.pk != by.pk],
+            "defect_assigned",
+            key=f"assigned:{event.pk}",
+            now=now,
+        )
+    return locked
+
+
+def defect_add_photos(
+    *,
+    defect: Defect,
+    by: User,
+    photos: Sequence[PhotoUpload],
+    now: datetime.datetime | None = None,
+) -> list[DefectPhoto]:
+    """More photos of an open defect as found (before)."""
+    now = now or timezone.now()
+    with photos_removed_on_failure() as attached, transaction.atomic():
+        locked = _locked(defect)
+        _check("add_photos", locked, by)
+        if not photos:
+            raise BadInput(
+                {"photos": ValidationError(_("Choose at least one photo."), code="required")}
+            )
+        present = locked.photos.filter(stage=DefectPhoto.Stage.BEFORE).count()
+        if present + len(photos) > MAX_PHOTOS:
+            raise _too_many_photos()
+        attached.extend(
+            attach(locked, photo, stage=DefectPhoto.Stage.BEFORE, by=by) for photo in photos
+        )
+        record(
+            locked,
+            Event.NOTE,
+            by=by,
+            now=now,
+            note=_("%(n)s photo(s) added.") % {"n": len(photos)},
+        )
+    return attached
+
+
+def defect_comment(
+    *, defect: Defect, by: User, note: str, now: datetime.datetime | None = None
+) -> DefectEvent:
+    """A note on the defect's timeline."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(defect)
+        _check("comment", locked, by)
+        note = _text(note, field="note", limit=500)
+        return record(locked, Event.NOTE, by=by, now=now, note=note)
+
+
+# Escalation -------------------------------------------------------------------------------
+
+SWEEP_BATCH = 500
+
+
+def _last_escalated() -> Subquery:
+    return Subquery(
+        DefectEvent.objects.filter(defect=OuterRef("pk"), kind=Event.ESCALATED)
+        .order_by("-at", "-pk")
+        .values("at")[:1]
+    )
+
+
+def _escalation_due(now: datetime.datetime) -> QuerySet[Defect]:
+    """Open defects owed an escalation: past their deadline at level 0; at level 1, the
+    escalation rule's hours after the first escalation."""
+    later = now - escalate_after()
+    return (
+        Defect.objects.filter(status=Defect.Status.OPEN, deadline__lte=now, escalation__lt=2)
+        .annotate(last_escalated=_last_escalated())
+        .filter(Q(escalation=0) | Q(escalation=1, last_escalated__lte=later))
+    )
+
+
+def defects_escalate(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Escalate overdue open defects one level at a time: at the deadline to the compound's
+    customer manager (level 1: they become its owner and are told), then, the rule's hours
+    later, to the district's supervisors (level 2: told, urgent). A timeline step each time.
+
+    Safe to run twice and from several consumers at once: each defect is locked and checked
+    again, and the level reached is recorded on it."""
+    now = now or timezone.now()
+    counts = {"manager": 0, "supervisors": 0}
+    due = _escalation_due(now).order_by("deadline", "pk")
+    for pk in list(due.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        with transaction.atomic():
+            locked = (
+                _escalation_due(now)
+                .select_for_update(of=("self",))
+                .select_related("compound", "owner")
+                .filter(pk=pk)
+                .first()
+            )
+            if locked is None:
+                continue
+            staff = DefectStaff(locked.compound, on=china_date(now))
+            if locked.escalation == 0:
+                locked.escalation = 1
+                fields = ["escalation"]
+                if staff.manager is not None:
+                    locked.owner = staff.manager
+                    fields.append("owner")
+                _save(locked, fields)
+                event = record(
+                    locked,
+                    Event.ESCALATED,
+                    by=None,
+                    now=now,
+                    note=_("Overdue: escalated to the customer manager."),
+                )
+                told = [staff.manager] if staff.manager else []
+                counts["manager"] += 1
+            else:
+                locked.escalation = 2
+                _save(locked, ["escalation"])
+                event = record(
+                    locked,
+                    Event.ESCALATED,
+                    by=None,
+                    now=now,
+                    note=_("Still overdue: escalated to the district's supervisors."),
+                )
+                told = list(
+                    User.objects.filter(pk__in=staff.supervisor_ids, is_active=True).order_by("pk")
+                )
+                counts["supervisors"] += 1
+            tell(
+                locked,
+                [user for user in told if user is not None],
+                "defect_escalated",
+                key=f"escalated:{event.pk}",
+                now=now,
+                urgent=True,
+            )
+    return counts

@@ -121,7 +121,5 @@ def _in_progress(month: datetime.date, now: datetime.datetime) -> None:
     )
     if patrol is None or patrol.electrician is None:
         return
-    if patrol.status == Patrol.Status.PLANNED and patrol.electrician.has_role(
-        RoleCode.ELECTRICIAN
-    ):
+    if patrol.status == Patrol.Status.PLANNED and patrol.electrician.has_role(RoleCode.ELECTRICIAN):
         patrol_start(patrol=patrol, by=patrol.electrician, now=now)
