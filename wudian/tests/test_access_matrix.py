@@ -40,6 +40,7 @@ from wudian.conftest import City, image_bytes
 from wudian.core.calendar import is_working_day
 from wudian.core.photos import photo_from_bytes
 from wudian.fieldwork.models import Patrol
+from wudian.fieldwork.services.defects import defect_open
 from wudian.fieldwork.services.patrols import AnswerIn as PatrolAnswerIn
 from wudian.fieldwork.services.patrols import (
     checklist_default,
@@ -48,7 +49,6 @@ from wudian.fieldwork.services.patrols import (
     patrol_start,
     patrol_submit,
 )
-from wudian.fieldwork.services.defects import defect_open
 from wudian.joining.links import join_link
 from wudian.joining.services import application_file
 from wudian.knowledge.models import Reach
