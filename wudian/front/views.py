@@ -22,7 +22,7 @@ from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
 from wudian.core.throttle import client_address, throttle_wait
-from wudian.fieldwork.selectors.patrols import last_patrolled_on, patrol_counts, patrols_anyone
+from wudian.fieldwork.selectors.patrols import patrol_counts, patrols_anyone, with_last_patrol
 from wudian.front.homes import desk_work, home_work
 from wudian.front.poster import render_poster_pdf
 from wudian.grid.models import Compound, Household
@@ -197,7 +197,8 @@ def duties(request: HttpRequest) -> HttpResponse:
 def compound_window(request: HttpRequest, code: str) -> HttpResponse:
     """The compound's public power service window (电力服务社区之窗). No household data."""
     compound = get_object_or_404(
-        Compound.objects.select_related("community", "property_company"), code=code
+        with_last_patrol(Compound.objects.select_related("community", "property_company")),
+        code=code,
     )
     today = timezone.localdate()
     context = {
@@ -215,7 +216,6 @@ def compound_window(request: HttpRequest, code: str) -> HttpResponse:
         # The scope prefetches of outage_rows are not shown here: one query for the outages.
         "outages": list(outages_for_compound(compound).prefetch_related(None)),
         "articles": latest_articles_for(compound, limit=WINDOW_ARTICLES),
-        "last_patrolled": last_patrolled_on(compound.pk),
         "circle_posts": recent_staff_posts(
             compound, limit=WINDOW_POSTS, leave_out=[Post.Kind.KNOWLEDGE]
         ),

@@ -18,7 +18,9 @@ def test_a_patrol_sent_without_signal_is_kept_and_sent_once_it_returns(
     live_server: Any, world: City, browser: Any
 ) -> None:
     patrol = started(world)
-    items = list(ChecklistItem.objects.filter(version=patrol.checklist_version).order_by("position"))
+    items = list(
+        ChecklistItem.objects.filter(version=patrol.checklist_version).order_by("position")
+    )
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     log_in(page, live_server.url, world.electrician.username)
