@@ -80,9 +80,11 @@ class ChecklistVersionAdmin(admin.ModelAdmin):
     actions = ["publish", "new_draft"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        if obj is not None and obj.published_at is not None:
+        if obj is None:
+            return ("published_at",)
+        if obj.published_at is not None:
             return ("checklist", "number", "note", "published_at")
-        return ("published_at",)
+        return ("checklist", "number", "published_at")
 
     @admin.action(description=gettext_lazy("Publish the selected draft versions"))
     def publish(self, request: HttpRequest, queryset: QuerySet[ChecklistVersion]) -> None:
