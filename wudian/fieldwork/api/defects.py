@@ -10,7 +10,6 @@ import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
@@ -208,7 +207,7 @@ def _detail(user: User, pk: int) -> Defect:
     summary="Defects",
 )
 @paginate(PageNumbers)
-def defect_list(request: HttpRequest, filters: Query[DefectFilters]) -> QuerySet[Defect]:
+def defect_list(request: HttpRequest, filters: Query[DefectFilters]) -> Any:
     """The defects the caller may see, the nearest deadline first: those of the compounds
     they serve, of their districts for supervisors, those given to their department."""
     user = _caller(request)

@@ -289,7 +289,7 @@ def defect_open(
         attached.extend(
             attach(defect, photo, stage=DefectPhoto.Stage.BEFORE, by=by) for photo in photos
         )
-        record(defect, Event.OPENED, by=by, now=now, note=defect.get_source_display())
+        record(defect, Event.OPENED, by=by, now=now)
         if severity == Severity.CRITICAL:
             told = [*responsible_users(defect, staff)]
             if staff.manager is not None:

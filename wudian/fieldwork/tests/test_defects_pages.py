@@ -138,7 +138,7 @@ def test_photos_are_served_by_scope(city: City, login: Any, media: Path) -> None
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert login(city.electrician_b).get(url).status_code == 404
-    assert login(city.resident).get(url).status_code == 404
+    assert login(city.resident).get(url).status_code == 403
 
 
 def hazard(city: City) -> WorkOrder:

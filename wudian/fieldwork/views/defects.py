@@ -38,7 +38,7 @@ from wudian.fieldwork.selectors import defects as selectors
 from wudian.fieldwork.services import defects as services
 from wudian.fieldwork.services.patrols import patrol_extra_open
 from wudian.grid.models import Building, Compound, StationArea
-from wudian.grid.scope import Purpose, station_areas_for
+from wudian.grid.scope import Purpose, departments_serving, station_areas_for
 from wudian.knowledge.forms import ImagesField
 from wudian.workorders.models import Category, WorkOrder
 from wudian.workorders.selectors import workorder_for
@@ -104,9 +104,12 @@ class FilterForm(forms.Form):
         compound_field: Any = self.fields["compound"]
         compound_field.queryset = compounds.order_by("name")
         building_field: Any = self.fields["building"]
-        building_field.queryset = Building.objects.filter(
-            compound__in=compounds.values("pk")
-        ).select_related("compound")
+        building_field.queryset = (
+            Building.objects.filter(compound__in=compounds.values("pk"))
+            .select_related("compound")
+            .order_by("compound__name", "code")
+        )
+        building_field.label_from_instance = lambda b: f"{b.compound.name} {b.name}"
 
     def filters(self) -> selectors.DefectFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -167,12 +170,14 @@ class NewDefectForm(DefectFields):
         compound_field: Any = self.fields["compound"]
         compound_field.queryset = compounds.order_by("name")
         building_field: Any = self.fields["building"]
-        building_field.queryset = Building.objects.filter(
-            compound__in=compounds.values("pk")
-        ).select_related("compound")
+        building_field.queryset = (
+            Building.objects.filter(compound__in=compounds.values("pk"))
+            .select_related("compound")
+            .order_by("compound__name", "code")
+        )
         building_field.label_from_instance = lambda b: f"{b.compound.name} {b.name}"
         department_field: Any = self.fields["department"]
-        department_field.queryset = Department.objects.order_by("name")
+        department_field.queryset = departments_serving(compounds).order_by("name")
 
 
 class FixForm(forms.Form):
@@ -255,7 +260,8 @@ def defect_list(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     form = FilterForm(request.GET or None, user=user)
     defects = selectors.defect_list(user, form.filters())
-    page = Paginator(defects, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator: Paginator[Defect] = Paginator(defects, PAGE_SIZE)  # type: ignore[arg-type]
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

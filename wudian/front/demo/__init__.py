@@ -25,6 +25,7 @@ from wudian.front.demo.circle_posts import circle_posts_seed
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.civic import civic_seed
 from wudian.front.demo.common import DemoSummary
+from wudian.front.demo.defects import defects_seed
 from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.joining import joining_seed
 from wudian.front.demo.knowledge import knowledge_seed
@@ -92,6 +93,8 @@ def demo_city_seed(
         knowledge_seed(summary)
         civic_seed(summary)
     patrols_seed(summary)
+    with transaction.atomic():
+        defects_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
