@@ -68,4 +68,3 @@ def test_a_published_version_is_frozen_and_a_draft_is_edited(login: Any, city: C
     client.post(draft_change, items_form(draft, **{"items-0-text": "改了"}))
     assert ChecklistItem.objects.filter(text="改了").count() == 0
     assert draft.items.get(position=1).text == "配电室门锁完好"
-
