@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -388,7 +389,7 @@ PLAN_COLUMNS = (
 )
 
 
-def _insert_plans(rows: list[tuple[object, ...]]) -> None:
+def _insert_plans(rows: list[tuple[Any, ...]]) -> None:
     """Insert the plans, leaving any compound's month already planned as it is. One
     statement executed for all rows: Django's bulk_create spent three quarters of a city's
     year of plans compiling its rows (docs/benchmarks.md, "Joint patrols")."""
@@ -396,7 +397,8 @@ def _insert_plans(rows: list[tuple[object, ...]]) -> None:
         return
     meta = Patrol._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in PLAN_COLUMNS)
+    column_of = {field.name: str(field.column) for field in meta.concrete_fields}
+    columns = ", ".join(quote(column_of[name]) for name in PLAN_COLUMNS)
     marks = ", ".join(["%s"] * len(PLAN_COLUMNS))
     # The names are the model's, quoted; the values are parameters.
     statement = (
@@ -433,7 +435,7 @@ def patrol_plans_for_month(
     for compound_id, manager_id in teams.managers.items():
         by_manager[manager_id].append(compound_id)
     created_at = timezone.now()
-    rows: list[tuple[object, ...]] = []
+    rows: list[tuple[Any, ...]] = []
     for manager_id, compound_ids in by_manager.items():
         count = len(compound_ids)
         for index, compound_id in enumerate(compound_ids):

@@ -25,14 +25,16 @@ from wudian.fieldwork.tests.patrol_helpers import NOW, planned, started, submitt
 pytestmark = pytest.mark.django_db
 
 
-def page_form(patrol: Patrol, *, key: uuid.UUID | None = None, **changes: Any) -> dict[str, Any]:
+def page_form(
+    patrol: Patrol, changes: dict[str, Any] | None = None, *, key: uuid.UUID | None = None
+) -> dict[str, Any]:
     items = ChecklistItem.objects.filter(version=patrol.checklist_version).order_by("position")
     data: dict[str, Any] = {
         "submission_key": str(key or uuid.uuid4()),
         "version": patrol.checklist_version_id,
         **{f"result-{item.pk}": "ok" for item in items},
     }
-    data.update(changes)
+    data.update(changes or {})
     return data
 
 
@@ -65,7 +67,7 @@ def test_the_patrol_page_is_a_form_that_works_without_script(city: City, login: 
     first = ChecklistItem.objects.filter(version=patrol.checklist_version).order_by("position")[0]
     data = page_form(
         patrol,
-        **{
+        {
             f"result-{first.pk}": "finding",
             f"note-{first.pk}": "挡板缺失",
             f"severity-{first.pk}": "critical",
@@ -103,7 +105,7 @@ def test_a_checklist_changed_under_the_page_is_a_conflict(city: City, login: Any
     checklist_version_publish(version=draft)
     client = login(city.electrician)
     before = snapshot(patrol, PatrolAnswer, Defect)
-    stale = page_form(patrol, version=draft.pk)
+    stale = page_form(patrol, {"version": draft.pk})
     response = client.post(
         f"/patrols/{patrol.pk}/submit/", stale, headers={"Accept": "application/json"}
     )
@@ -127,7 +129,7 @@ def test_an_incomplete_finding_is_shown_on_its_item(city: City, login: Any) -> N
     first = ChecklistItem.objects.filter(version=patrol.checklist_version).order_by("position")[0]
     before = snapshot(patrol, PatrolAnswer, Defect)
     response = login(city.electrician).post(
-        f"/patrols/{patrol.pk}/submit/", page_form(patrol, **{f"result-{first.pk}": "finding"})
+        f"/patrols/{patrol.pk}/submit/", page_form(patrol, {f"result-{first.pk}": "finding"})
     )
     assert response.status_code == 422
     assert zh("Say what was found.") in response.text
