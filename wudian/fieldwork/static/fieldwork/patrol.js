@@ -132,6 +132,11 @@
       credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": form.elements.csrfmiddlewaretoken.value },
     }).then(function (response) {
+      // Not the page's answer (a login page after the session ended, a proxy's error): keep
+      // the draft and say so; it is sent again with the same key.
+      if ((response.headers.get("Content-Type") || "").indexOf("application/json") === -1) {
+        return { ok: false, answer: { detail: String(response.status) } };
+      }
       return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
     }).then(function (result) {
       sending = false;
