@@ -27,7 +27,7 @@ def test_a_patrol_sent_without_signal_is_kept_and_sent_once_it_returns(
     page.goto(f"{live_server.url}/patrols/{patrol.pk}/")
     first = items[0]
     # The finding's fields show once "finding" is ticked.
-    assert page.locator(f"#item-{first.pk} [data-finding]").is_hidden()
+    page.wait_for_selector(f"#item-{first.pk} [data-finding]", state="hidden")
     page.check(f"input[name=result-{first.pk}][value=finding]")
     page.fill(f"textarea[name=note-{first.pk}]", "配电室挡板缺失")
     page.select_option(f"select[name=severity-{first.pk}]", "serious")

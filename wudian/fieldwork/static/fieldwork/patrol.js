@@ -177,6 +177,7 @@
   window.addEventListener("offline", function () { if (draft && draft.pending) say(form.dataset.msgOffline, "offline"); });
   setInterval(send, 30000);
 
+  showFindings();
   load().then(function (kept) {
     if (kept && kept.version === version) {
       draft = kept;
