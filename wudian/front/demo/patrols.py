@@ -81,12 +81,19 @@ def _done_month(summary: DemoSummary, month: datetime.date, now: datetime.dateti
         answers = [AnswerIn(item=item.pk, result="ok") for item in items]
         if (index + month.month) % 3 == 0:
             position, note, severity, responsible = FINDINGS[(index + month.month) % len(FINDINGS)]
+            # A finding in a building is filed under the compound's first one.
+            building = (
+                patrol.compound.buildings.order_by("code").values_list("pk", flat=True).first()
+                if "号楼" in note
+                else None
+            )
             answers[position - 1] = AnswerIn(
                 item=items[position - 1].pk,
                 result="finding",
                 note=note,
                 severity=severity,
                 responsible=responsible,
+                building=building,
             )
         if items and items[-1].area == ChecklistItem.Area.EV_CHARGING and index % 4 == 1:
             answers[-1] = AnswerIn(item=items[-1].pk, result="na")
