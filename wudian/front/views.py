@@ -22,6 +22,7 @@ from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
 from wudian.core.throttle import client_address, throttle_wait
+from wudian.fieldwork.selectors.patrols import patrol_counts, patrols_anyone, with_last_patrol
 from wudian.fieldwork.selectors.training import training_card
 from wudian.front.homes import desk_work, home_work
 from wudian.front.poster import render_poster_pdf
@@ -158,6 +159,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         ),
         "civic_counts": civic_counts(user, now=now) if does_civic_work(user) else None,
         **training_card(user, today=today),
+        "patrol_counts": patrol_counts(user, today=today) if patrols_anyone(user) else None,
     }
     special_group_reads_record(viewer=user, households=work.special_group_shown)
     return render(request, "front/desk.html", context)
@@ -197,7 +199,8 @@ def duties(request: HttpRequest) -> HttpResponse:
 def compound_window(request: HttpRequest, code: str) -> HttpResponse:
     """The compound's public power service window (电力服务社区之窗). No household data."""
     compound = get_object_or_404(
-        Compound.objects.select_related("community", "property_company"), code=code
+        with_last_patrol(Compound.objects.select_related("community", "property_company")),
+        code=code,
     )
     today = timezone.localdate()
     context = {

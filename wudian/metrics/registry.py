@@ -52,6 +52,7 @@ class Section(StrEnum):
     LINELOSS = "lineloss"
     STRUCTURE = "structure"
     TRAINING = "training"
+    PATROLS = "patrols"
     DEFECTS = "defects"
 
 
@@ -62,6 +63,7 @@ SECTION_LABELS = {
     Section.LINELOSS: _("Meter data and line loss"),
     Section.STRUCTURE: _("1+N structure"),
     Section.TRAINING: _("Electricians' training and certificates"),
+    Section.PATROLS: _("Joint patrols"),
     Section.DEFECTS: _("Defects to closure (消缺)"),
 }
 
@@ -173,12 +175,13 @@ class Metric:
 
 
 REQUESTS = Drill(DrillKind.REQUESTS)
-R, C, OUT, L, S = (
+R, C, OUT, L, S, F = (
     Section.REQUESTS,
     Section.COMPLAINTS,
     Section.OUTAGES,
     Section.LINELOSS,
     Section.STRUCTURE,
+    Section.PATROLS,
 )
 
 
@@ -565,6 +568,33 @@ METRIC_LIST: list[Metric] = [
         section=Section.TRAINING,
         source="training",
         value=part("training_hours"),
+    ),
+    Metric(
+        code="patrols.on_time",
+        name=_("Patrols done on time"),
+        formula=_(
+            "Monthly joint patrols done (both parties signed) by the end of their month / "
+            "monthly patrols due in the period (their month ends in it)"
+        ),
+        unit=Unit.PERCENT,
+        good=Good.UP,
+        section=F,
+        source="patrols",
+        value=ratio("patrols_on_time", "patrols_due"),
+        numerator="patrols_on_time",
+        denominator="patrols_due",
+    ),
+    Metric(
+        code="patrols.findings_per_patrol",
+        name=_("Findings per patrol"),
+        formula=_("Findings recorded by the patrols done in the period / patrols done"),
+        unit=Unit.RATIO,
+        good=Good.NEITHER,
+        section=F,
+        source="patrols",
+        value=quotient("findings", "patrols_done"),
+        numerator="findings",
+        denominator="patrols_done",
     ),
 ]
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from wudian.accounts.models import Certificate, RoleCode
 from wudian.analytics.models import LossStatus, StationAreaDay
-from wudian.fieldwork.models import Defect, Severity, TrainingAttendance
+from wudian.fieldwork.models import Defect, Patrol, PatrolAnswer, Severity, TrainingAttendance
 from wudian.fieldwork.selectors.training import training_hours
 from wudian.grid import scope
 from wudian.grid.models import Household, StationArea
@@ -654,6 +654,67 @@ def training_parts(period: Period, compound_ids: Collection[int], by: By | None 
     }
 
 
+# Joint patrols ---------------------------------------------------------------------------------
+
+
+def _months_ending_in(period: Period) -> list[datetime.date]:
+    """The first days of the months whose last day lies in the period."""
+    months = []
+    month = period.first.replace(day=1)
+    while month <= period.last:
+        following = (month + datetime.timedelta(days=32)).replace(day=1)
+        if period.first <= following - datetime.timedelta(days=1) <= period.last:
+            months.append(month)
+        month = following
+    return months
+
+
+def patrols_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    """Monthly patrols due in the period (their month ends in it; cancelled ones are not
+    due) and those done by the end of their month; patrols done in the period and the
+    findings they recorded. Grouped by month: the patrol's month, and the month it was done."""
+    months = _months_ending_in(period)
+    on_time = Q()
+    for month in months:
+        following = (month + datetime.timedelta(days=32)).replace(day=1)
+        end = timezone.make_aware(datetime.datetime.combine(following, datetime.time.min))
+        on_time |= Q(month=month, done_at__lt=end)
+    due = _grouped(
+        Patrol.objects.filter(
+            compound_id__in=compound_ids, kind=Patrol.Kind.MONTHLY, month__in=months
+        ).exclude(status=Patrol.Status.CANCELLED),
+        by,
+        compound="compound_id",
+        moment="month",
+        aggregates={
+            "patrols_due": Count("pk"),
+            "patrols_on_time": Count(
+                "pk", filter=Q(status=Patrol.Status.DONE) & on_time if months else Q(pk=None)
+            ),
+        },
+    )
+    done = _grouped(
+        Patrol.objects.filter(
+            compound_id__in=compound_ids,
+            status=Patrol.Status.DONE,
+            done_at__gte=period.start,
+            done_at__lt=period.end,
+        ),
+        by,
+        compound="compound_id",
+        moment="done_at",
+        aggregates={
+            "patrols_done": Count("pk", distinct=True),
+            "findings": Count("answers", filter=Q(answers__result=PatrolAnswer.Result.FINDING)),
+        },
+    )
+    keys = set(due) | set(done)
+    if by is None:
+        keys.add(None)
+    empty = {"patrols_due": 0, "patrols_on_time": 0, "patrols_done": 0, "findings": 0}
+    return {key: {**empty, **due.get(key, {}), **done.get(key, {})} for key in keys}
+
+
 # Defects (消缺) ---------------------------------------------------------------------------
 
 
@@ -716,8 +777,9 @@ SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
     "lineloss": lineloss_parts,
     "structure": structure_parts,
     "training": training_parts,
+    "patrols": patrols_parts,
     "defects": defects_parts,
     "open_defects": open_defects_parts,
 }
 # Sources whose parts may be summed over compounds (a customer manager's figure).
-ADDITIVE = frozenset({"requests", "complaints", "outages", "defects", "open_defects"})
+ADDITIVE = frozenset({"requests", "complaints", "outages", "patrols", "defects", "open_defects"})

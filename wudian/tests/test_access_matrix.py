@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,9 +38,19 @@ from wudian.circles.models import Report
 from wudian.circles.services import circle_for_compound, message_write, post_publish
 from wudian.civic import services as civic
 from wudian.conftest import City, image_bytes
+from wudian.core.calendar import is_working_day
 from wudian.core.photos import photo_from_bytes
+from wudian.fieldwork.models import Patrol
 from wudian.fieldwork.services import training
 from wudian.fieldwork.services.defects import defect_open
+from wudian.fieldwork.services.patrols import AnswerIn as PatrolAnswerIn
+from wudian.fieldwork.services.patrols import (
+    checklist_default,
+    patrol_extra_open,
+    patrol_plans_for_month,
+    patrol_start,
+    patrol_submit,
+)
 from wudian.joining.links import join_link
 from wudian.joining.services import application_file
 from wudian.knowledge.models import Reach
@@ -199,6 +210,7 @@ def build(city: City) -> World:
     )
     knowledge_world(world)
     training_world(world)
+    patrols_world(world)
     defects_world(world)
     return world
 
@@ -263,6 +275,57 @@ def knowledge_world(world: World) -> None:
         "draft": draft.pk,
         "image": image.pk,
         "reminder": reminder.pk,
+    }
+
+
+def patrols_world(world: World) -> None:
+    """North's monthly patrol planned this month, an extra patrol in progress (the
+    electrician's) and one sent by the electrician, awaiting the manager."""
+    city = world.city
+    today = timezone.localdate()
+    checklist_default()
+    patrol_plans_for_month(month=today, today=today)
+    monthly = Patrol.objects.get(compound=city.north, kind=Patrol.Kind.MONTHLY)
+    day = monthly.planned_on + datetime.timedelta(days=1)
+    while not is_working_day(day):
+        day += datetime.timedelta(days=1)
+    extra = patrol_extra_open(compound=city.north, by=city.manager, reason="楼道冒烟")
+    in_progress = patrol_start(patrol=extra, by=city.electrician)
+    sent = patrol_start(
+        patrol=patrol_extra_open(compound=city.north, by=city.manager, reason="线损告警"),
+        by=city.electrician,
+    )
+    items = list(sent.checklist_version.items.order_by("position"))  # type: ignore[union-attr]
+    patrol_submit(
+        patrol=sent,
+        by=city.electrician,
+        submission_key=uuid.uuid4(),
+        version_id=sent.checklist_version_id or 0,
+        answers=[PatrolAnswerIn(item=item.pk, result="ok") for item in items],
+    )
+    world.ids |= {
+        "patrol_planned": monthly.pk,
+        "patrol_move_to": day.isoformat(),
+        "patrol": in_progress.pk,
+        "patrol_items": [item.pk for item in items],
+        "patrol_version": in_progress.checklist_version_id,
+        "patrol_sent": sent.pk,
+    }
+
+
+def patrol_answers(world: World) -> dict[str, Any]:
+    return {
+        "submission_key": str(uuid.uuid4()),
+        "checklist_version": world.ids["patrol_version"],
+        "answers": [{"item": pk, "result": "ok"} for pk in world.ids["patrol_items"]],
+    }
+
+
+def patrol_form(world: World) -> dict[str, Any]:
+    return {
+        "submission_key": str(uuid.uuid4()),
+        "version": world.ids["patrol_version"],
+        **{f"result-{pk}": "ok" for pk in world.ids["patrol_items"]},
     }
 
 
@@ -708,6 +771,34 @@ ASKS: dict[str, Ask] = {
         "POST", lambda w: f"{WO}/{w.workorder.pk}/actions/dance", lambda w: {}
     ),
     # Civic work: visits and appeals, volunteer activities
+    "fieldwork:patrol_list": get(lambda w: "/patrols/"),
+    "fieldwork:patrol_detail": get(lambda w: f"/patrols/{w.ids['patrol']}/"),
+    "fieldwork:patrol_start": post(lambda w: f"/patrols/{w.ids['patrol_planned']}/start/"),
+    "fieldwork:patrol_submit": post(lambda w: f"/patrols/{w.ids['patrol']}/submit/", patrol_form),
+    "fieldwork:patrol_confirm": post(lambda w: f"/patrols/{w.ids['patrol_sent']}/confirm/"),
+    "fieldwork:patrol_move": post(
+        lambda w: f"/patrols/{w.ids['patrol_planned']}/move/",
+        lambda w: {"planned_on": w.ids["patrol_move_to"], "reason": "物业停电检修"},
+    ),
+    "fieldwork:patrol_cancel": post(
+        lambda w: f"/patrols/{w.ids['patrol_planned']}/cancel/", {"reason": "小区封闭"}
+    ),
+    "fieldwork:compound_field": get(lambda w: "/desk/compounds/NORTH/field/"),
+    "GET /api/v1/fieldwork/patrols": api_get(lambda w: "/api/v1/fieldwork/patrols"),
+    "GET /api/v1/fieldwork/patrols/{patrol_id}": api_get(
+        lambda w: f"/api/v1/fieldwork/patrols/{w.ids['patrol']}"
+    ),
+    "POST /api/v1/fieldwork/patrols/{patrol_id}/submit": api_send(
+        "POST", lambda w: f"/api/v1/fieldwork/patrols/{w.ids['patrol']}/submit", patrol_answers
+    ),
+    "POST /api/v1/fieldwork/patrols/{patrol_id}/confirm": api_send(
+        "POST", lambda w: f"/api/v1/fieldwork/patrols/{w.ids['patrol_sent']}/confirm"
+    ),
+    "POST /api/v1/fieldwork/patrols/{patrol_id}/move": api_send(
+        "POST",
+        lambda w: f"/api/v1/fieldwork/patrols/{w.ids['patrol_planned']}/move",
+        lambda w: {"planned_on": w.ids["patrol_move_to"], "reason": "物业停电检修"},
+    ),
     "civic:visit_list": get(lambda w: "/desk/visits/"),
     "civic:visit_new": get(lambda w: "/desk/visits/new/"),
     "civic:visit_detail": get(lambda w: f"/desk/visits/{w.ids['visit']}/"),
@@ -782,7 +873,6 @@ ASKS: dict[str, Ask] = {
     "fieldwork:defect_from_station_area": get(
         lambda w: f"/defects/from-station-area/{w.city.station_area.code}/patrol/"
     ),
-    "fieldwork:patrol_detail": get(lambda w: "/patrols/999999/"),
     "GET /api/v1/fieldwork/defects": api_get(lambda w: "/api/v1/fieldwork/defects"),
     "GET /api/v1/fieldwork/defects/{defect_id}": api_get(
         lambda w: f"/api/v1/fieldwork/defects/{w.ids['defect']}"
@@ -957,7 +1047,6 @@ ROWS: dict[str, str] = {
     "fieldwork:defect_list": "302  403  403  200  200  200  200  200  200  200  200  403  200",
     "fieldwork:defect_new": "302  403  403  200  200  200  200  200  200  200  200  403  200",
     "fieldwork:defect_photo": "302  403  403  200  404  200  200  200  404  404  200  403  200",
-    "fieldwork:patrol_detail": "302  404  404  404  404  404  404  404  404  404  404  404  404",
     "DELETE /api/v1/auth/token": "401  204  204  204  204  204  204  204  204  204  204  204  204",
     "GET /api/v1/metrics": "401  403  403  403  403  403  403  200  404  403  200  403  200",
     "GET /api/v1/households": "401  200F 200  200F 200  200F 200F 200F 200  200M 200M 200  200F",
@@ -1146,6 +1235,19 @@ ROWS: dict[str, str] = {
     "civic:visit_detail": "302  403  403  403  403  403  200F 200F 404  403  200M 403  200F",
     "civic:visit_list": "302  403  403  403  403  403  200  200  200  403  200  403  200",
     "civic:visit_new": "302  403  403  403  403  403  200  200  200  403  403  403  200",
+    "GET /api/v1/fieldwork/patrols": "401  403  403  200  200  403  403  200  200  403  200  403  200",
+    "GET /api/v1/fieldwork/patrols/{patrol_id}": "401  404  404  200  404  404  404  200  404  404  200  404  200",
+    "POST /api/v1/fieldwork/patrols/{patrol_id}/confirm": "401  404  404  403  404  404  404  200  404  404  403  404  200",
+    "POST /api/v1/fieldwork/patrols/{patrol_id}/move": "401  404  404  200  404  404  404  200  404  404  403  404  200",
+    "POST /api/v1/fieldwork/patrols/{patrol_id}/submit": "401  404  404  200  404  404  404  200  404  404  403  404  200",
+    "fieldwork:compound_field": "302  404  404  200  404  404  404  200  404  404  200  404  200",
+    "fieldwork:patrol_cancel": "302  404  404  403  404  404  404  302  404  404  403  404  302",
+    "fieldwork:patrol_confirm": "302  404  404  403  404  404  404  302  404  404  403  404  302",
+    "fieldwork:patrol_detail": "302  404  404  200  404  404  404  200  404  404  200  404  200",
+    "fieldwork:patrol_list": "302  403  403  200  200  403  403  200  200  403  200  403  200",
+    "fieldwork:patrol_move": "302  404  404  302  404  404  404  302  404  404  403  404  302",
+    "fieldwork:patrol_start": "302  404  404  302  404  404  404  302  404  404  403  404  302",
+    "fieldwork:patrol_submit": "302  404  404  302  404  404  404  302  404  404  403  404  302",
 }
 ACCESS = {route: dict(zip(ROLES, cells.split(), strict=True)) for route, cells in ROWS.items()}
 # WUDIAN_RECORD_ACCESS=1 prints what each role gets instead of checking it (pytest -s), for a

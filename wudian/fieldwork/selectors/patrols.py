@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from wudian.accounts.models import RoleCode, User
+from wudian.core.calendar import CalendarUnavailable, is_working_day
 from wudian.core.errors import OutsideScope
+from wudian.core.rules import rule_value
 from wudian.fieldwork.models import (
     Checklist,
     ChecklistItem,
@@ -127,17 +128,15 @@ def compound_defects(compound: Compound, *, building_id: int | None = None) -> Q
     return defects.order_by("-found_at", "-pk")
 
 
-def last_patrolled_on(compound_id: int) -> datetime.date | None:
-    """The day of the compound's last done patrol, for its public window."""
-    done = (
-        Patrol.objects.filter(compound_id=compound_id, status=Patrol.Status.DONE)
-        .order_by("-planned_on")
-        .values_list("done_at", flat=True)
-        .first()
+def with_last_patrol(compounds: QuerySet[Compound]) -> QuerySet[Compound]:
+    """The compounds, each with `last_patrolled_at`: when the last of its done patrols (both
+    parties signed) was carried out at the site, for its public window; no query of its own."""
+    last = (
+        Patrol.objects.filter(compound=OuterRef("pk"), status=Patrol.Status.DONE)
+        .order_by("-submitted_at")
+        .values("submitted_at")[:1]
     )
-    if done is None:
-        return None
-    return timezone.localdate(done)
+    return compounds.annotate(last_patrolled_at=Subquery(last))
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -166,3 +165,18 @@ def patrol_counts(user: User, *, today: datetime.date) -> dict[str, Any]:
         status__in=Defect.OPEN_STATUSES,
     ).count()
     return counts
+
+
+def months_waiting_for_calendar(today: datetime.date) -> list[datetime.date]:
+    """The months of the planning horizon whose year the official calendar does not know:
+    their patrols wait for it (the planner never guesses working days)."""
+    count = int(rule_value("patrol.plan_months_ahead"))
+    month = month_start(today)
+    waiting = []
+    for _index in range(count + 1):
+        try:
+            is_working_day(month)
+        except CalendarUnavailable:
+            waiting.append(month)
+        month = next_month(month)
+    return waiting

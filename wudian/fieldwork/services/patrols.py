@@ -18,8 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +49,7 @@ from wudian.fieldwork.selectors.patrols import (
     month_start,
     next_month,
 )
-from wudian.fieldwork.services import defects as defect_services
+from wudian.fieldwork.services.defects import defect_open
 from wudian.grid.models import Building, Compound, StationArea
 from wudian.grid.scope import (
     CM,
@@ -348,7 +349,68 @@ def working_days_of(
     return days
 
 
-def patrol_plans_for_month(*, month: datetime.date, today: datetime.date) -> int:
+@dataclass
+class Teams:
+    """Who patrols every compound that has a customer manager: its manager, and its
+    electricians by username (one query)."""
+
+    managers: dict[int, int] = field(default_factory=dict)
+    electricians: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> Teams:
+        teams = cls()
+        people: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for compound_id, role, user_id, username in (
+            assignments_in(CM, EL)
+            .order_by("compound__code", "user__username")
+            .values_list("compound_id", "role", "user_id", "user__username")
+        ):
+            if role == CM:
+                teams.managers.setdefault(compound_id, user_id)
+            else:
+                people[compound_id].append((username, user_id))
+        teams.electricians = dict(people)
+        return teams
+
+
+# The columns a plan sets; the others keep their defaults (empty or NULL).
+PLAN_COLUMNS = (
+    "compound",
+    "kind",
+    "status",
+    "month",
+    "planned_on",
+    "moved_reason",
+    "electrician",
+    "manager",
+    "reason",
+    "created_at",
+)
+
+
+def _insert_plans(rows: list[tuple[Any, ...]]) -> None:
+    """Insert the plans, leaving any compound's month already planned as it is. One
+    statement executed for all rows: Django's bulk_create spent three quarters of a city's
+    year of plans compiling its rows (docs/benchmarks.md, "Joint patrols")."""
+    if not rows:
+        return
+    meta = Patrol._meta
+    quote = connection.ops.quote_name
+    column_of = {field.name: str(field.column) for field in meta.concrete_fields}
+    columns = ", ".join(quote(column_of[name]) for name in PLAN_COLUMNS)
+    marks = ", ".join(["%s"] * len(PLAN_COLUMNS))
+    # The names are the model's, quoted; the values are parameters.
+    statement = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, rows)
+
+
+def patrol_plans_for_month(
+    *, month: datetime.date, today: datetime.date, teams: Teams | None = None
+) -> int:
     """Plan the month's patrol of every compound that has a customer manager, on a working
     day (each manager's compounds spread over the month's working days, from today on),
     assigned to the manager and the compound's electrician (a certified one first). A
@@ -357,22 +419,12 @@ def patrol_plans_for_month(*, month: datetime.date, today: datetime.date) -> int
     days = working_days_of(month, after=today)
     if not days:
         return 0
-    managers: dict[int, int] = {}
-    electricians: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for compound_id, role, user_id, username in (
-        assignments_in(CM, EL)
-        .order_by("compound__code")
-        .values_list("compound_id", "role", "user_id", "user__username")
-    ):
-        if role == CM:
-            managers.setdefault(compound_id, user_id)
-        else:
-            electricians[compound_id].append((username, user_id))
-    if not managers:
+    teams = teams or Teams.load()
+    if not teams.managers:
         return 0
-    on = max(month, today)
     certified = valid_certificate_holders(
-        {user_id for people in electricians.values() for _name, user_id in people}, on=on
+        {user_id for people in teams.electricians.values() for _name, user_id in people},
+        on=max(month, today),
     )
     already = set(
         Patrol.objects.filter(kind=Patrol.Kind.MONTHLY, month=month).values_list(
@@ -380,30 +432,35 @@ def patrol_plans_for_month(*, month: datetime.date, today: datetime.date) -> int
         )
     )
     by_manager: dict[int, list[int]] = defaultdict(list)
-    for compound_id, manager_id in managers.items():
+    for compound_id, manager_id in teams.managers.items():
         by_manager[manager_id].append(compound_id)
-    rows = []
+    created_at = timezone.now()
+    rows: list[tuple[Any, ...]] = []
     for manager_id, compound_ids in by_manager.items():
         count = len(compound_ids)
         for index, compound_id in enumerate(compound_ids):
             if compound_id in already:
                 continue
             day = days[(index * len(days) // count) % len(days)]
-            people = sorted(electricians.get(compound_id, []))
+            people = teams.electricians.get(compound_id, [])
             chosen = next((pk for _name, pk in people if pk in certified), None)
             if chosen is None and people:
                 chosen = people[0][1]
             rows.append(
-                Patrol(
-                    compound_id=compound_id,
-                    kind=Patrol.Kind.MONTHLY,
-                    month=month,
-                    planned_on=day,
-                    electrician_id=chosen,
-                    manager_id=manager_id,
+                (
+                    compound_id,
+                    Patrol.Kind.MONTHLY.value,
+                    Patrol.Status.PLANNED.value,
+                    month,
+                    day,
+                    "",
+                    chosen,
+                    manager_id,
+                    "",
+                    created_at,
                 )
             )
-    Patrol.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    _insert_plans(rows)
     return len(rows)
 
 
@@ -416,10 +473,13 @@ def patrol_plans_generate(
     now = now or timezone.now()
     today = _today(now)
     report = PlanReport()
+    teams = Teams.load()
     for month in months_ahead(today, months):
         try:
             with transaction.atomic():
-                report.created[month] = patrol_plans_for_month(month=month, today=today)
+                report.created[month] = patrol_plans_for_month(
+                    month=month, today=today, teams=teams
+                )
         except CalendarUnavailable:
             logger.warning(
                 "Patrols of %s not planned: the official calendar of %s is not known yet",
@@ -622,7 +682,7 @@ def patrol_submit(
                     continue
                 item = items[answer.item]
                 defects.append(
-                    defect_services.defect_open(
+                    defect_open(
                         compound=locked.compound,
                         description=f"{item.text}：{row.note}",
                         severity=answer.severity,

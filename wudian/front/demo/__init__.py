@@ -30,6 +30,7 @@ from wudian.front.demo.history import HISTORY_MONTHS, history_seed
 from wudian.front.demo.joining import joining_seed
 from wudian.front.demo.knowledge import knowledge_seed
 from wudian.front.demo.outages import outages_seed
+from wudian.front.demo.patrols import patrols_seed
 from wudian.front.demo.people import LOGINS, MANAGER1_COMPOUNDS, MANAGER2_COMPOUNDS, people_seed
 from wudian.front.demo.places import (
     AREAS,
@@ -93,6 +94,7 @@ def demo_city_seed(
         knowledge_seed(summary)
         civic_seed(summary)
         training_seed(summary)
+    patrols_seed(summary)
     with transaction.atomic():
         defects_seed(summary)
     history_seed(summary, months=history_months)

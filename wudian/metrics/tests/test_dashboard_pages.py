@@ -211,6 +211,7 @@ def test_the_dashboard_shows_each_section_with_targets_trends_and_links(
         "lineloss",
         "structure",
         "training",
+        "patrols",
         "defects",
     ]
     shown = {item.metric.code: item for s in board.sections for item in s.figures}
