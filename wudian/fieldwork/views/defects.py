@@ -72,10 +72,16 @@ class PersonChoice(forms.ModelChoiceField):
 
 class FilterForm(forms.Form):
     compound = NamedChoice(
-        queryset=Compound.objects.none(), required=False, label=gettext_lazy("Compound")
+        queryset=Compound.objects.none(),
+        required=False,
+        label=gettext_lazy("Compound"),
+        empty_label=gettext_lazy("All compounds"),
     )
     building = NamedChoice(
-        queryset=Building.objects.none(), required=False, label=gettext_lazy("Building")
+        queryset=Building.objects.none(),
+        required=False,
+        label=gettext_lazy("Building"),
+        empty_label=gettext_lazy("All buildings"),
     )
     severity = forms.ChoiceField(
         choices=[("", gettext_lazy("Any severity")), *Severity.choices],
