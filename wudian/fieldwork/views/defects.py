@@ -148,14 +148,22 @@ class DefectFields(forms.Form):
 
 
 class NewDefectForm(DefectFields):
-    compound = NamedChoice(queryset=Compound.objects.none(), label=gettext_lazy("Compound"))
+    compound = NamedChoice(
+        queryset=Compound.objects.none(),
+        label=gettext_lazy("Compound"),
+        empty_label=gettext_lazy("Choose"),
+    )
     building = NamedChoice(
-        queryset=Building.objects.none(), required=False, label=gettext_lazy("Building")
+        queryset=Building.objects.none(),
+        required=False,
+        label=gettext_lazy("Building"),
+        empty_label=gettext_lazy("No particular building"),
     )
     department = NamedChoice(
         queryset=Department.objects.none(),
         required=False,
         label=gettext_lazy("Department (power supply company's defects)"),
+        empty_label=gettext_lazy("None: the customer manager"),
     )
     photos = ImagesField(limit=services.MAX_PHOTOS, label=gettext_lazy("Photos as found"))
 
