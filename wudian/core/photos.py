@@ -8,10 +8,14 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import models
 from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
@@ -36,6 +40,34 @@ class PhotoUpload:
     content_type: str
     size: int
     digest: str
+
+
+Stored = TypeVar("Stored", bound=models.Model)
+
+
+def photo_store(item: Stored, photo: PhotoUpload) -> Stored:
+    """Writes the photo's file and then its row. `item` is an unsaved row of a photo model
+    (an `image` file field, `digest`, `content_type` and `size`) with its other fields set."""
+    row: Any = item
+    row.digest, row.content_type, row.size = photo.digest, photo.content_type, photo.size
+    row.image.save(photo.filename, photo.content, save=False)
+    item.save()
+    return item
+
+
+@contextmanager
+def photos_removed_on_failure() -> Iterator[list[Any]]:
+    """Collects the photo rows stored in the block. Their files are written to storage at
+    once, outside the transaction; if the block fails, the rolled-back rows no longer name
+    them, so they are deleted again. Enter it outside the block's transaction, so that the
+    rollback has happened by then."""
+    attached: list[Any] = []
+    try:
+        yield attached
+    except BaseException:
+        for item in attached:
+            item.image.delete(save=False)
+        raise
 
 
 def _refusal(message: str, code: str) -> ValidationError:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -31,7 +30,7 @@ from wudian.circles.selectors import circles_of_compounds
 from wudian.circles.services import post_publish, posts_withdraw
 from wudian.core.calendar import CHINA, CalendarUnavailable, china_date, spring_festival_holiday
 from wudian.core.errors import BadInput, WrongState, invalid
-from wudian.core.photos import PhotoUpload
+from wudian.core.photos import PhotoUpload, photo_store, photos_removed_on_failure
 from wudian.grid.models import Community, Compound, District
 from wudian.knowledge.models import (
     Article,
@@ -194,34 +193,11 @@ def _same_target(item: Article | SeasonalReminder, target: Target) -> bool:
 # Images -------------------------------------------------------------------------------
 
 
-@contextmanager
-def images_removed_on_failure() -> Iterator[list[ArticleImage]]:
-    """Files are written to storage at once, outside the transaction: if the block fails,
-    the images it attached are deleted again. Enter it outside the transaction."""
-    attached: list[ArticleImage] = []
-    try:
-        yield attached
-    except BaseException:
-        for item in attached:
-            item.image.delete(save=False)
-        raise
-
-
 def _attach(
     article: Article, photo: PhotoUpload, *, by: User | None, cover: bool, position: int
 ) -> ArticleImage:
-    item = ArticleImage(
-        article=article,
-        is_cover=cover,
-        position=position,
-        digest=photo.digest,
-        content_type=photo.content_type,
-        size=photo.size,
-        uploaded_by=by,
-    )
-    item.image.save(photo.filename, photo.content, save=False)
-    item.save()
-    return item
+    item = ArticleImage(article=article, is_cover=cover, position=position, uploaded_by=by)
+    return photo_store(item, photo)
 
 
 def _add_images(
@@ -271,7 +247,7 @@ def article_create(
     content = _cleaned(content)
     _check_publish_at(publish_at, now)
     check_may_write(by, reach=content.target.reach, compound_ids=content.target.compound_ids())
-    with images_removed_on_failure() as attached, transaction.atomic():
+    with photos_removed_on_failure() as attached, transaction.atomic():
         article = Article(author=by, publish_at=publish_at)
         _apply(article, content)
         article.save()
@@ -371,7 +347,7 @@ def article_add_images(
     numbered after those there."""
     if cover is None and not images:
         raise invalid("images", _("Choose at least one image."), "required")
-    with images_removed_on_failure() as attached, transaction.atomic():
+    with photos_removed_on_failure() as attached, transaction.atomic():
         article = _locked(article)
         ARTICLES.check("images", article, article_parties(by, article))
         _add_images(article, attached, by=by, cover=cover, images=images)

@@ -13,8 +13,7 @@ on it, writes a timeline step (DefectEvent) and tells whom it concerns through n
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +27,7 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import Department, User
 from wudian.core.calendar import china_date
 from wudian.core.errors import BadInput, OutsideScope
-from wudian.core.photos import PhotoUpload
+from wudian.core.photos import PhotoUpload, photo_store, photos_removed_on_failure
 from wudian.core.rules import rule_value
 from wudian.fieldwork.models import (
     Defect,
@@ -87,31 +86,8 @@ def escalate_after() -> datetime.timedelta:
     return datetime.timedelta(hours=float(hours))
 
 
-@contextmanager
-def photos_removed_on_failure() -> Iterator[list[DefectPhoto]]:
-    """Collects the photos attached in the block; if the block fails, their files (written
-    at once, outside the transaction) are deleted again. Enter it outside the transaction."""
-    attached: list[DefectPhoto] = []
-    try:
-        yield attached
-    except BaseException:
-        for item in attached:
-            item.image.delete(save=False)
-        raise
-
-
 def attach(defect: Defect, photo: PhotoUpload, *, stage: str, by: User | None) -> DefectPhoto:
-    item = DefectPhoto(
-        defect=defect,
-        stage=stage,
-        digest=photo.digest,
-        content_type=photo.content_type,
-        size=photo.size,
-        uploaded_by=by,
-    )
-    item.image.save(photo.filename, photo.content, save=False)
-    item.save()
-    return item
+    return photo_store(DefectPhoto(defect=defect, stage=stage, uploaded_by=by), photo)
 
 
 def _too_many_photos() -> BadInput:

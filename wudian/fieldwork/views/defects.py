@@ -70,6 +70,19 @@ class PersonChoice(forms.ModelChoiceField):
         return str(obj.display_name or obj.username)
 
 
+def _places_within(form: forms.Form, compounds: QuerySet[Compound]) -> None:
+    """Offers the form's compound and building choices within those compounds."""
+    compound_field: Any = form.fields["compound"]
+    compound_field.queryset = compounds.order_by("name")
+    building_field: Any = form.fields["building"]
+    building_field.queryset = (
+        Building.objects.filter(compound__in=compounds.values("pk"))
+        .select_related("compound")
+        .order_by("compound__name", "code")
+    )
+    building_field.label_from_instance = lambda b: f"{b.compound.name} {b.name}"
+
+
 class FilterForm(forms.Form):
     compound = NamedChoice(
         queryset=Compound.objects.none(),
@@ -106,16 +119,7 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        compounds = selectors.defect_compounds_of(user)
-        compound_field: Any = self.fields["compound"]
-        compound_field.queryset = compounds.order_by("name")
-        building_field: Any = self.fields["building"]
-        building_field.queryset = (
-            Building.objects.filter(compound__in=compounds.values("pk"))
-            .select_related("compound")
-            .order_by("compound__name", "code")
-        )
-        building_field.label_from_instance = lambda b: f"{b.compound.name} {b.name}"
+        _places_within(self, selectors.defect_compounds_of(user))
 
     def filters(self) -> selectors.DefectFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -181,15 +185,7 @@ class NewDefectForm(DefectFields):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         compounds = selectors.recordable_compounds(user)
-        compound_field: Any = self.fields["compound"]
-        compound_field.queryset = compounds.order_by("name")
-        building_field: Any = self.fields["building"]
-        building_field.queryset = (
-            Building.objects.filter(compound__in=compounds.values("pk"))
-            .select_related("compound")
-            .order_by("compound__name", "code")
-        )
-        building_field.label_from_instance = lambda b: f"{b.compound.name} {b.name}"
+        _places_within(self, compounds)
         department_field: Any = self.fields["department"]
         department_field.queryset = departments_serving(compounds).order_by("name")
 

@@ -20,7 +20,7 @@ from wudian.circles.policy import MESSAGE_POLICY, CircleParties
 from wudian.circles.selectors import circles_visible_to, households_of_author
 from wudian.core.calendar import china_date
 from wudian.core.errors import OutsideScope, WrongState, invalid
-from wudian.core.photos import PhotoUpload
+from wudian.core.photos import PhotoUpload, photos_removed_on_failure
 from wudian.grid.models import Building, Compound, Household, Meter, StationArea
 from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent
 from wudian.workorders.selectors import active_category
@@ -31,7 +31,6 @@ from wudian.workorders.services.recording import (
     attach,
     clean_text,
     clock_rules,
-    photos_removed_on_failure,
     record,
     too_many_photos,
 )

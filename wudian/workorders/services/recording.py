@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import Department, RoleCode, User
 from wudian.core.calendar import china_date
 from wudian.core.errors import BadInput, invalid
-from wudian.core.photos import PhotoUpload
+from wudian.core.photos import PhotoUpload, photo_store
 from wudian.core.policy import Parties
 from wudian.core.rules import rule_value
 from wudian.grid import scope
@@ -320,30 +320,8 @@ def take_step(
 # Photos ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def photos_removed_on_failure() -> Iterator[list[WorkOrderPhoto]]:
-    """Collects the photos attached in the block. Their files are written to storage at once,
-    outside the transaction; if the block fails, the rolled-back rows no longer name them, so
-    they are deleted again. Enter it outside the block's transaction, so that the rollback
-    has happened by then. (The steps' after-commit hooks only queue deliveries and log a queue
-    that is down, so nothing fails here after a commit.)"""
-    attached: list[WorkOrderPhoto] = []
-    try:
-        yield attached
-    except BaseException:
-        for item in attached:
-            item.image.delete(save=False)
-        raise
-
-
 def attach(workorder: WorkOrder, photo: PhotoUpload, *, by: User | None) -> WorkOrderPhoto:
-    item = WorkOrderPhoto(
-        workorder=workorder,
-        digest=photo.digest,
-        content_type=photo.content_type,
-        size=photo.size,
-        uploaded_by=by,
-    )
-    item.image.save(photo.filename, photo.content, save=False)
-    item.save()
-    return item
+    """Stores a photo of the request; inside `core.photos.photos_removed_on_failure`. (The
+    steps' after-commit hooks only queue deliveries and log a queue that is down, so nothing
+    fails there after a commit.)"""
+    return photo_store(WorkOrderPhoto(workorder=workorder, uploaded_by=by), photo)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
 from wudian.core.errors import invalid
-from wudian.core.photos import PhotoUpload
+from wudian.core.photos import PhotoUpload, photos_removed_on_failure
 from wudian.grid import scope
 from wudian.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.policy import REQUESTER
@@ -25,7 +25,6 @@ from wudian.workorders.services.recording import (
     attach,
     clean_text,
     clock_rules,
-    photos_removed_on_failure,
     take_step,
     too_many_photos,
 )
