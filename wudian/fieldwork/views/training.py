@@ -334,6 +334,7 @@ class TrainingForm(forms.Form):
             field.empty_label = _("The whole city")
         else:
             field.required = True
+            field.empty_label = _("Choose")
 
     def training_in(self) -> services.TrainingIn:
         data = self.cleaned_data
