@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "wudian.grid",
     "wudian.audit",
     "wudian.fieldwork",
+    "wudian.billing",
     "wudian.notify",
     "wudian.circles",
     "wudian.joining",
