@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from wudian.front.demo.billing import billing_seed
 from wudian.front.demo.circle_posts import circle_posts_seed
 from wudian.front.demo.circles import circles_seed
 from wudian.front.demo.civic import civic_seed
@@ -97,6 +98,7 @@ def demo_city_seed(
     patrols_seed(summary)
     with transaction.atomic():
         defects_seed(summary)
+        billing_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),
