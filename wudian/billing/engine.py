@@ -167,7 +167,10 @@ def bills(
     """Every household's bill for every month of `readings`, as a lazy relation: columns
     household_id, month, kwh, before_kwh, after_kwh, tier_<n>_kwh and tier_<n>_amount for each
     tier n, peak_kwh, valley_kwh, flat_kwh, peak_amount, valley_amount, surcharge_amount,
-    time_of_use (whether the month was priced by its peak/valley split), amount."""
+    time_of_use (whether the month was priced by its peak/valley split), amount. A month priced
+    by its split has no tier amounts (NULL; its tiers show in surcharge_amount) and a month
+    priced by tiers no peak/valley columns. Each amount column is rounded to the fen on its
+    own, so the parts may differ from `amount` by a fen."""
     if check:
         _check(readings, tariff)
     first = tariff.tiers[0].price
@@ -205,7 +208,8 @@ def bills(
             surcharge.append(f"tier_{n}_kwh * CAST({price} - {p1} AS {PRICE_TYPE})")
     surcharge_sum = " + ".join(surcharge) if surcharge else "0"
     tier_amounts = ", ".join(
-        f"CAST(round(tier_{t.position}_price_raw, 2) AS DECIMAL(18,2)) AS tier_{t.position}_amount"
+        f"CASE WHEN NOT time_of_use THEN CAST(round(tier_{t.position}_price_raw, 2) "
+        f"AS DECIMAL(18,2)) END AS tier_{t.position}_amount"
         for t in tariff.tiers
     )
     tier_kwh = ", ".join(f"tier_{t.position}_kwh" for t in tariff.tiers)

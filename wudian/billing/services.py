@@ -181,7 +181,9 @@ class TierPart:
     position: int
     price: Decimal
     kwh: Decimal
-    amount: Decimal
+    # At the tier's price; None in a month priced by its peak/valley split (the tiers above
+    # the first then show in the month's surcharge).
+    amount: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ class MonthBill:
     time_of_use: bool
     peak_kwh: Decimal | None
     valley_kwh: Decimal | None
+    flat_kwh: Decimal | None
     peak_amount: Decimal | None
     valley_amount: Decimal | None
     surcharge_amount: Decimal
@@ -321,6 +324,7 @@ def household_bill(
                 time_of_use=row["time_of_use"],
                 peak_kwh=row["peak_kwh"],
                 valley_kwh=row["valley_kwh"],
+                flat_kwh=row["flat_kwh"],
                 peak_amount=row["peak_amount"],
                 valley_amount=row["valley_amount"],
                 surcharge_amount=row["surcharge_amount"],

@@ -98,6 +98,9 @@ def test_peak_valley_base_with_the_tier_surcharge_on_top() -> None:
     assert february["valley_amount"] == D("18.50")
     assert february["surcharge_amount"] == D("35.00")
     assert february["amount"] == D("135.40")
+    assert february["tier_2_amount"] is None
+    assert run(readings)[0]["peak_amount"] is None
+    assert run(readings)[0]["tier_1_amount"] == D("1221.05")  # 2160 × 0.5653
     same_as_reference(readings)
     # A tariff without peak/valley prices prices the same month by tiers.
     plain = TariffSpec(annual=True, tiers=EXAMPLE.tiers)

@@ -47,12 +47,15 @@ def test_a_households_year_explained(city: City) -> None:
         (3, D("0.000")),
     ]
     assert october.time_of_use
+    assert october.flat_kwh == D("50.000")
+    assert [p.amount for p in october.tiers] == [None, None, None]
     assert october.peak_kwh == D("150.000")
     assert october.peak_amount == D("88.25")  # 150 × 0.5883
     assert october.valley_amount == D("15.42")  # 50 × 0.3083
     assert october.surcharge_amount == D("4.50")  # 90 × 0.05
     september = bill.months[8]
     assert september.amount == D(0)
+    assert bill.months[0].tiers[0].amount is None
     assert september.kwh_change == D(-200)
     assert october.last_year_kwh == D("200.000")
     assert october.kwh_change == D(50)
@@ -69,6 +72,20 @@ def test_months_without_readings_are_listed(city: City) -> None:
     assert bill.missing == [datetime.date(2025, 2, 1)]
     assert bill.months[0].last_year_kwh is None
     assert bill.months[0].kwh_change is None
+
+
+def test_a_region_is_chosen_when_several_have_tariffs(city: City) -> None:
+    example_tariff()
+    example_tariff(region="江苏省", peak_valley=False)
+    read(city, 2025, 1, "100", "60", "30")
+    with pytest.raises(BadInput):
+        household_bill(city.north_home, [datetime.date(2025, 1, 1)])
+    plain = household_bill(city.north_home, [datetime.date(2025, 1, 1)], region="江苏省")
+    assert not plain.months[0].time_of_use
+    assert plain.months[0].amount == D("56.53")
+    assert plain.months[0].tiers[0].amount == D("56.53")
+    split = household_bill(city.north_home, [datetime.date(2025, 1, 1)], region="安徽省")
+    assert split.months[0].amount == D("50.20")  # 60 × 0.5883 + 30 × 0.3083 + 10 × 0.5653
 
 
 def test_no_tariff_in_force_is_refused(city: City) -> None:

@@ -10,7 +10,7 @@ from django.utils import translation
 from wudian.billing.models import Tariff, TariffTier
 from wudian.billing.services import TierInput, tariff_check, tariff_save
 from wudian.billing.tests.factories import EXAMPLE_TIERS, example_tariff
-from wudian.conftest import City, snapshot
+from wudian.conftest import City, snapshot, zh
 from wudian.core.errors import BadInput, field_errors
 
 pytestmark = pytest.mark.django_db
@@ -171,10 +171,18 @@ def test_the_admin_saves_a_whole_tariff_and_refuses_a_gap(city: City, client: An
     assert client.get(url).status_code == 200
     before = snapshot(Tariff, TariffTier)
     gap = admin_post([("1", "0", "2160", "0.5653"), ("2", "2200", "", "0.6153")])
-    answer = client.post(url, gap, HTTP_ACCEPT_LANGUAGE="en")
+    answer = client.post(url, gap)
     assert answer.status_code == 200
     assert snapshot(Tariff, TariffTier) == before
-    assert "gap" in answer.content.decode() or "档" in answer.content.decode()
+    assert "第2档从2200" in answer.content.decode()
+    assert "中间有空档" in answer.content.decode()
+    half = admin_post([("1", "0", "", "0.5653")], peak_price="0.58")
+    assert "峰、谷电价须同时填写或同时留空" in client.post(url, half).content.decode()
+    numbered = admin_post([("1", "0", "2160", "0.5653"), ("3", "2160", "", "0.6153")])
+    assert (
+        zh("Number the tiers 1, 2, 3… without gaps.") in client.post(url, numbered).content.decode()
+    )
+    assert snapshot(Tariff, TariffTier) == before
     good = admin_post([("1", "0", "2160", "0.5653"), ("2", "2160", "", "0.6153")])
     assert client.post(url, good).status_code == 302
     assert Tariff.objects.get(name="后台电价").tiers.count() == 2
