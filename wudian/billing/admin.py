@@ -41,7 +41,7 @@ class TierFormSet(forms.BaseInlineFormSet):
 class TariffTierInline(admin.TabularInline):
     model = TariffTier
     formset = TierFormSet
-    extra = 3
+    extra = 1
     fields = ("position", "lower_kwh", "upper_kwh", "price")
 
 

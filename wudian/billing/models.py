@@ -9,6 +9,7 @@ and `tariff_save` use. Bills are computed from `MeterReading` rows by `billing.e
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wudian.grid.models import Household
@@ -84,7 +85,7 @@ class TariffTier(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tariff_id} #{self.position}"
+        return gettext("Tier {n}").format(n=self.position)
 
 
 class MeterReading(models.Model):
