@@ -119,6 +119,17 @@ class MeterReading(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("household", "month"), name="billing_reading_month"),
             models.CheckConstraint(condition=models.Q(kwh__gte=0), name="billing_reading_kwh"),
+            # Peak and valley are parts of the month's energy (the engine prices the rest flat).
+            models.CheckConstraint(
+                condition=(models.Q(peak_kwh__isnull=True) | models.Q(peak_kwh__gte=0))
+                & (models.Q(valley_kwh__isnull=True) | models.Q(valley_kwh__gte=0))
+                & (
+                    models.Q(peak_kwh__isnull=True)
+                    | models.Q(valley_kwh__isnull=True)
+                    | models.Q(peak_kwh__lte=models.F("kwh") - models.F("valley_kwh"))
+                ),
+                name="billing_reading_parts",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from wudian.billing.models import MeterReading
 from wudian.billing.services import household_bill
@@ -31,8 +32,10 @@ def test_a_households_year_explained(city: City) -> None:
     example_tariff()
     for m in range(1, 13):
         read(city, 2024, m, "200")
-        read(city, 2025, m, "250" if m != 9 else "0", "150", "50")
-    MeterReading.objects.filter(month=datetime.date(2025, 9, 1)).update(peak_kwh=0, valley_kwh=0)
+        if m == 9:
+            read(city, 2025, m, "0", "0", "0")
+        else:
+            read(city, 2025, m, "250", "150", "50")
     months = [datetime.date(2025, m, 15) for m in range(1, 13)]
     bill = household_bill(city.north_home, months)
     assert len(bill.months) == 12
@@ -95,3 +98,17 @@ def test_no_tariff_in_force_is_refused(city: City) -> None:
         household_bill(city.north_home, [datetime.date(2025, 1, 1)])
     with pytest.raises(BadInput):
         household_bill(city.north_home, [])
+
+
+@pytest.mark.parametrize(
+    ("kwh", "peak", "valley"),
+    [("-1", None, None), ("100", "80", "30"), ("100", "-1", "30"), ("100", "10", "-1")],
+)
+def test_the_database_refuses_impossible_readings(
+    city: City, kwh: str, peak: str | None, valley: str | None
+) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        read(city, 2025, 1, kwh, peak, valley)
+    read(city, 2025, 1, "100", "70", "30")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        read(city, 2025, 1, "100")
