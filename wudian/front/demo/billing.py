@@ -17,8 +17,7 @@ from wudian.billing.models import MeterReading, Tariff
 from wudian.billing.services import TierInput, tariff_save
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.people import LOGINS
-from wudian.front.demo.places import room_of
-from wudian.grid.models import Household
+from wudian.front.demo.places import household_of
 
 REGION, NAME = "安徽省", "居民生活用电阶梯电价（示例，须以省物价部门文件核实）"
 TIERS = [
@@ -57,12 +56,7 @@ def billing_seed(summary: DemoSummary) -> None:
     for login in LOGINS:
         if login.home is None:
             continue
-        home = login.home
-        household = Household.objects.get(
-            building__code=f"{home.compound}-{home.building}",
-            unit=str(home.unit),
-            room=room_of(home),
-        )
+        household = household_of(login.home)
         draw = random.Random(household.account_no)  # noqa: S311 (demo data)
         base = draw.randint(180, 320)
         time_of_use = draw.random() < 0.5

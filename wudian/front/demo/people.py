@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wudian.accounts.models import Certificate, Department, Role, RoleCode, User
 from wudian.front.demo.common import DemoLogin, DemoSummary, Home
-from wudian.front.demo.places import COMPOUNDS, room_of
+from wudian.front.demo.places import COMPOUNDS, household_of
 from wudian.grid.models import (
     Community,
     CommunityAssignment,
@@ -21,7 +21,6 @@ from wudian.grid.models import (
     District,
     DistrictAssignment,
     DutyShift,
-    Household,
     HouseholdMembership,
 )
 
@@ -276,12 +275,7 @@ def people_seed(
     for login in LOGINS:
         if login.home is None:
             continue
-        home = login.home
-        household = Household.objects.get(
-            building__code=f"{home.compound}-{home.building}",
-            unit=str(home.unit),
-            room=room_of(home),
-        )
+        household = household_of(login.home)
         user = users[login.username]
         _membership, created = HouseholdMembership.objects.get_or_create(
             user=user,

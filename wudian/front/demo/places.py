@@ -216,6 +216,13 @@ def room_of(home: Home) -> str:
     return f"{home.floor}{home.position:02d}"
 
 
+def household_of(home: Home) -> Household:
+    """The seeded household of a demo login's home."""
+    return Household.objects.get(
+        building__code=f"{home.compound}-{home.building}", unit=str(home.unit), room=room_of(home)
+    )
+
+
 def homes_of_building(
     spec: CompoundSpec, building: int, limit: int | None, always: Sequence[Home]
 ) -> Iterator[Home]:
