@@ -12,6 +12,7 @@ import datetime
 import io
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -444,6 +445,19 @@ def screenshot(page: Any, name: str) -> None:
         # capture screenshot"); the picture is for people, so it is tried once more.
         page.wait_for_timeout(250)
         page.screenshot(path=path, full_page=True)
+
+
+def image_loaded(image: Any, timeout: float = 10) -> bool:
+    """Whether an <img> has loaded within the timeout. A lazy image is scrolled into view
+    first, and the check is polled from here: a predicate polled in the page is compiled
+    there, which the Content-Security-Policy forbids."""
+    image.scroll_into_view_if_needed()
+    deadline = time.monotonic() + timeout
+    while not image.evaluate("img => img.complete && img.naturalWidth > 0"):
+        if time.monotonic() > deadline:
+            return False
+        image.page.wait_for_timeout(50)
+    return True
 
 
 def log_in(page: Any, base: str, username: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from wudian.conftest import PHONE, City, image_bytes, log_in, screenshot
+from wudian.conftest import PHONE, City, image_bytes, image_loaded, log_in, screenshot
 from wudian.core.photos import photo_from_bytes
 from wudian.knowledge import services
 from wudian.knowledge.models import Article
@@ -58,9 +58,7 @@ def test_a_resident_finds_reads_and_rates_an_article_on_a_phone(
     assert page.locator(".kn-body h2").inner_text() == "请不要这样做"
     images = page.locator("article img")
     assert images.count() == 2
-    assert all(
-        images.nth(n).evaluate("img => img.complete && img.naturalWidth > 0") for n in range(2)
-    )
+    assert all(image_loaded(images.nth(n)) for n in range(2))
     assert fits(page, PHONE["width"])
     screenshot(page, "knowledge-article-phone")
 

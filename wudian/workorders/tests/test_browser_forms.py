@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from wudian.conftest import DESKTOP, PHONE, City, log_in, screenshot
+from wudian.conftest import DESKTOP, PHONE, City, image_loaded, log_in, screenshot
 from wudian.workorders.models import WorkOrder
 from wudian.workorders.services import workorder_accept, workorder_resolve
 from wudian.workorders.tests.test_browser_workorders import categories, fits
@@ -32,7 +32,7 @@ def test_resident_on_a_phone_reads_the_meter_guide_and_is_asked_again_for_the_ha
     guide = page.locator("#meter-guide")
     assert "表前" in guide.inner_text()
     image = guide.locator("img")
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert image_loaded(image)
     assert fits(page, PHONE["width"])
     screenshot(page, "forms-report-phone")
 

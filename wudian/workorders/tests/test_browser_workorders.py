@@ -5,13 +5,12 @@ Each page is saved under var/screenshots/ to be looked at."""
 
 from __future__ import annotations
 
-import time
 from importlib import import_module
 from typing import Any
 
 import pytest
 
-from wudian.conftest import DESKTOP, PHONE, City, image_bytes, log_in, screenshot
+from wudian.conftest import DESKTOP, PHONE, City, image_bytes, image_loaded, log_in, screenshot
 from wudian.workorders.models import WorkOrder
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("media")]
@@ -67,12 +66,7 @@ def test_resident_reports_electrician_resolves_resident_rates(
     assert workorder.photos.count() == 1
     image = page.locator(".photo-grid img").first
     image.wait_for()
-    # Polled from here: a predicate polled in the page is compiled there, which the
-    # Content-Security-Policy forbids.
-    deadline = time.monotonic() + 10
-    while not image.evaluate("img => img.naturalWidth"):
-        assert time.monotonic() < deadline, "the photo did not load"
-        page.wait_for_timeout(50)
+    assert image_loaded(image), "the photo did not load"
     assert "张电工" in page.locator("#holder").inner_text()
     assert fits(page, PHONE["width"])
     screenshot(page, "pages-my-detail-phone")
