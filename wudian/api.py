@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from wudian.accounts.api import router as accounts_router
 from wudian.accounts.auth import BearerTokenAuth
+from wudian.billing.api import router as billing_router
 from wudian.circles.api import router as circles_router
 from wudian.civic.api import router as civic_router
 from wudian.core.api import BodyNotUsable, DocumentedAPI, StrictJsonParser
@@ -134,3 +135,4 @@ api.add_router("", knowledge_router)
 api.add_router("", circles_router)
 api.add_router("", civic_router)
 api.add_router("", fieldwork_router)
+api.add_router("", billing_router)

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("wudian.circles.urls")),
     path("", include("wudian.civic.urls")),
     path("", include("wudian.fieldwork.urls")),
+    path("", include("wudian.billing.urls")),
     path("open311/", include("wudian.workorders.open311_urls")),
     path("feeds/", include("wudian.outages.feed_urls")),
     path("admin/", admin.site.urls),

@@ -45,6 +45,13 @@ RULES: dict[str, Rule] = {
             "电力供应与使用条例 第三十九条",
         ),
         Rule(
+            "arrears.overdue_days",
+            Decimal(30),
+            _("days"),
+            _("Arrears: supply may stop only after this many days overdue and reminders"),
+            "电力供应与使用条例 第三十九条",
+        ),
+        Rule(
             "repair.arrival.city_minutes",
             Decimal(45),
             _("minutes"),

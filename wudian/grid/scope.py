@@ -79,6 +79,10 @@ class Purpose(StrEnum):
     # Patrol it jointly and see its defects fixed (联合巡视, 消缺): its customer manager and its
     # property electricians; its district's supervisors oversee the defects through OVERSEE.
     PATROL = "patrol"
+    # Remind its households of arrears and see the amounts (友情化催费): the staff who serve
+    # them door to door (its customer manager, property electricians and property office),
+    # no one who only oversees it.
+    REMIND = "remind"
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ REACH: dict[Purpose, Reach] = {
     Purpose.PUBLISH_KNOWLEDGE: Reach(compound_roles=frozenset({CM}), districts=True),
     Purpose.CIVIC: Reach(compound_roles=frozenset({CM}), communities=True),
     Purpose.PATROL: Reach(compound_roles=frozenset({CM, EL})),
+    Purpose.REMIND: Reach(compound_roles=SERVING_ROLES),
 }
 
 

@@ -24,7 +24,11 @@ pytestmark = pytest.mark.django_db
 def test_the_data_migration_gives_every_rule_a_row_at_its_default() -> None:
     ServiceRule.objects.all().delete()
 
-    for migration in ("0003_service_rule_defaults", "0004_fieldwork_rule_defaults"):
+    for migration in (
+        "0003_service_rule_defaults",
+        "0004_fieldwork_rule_defaults",
+        "0005_arrears_rule_default",
+    ):
         import_module(f"wudian.core.migrations.{migration}").seed_rules(apps, None)
 
     stored = dict(ServiceRule.objects.values_list("key", "value"))

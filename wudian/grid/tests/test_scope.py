@@ -46,6 +46,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: M1,
         P.CIVIC: M1,
         P.PATROL: M1,
+        P.REMIND: M1,
     },
     "manager2": {
         P.SERVE: M2,
@@ -60,6 +61,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: M2,
         P.CIVIC: M2,
         P.PATROL: M2,
+        P.REMIND: M2,
     },
     "electrician1": {
         P.SERVE: E1,
@@ -74,6 +76,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
         P.PATROL: E1,
+        P.REMIND: E1,
     },
     "electrician2": {
         P.SERVE: E2,
@@ -88,6 +91,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
         P.PATROL: E2,
+        P.REMIND: E2,
     },
     # Its certificate expired: scope does not care, the request's policy does.
     "electrician3": {
@@ -103,6 +107,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
         P.PATROL: E3,
+        P.REMIND: E3,
     },
     "staff1": {
         P.SERVE: S1,
@@ -117,6 +122,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
         P.PATROL: NONE,
+        P.REMIND: S1,
     },
     "gridadmin1": {
         P.SERVE: GA,
@@ -131,6 +137,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: GA,
         P.PATROL: NONE,
+        P.REMIND: NONE,
     },
     "dept1": {
         P.SERVE: NONE,
@@ -145,6 +152,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: NONE,
         P.CIVIC: NONE,
         P.PATROL: NONE,
+        P.REMIND: NONE,
     },
     "supervisor1": {
         P.SERVE: NONE,
@@ -159,6 +167,7 @@ EXPECTED: dict[str, dict[Purpose, frozenset[str]]] = {
         P.PUBLISH_KNOWLEDGE: ALL,
         P.CIVIC: NONE,
         P.PATROL: NONE,
+        P.REMIND: NONE,
     },
     "resident1": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"jinxiu-huating"})},
     "resident2": dict.fromkeys(P, NONE) | {P.HOME: frozenset({"huafu-mingyuan"})},
