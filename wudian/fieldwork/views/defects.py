@@ -30,8 +30,6 @@ from wudian.fieldwork.models import (
     Defect,
     DefectPhoto,
     Severity,
-    defect_badge,
-    severity_badge,
 )
 from wudian.fieldwork.policy.defects import defect_actions
 from wudian.fieldwork.selectors import defects as selectors
@@ -280,10 +278,7 @@ def defect_list(request: HttpRequest) -> HttpResponse:
         {
             "filters": form,
             "page": page,
-            "rows": [
-                (defect, defect_badge(defect.status), severity_badge(defect.severity))
-                for defect in page.object_list
-            ],
+            "rows": list(page.object_list),
             "filter_query": query.urlencode(),
             "may_record": selectors.recordable_compounds(user).exists(),
             "now": timezone.now(),
@@ -455,8 +450,6 @@ def _render_detail(
         "fieldwork/defects/detail.html",
         {
             "defect": defect,
-            "badge": defect_badge(defect.status),
-            "severity": severity_badge(defect.severity),
             "before": [p for p in photos if p.stage == DefectPhoto.Stage.BEFORE],
             "after": [p for p in photos if p.stage == DefectPhoto.Stage.AFTER],
             "events": list(defect.events.all()),
