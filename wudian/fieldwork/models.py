@@ -448,6 +448,9 @@ class Defect(models.Model):
     deadline = models.DateTimeField(_("deadline"))
     # 0: the owner; 1: the customer manager; 2: the supervisors.
     escalation = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # When the owner is to be warned that the deadline nears (the rule's share of the time
+    # remaining); cleared once warned.
+    warn_at = models.DateTimeField(_("warn the owner at"), null=True, blank=True)
     patrol_answer = models.OneToOneField(
         PatrolAnswer,
         on_delete=models.SET_NULL,
@@ -523,6 +526,9 @@ class Defect(models.Model):
         indexes = [
             models.Index(fields=["compound", "status", "-found_at"], name="defect_compound_open"),
             models.Index(fields=["status", "deadline"], name="defect_status_deadline"),
+            models.Index(
+                fields=["warn_at"], condition=Q(warn_at__isnull=False), name="defect_warn_at"
+            ),
             models.Index(fields=["-found_at", "-id"], name="defect_found"),
             # The lists' order, with what their scope and filters read: a page's ids come from
             # this index alone (docs/benchmarks.md, "Defects").

@@ -81,6 +81,13 @@ def deadline_for(severity: str, found_at: datetime.datetime) -> datetime.datetim
     return found_at + datetime.timedelta(days=float(rule_value("defect.normal_days")))
 
 
+def warn_time(found_at: datetime.datetime, deadline: datetime.datetime) -> datetime.datetime:
+    """When the owner is warned: when the rule's share of the time to the deadline remains
+    (the same rule as requests' clocks)."""
+    share = rule_value("workorder.warn_remaining_percent") / 100
+    return deadline - (deadline - found_at) * float(share)
+
+
 def escalate_after() -> datetime.timedelta:
     hours: Decimal = rule_value("defect.escalate_after_hours")
     return datetime.timedelta(hours=float(hours))
@@ -254,7 +261,8 @@ def defect_open(
             responsible=responsible,
             department=department,
             owner=owner,
-            deadline=deadline_for(severity, now),
+            deadline=(deadline := deadline_for(severity, now)),
+            warn_at=warn_time(now, deadline),
             patrol=patrol,
             patrol_answer=patrol_answer,
             workorder=workorder,
@@ -506,9 +514,44 @@ def defect_comment(
         return record(locked, Event.NOTE, by=by, now=now, note=note)
 
 
-# Escalation -------------------------------------------------------------------------------
+# Warning before the deadline, and escalation after it ----------------------------------------
 
 SWEEP_BATCH = 500
+
+
+def _warning_due(now: datetime.datetime) -> QuerySet[Defect]:
+    return Defect.objects.filter(status=Defect.Status.OPEN, warn_at__lte=now, deadline__gt=now)
+
+
+def defects_warn(*, now: datetime.datetime | None = None) -> int:
+    """Warn the owners (or the responsible department's members) of open defects whose
+    deadline nears, once each. Safe to run twice: each defect is locked and checked again."""
+    now = now or timezone.now()
+    warned = 0
+    due = _warning_due(now).order_by("warn_at", "pk")
+    for pk in list(due.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        with transaction.atomic():
+            locked = (
+                _warning_due(now)
+                .select_for_update(of=("self",))
+                .select_related("compound", "owner")
+                .filter(pk=pk)
+                .first()
+            )
+            if locked is None:
+                continue
+            locked.warn_at = None
+            _save(locked, ["warn_at"])
+            staff = DefectStaff(locked.compound, on=china_date(now))
+            tell(
+                locked,
+                responsible_users(locked, staff),
+                "defect_deadline_near",
+                key="warned",
+                now=now,
+            )
+            warned += 1
+    return warned
 
 
 def _last_escalated() -> Subquery:

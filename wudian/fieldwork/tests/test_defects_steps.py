@@ -16,6 +16,7 @@ from wudian.fieldwork.models import Defect, DefectEvent, DefectPhoto, Severity
 from wudian.fieldwork.services.defects import (
     defect_check,
     defect_comment,
+    defects_warn,
     defect_fix,
     defect_open,
     defect_reassign,
@@ -155,6 +156,26 @@ def test_comment(city: City) -> None:
     with pytest.raises(NotAllowed):
         defect_comment(defect=defect, by=city.resident, note="x")
     assert kinds(defect) == ["opened", "note"]
+
+
+def test_the_owner_is_warned_once_when_a_fifth_of_the_time_remains(
+    city: City, media: Path
+) -> None:
+    defect = found(city)  # the property side's: its electrician owns it
+    assert defect.owner == city.electrician
+    assert defect.warn_at == defect.deadline - (defect.deadline - defect.found_at) / 5
+    warned = {"user": city.electrician, "template": "defect_deadline_near"}
+    assert defects_warn(now=defect.warn_at - HOUR) == 0
+    assert not Message.objects.filter(**warned).exists()
+    assert defects_warn(now=defect.warn_at + HOUR) == 1
+    assert Message.objects.filter(**warned).count() == 1
+    assert defects_warn(now=defect.warn_at + 2 * HOUR) == 0
+    assert Message.objects.filter(**warned).count() == 1
+    # A defect fixed in time, or already past its deadline, is not warned.
+    fixed, late = found(city), found(city)
+    defect_fix(defect=fixed, by=city.electrician, note="已修", photos=photo(), now=NOW)
+    assert defects_warn(now=late.deadline + HOUR) == 0
+    assert Message.objects.filter(**warned).count() == 1
 
 
 def test_escalation_manager_then_supervisors(city: City) -> None:
