@@ -16,11 +16,11 @@ from wudian.fieldwork.models import Defect, DefectEvent, DefectPhoto, Severity
 from wudian.fieldwork.services.defects import (
     defect_check,
     defect_comment,
-    defects_warn,
     defect_fix,
     defect_open,
     defect_reassign,
     defects_escalate,
+    defects_warn,
 )
 from wudian.notify.models import Message
 
@@ -158,9 +158,7 @@ def test_comment(city: City) -> None:
     assert kinds(defect) == ["opened", "note"]
 
 
-def test_the_owner_is_warned_once_when_a_fifth_of_the_time_remains(
-    city: City, media: Path
-) -> None:
+def test_the_owner_is_warned_once_when_a_fifth_of_the_time_remains(city: City, media: Path) -> None:
     defect = found(city)  # the property side's: its electrician owns it
     assert defect.owner == city.electrician
     assert defect.warn_at == defect.deadline - (defect.deadline - defect.found_at) / 5
