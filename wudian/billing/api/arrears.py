@@ -97,19 +97,5 @@ def arrears_import_create(
         raise invalid("file", _("Attach the list file (.xlsx or .csv)."), "required")
     run = arrears_import(file, file.name or "", as_of=as_of, by=user)
     counts = arrears_kind_counts(run)
-    return Status(
-        201,
-        {
-            "id": run.pk,
-            "as_of": run.as_of,
-            "file_name": run.file_name,
-            "imported_at": run.imported_at,
-            "imported_by": ArrearsImportRowOut.resolve_imported_by(run),
-            "rows": run.rows,
-            "households": run.households,
-            "unknown": run.rows - run.households,
-            "postpaid": counts["postpaid"],
-            "prepaid": counts["prepaid"],
-            "unknown_accounts": run.unknown_accounts,
-        },
-    )
+    run.postpaid, run.prepaid = counts["postpaid"], counts["prepaid"]  # type: ignore[attr-defined]
+    return Status(201, run)
