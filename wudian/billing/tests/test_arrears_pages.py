@@ -141,3 +141,18 @@ def test_the_api_refuses_a_bad_file_with_its_problems(city: City) -> None:
     assert api(city.manager).post(url, {"file": csv_file(ROWS)}).status_code == 403
     assert api(city.manager).get(url).status_code == 403
     assert snapshot(ArrearsImport, Arrears) == before
+
+
+def test_the_desk_links_the_imports_for_the_business_hall_only(city: City) -> None:
+    hall = business_hall_member(city)
+    arrears_import(csv_file(ROWS), "a.csv")
+    desk = logged_in(hall).get("/desk/").content.decode()
+    assert 'id="arrears-card"' in desk and "/desk/arrears/" in desk
+    assert 'id="arrears-card"' not in logged_in(city.manager).get("/desk/").content.decode()
+
+
+def test_the_household_list_links_each_history_for_those_who_remind(city: City) -> None:
+    link = f"/desk/households/{A1}/arrears/"
+    assert link in logged_in(city.staff).get("/desk/compounds/NORTH/").content.decode()
+    # A grid administrator sees the list but does not remind its households.
+    assert link not in logged_in(city.gridadmin).get("/desk/compounds/NORTH/").content.decode()
