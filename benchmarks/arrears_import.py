@@ -86,7 +86,9 @@ def build_households(count: int) -> None:
         Household.objects.bulk_create(batch, batch_size=5000)
 
 
-def write_list(path: Path, *, rows: int, households: int, as_of: datetime.date, bad_last: bool) -> None:
+def write_list(
+    path: Path, *, rows: int, households: int, as_of: datetime.date, bad_last: bool
+) -> None:
     from openpyxl import Workbook
 
     rng = random.Random(17)
@@ -207,10 +209,21 @@ def main() -> None:
             return f"refused: {error.problems[0].text()}"
         return "NOT REFUSED"
 
-    rows = [run("first import", good, imported(good)), run("second import (supersedes)", good, imported(good))]
-    before = (ArrearsImport.objects.count(), Arrears.objects.count(), Arrears.objects.filter(current=True).count())
+    rows = [
+        run("first import", good, imported(good)),
+        run("second import (supersedes)", good, imported(good)),
+    ]
+    before = (
+        ArrearsImport.objects.count(),
+        Arrears.objects.count(),
+        Arrears.objects.filter(current=True).count(),
+    )
     rows.append(run("one bad row at the end", bad, refused))
-    after = (ArrearsImport.objects.count(), Arrears.objects.count(), Arrears.objects.filter(current=True).count())
+    after = (
+        ArrearsImport.objects.count(),
+        Arrears.objects.count(),
+        Arrears.objects.filter(current=True).count(),
+    )
 
     print(machine_description())
     print(

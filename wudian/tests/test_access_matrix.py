@@ -222,7 +222,9 @@ def arrears_world(world: World) -> None:
     """An arrears list with north's household owing and an account number not in Wudian."""
     city = world.city
     due = (timezone.localdate() - datetime.timedelta(days=10)).isoformat()
-    text = f"户号,欠费金额,缴费截止日\n{city.north_home.account_no},88.00,{due}\n3499999999,1,{due}\n"
+    text = (
+        f"户号,欠费金额,缴费截止日\n{city.north_home.account_no},88.00,{due}\n3499999999,1,{due}\n"
+    )
     run = arrears_import(io.BytesIO(text.encode()), "list.csv")
     world.ids |= {"arrears_import": run.pk}
 

@@ -83,7 +83,7 @@ def arrears_import_list(request: HttpRequest) -> Any:
 )
 def arrears_import_create(
     request: HttpRequest,
-    as_of: Form[datetime.date | None] = None,  # type: ignore[assignment]
+    as_of: Form[datetime.date | None] = None,
     file: File[UploadedFile] = None,  # type: ignore[assignment]
 ) -> Any:
     """multipart/form-data: `file` (.xlsx or .csv with 户号/account_no, 欠费金额/amount_owed or

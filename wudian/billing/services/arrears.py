@@ -106,9 +106,7 @@ class _Checked:
     warning_level: Decimal | None
 
 
-def _amount(
-    problems: list[Problem], number: int, column: Column, text: str
-) -> Decimal | None:
+def _amount(problems: list[Problem], number: int, column: Column, text: str) -> Decimal | None:
     try:
         return parse_amount(text)
     except ValueError as exc:
@@ -160,9 +158,7 @@ def _check_row(
         amount = _amount(problems, number, OWED, owed_text)
         due_text = cells.get("due_date", "")
         if not due_text:
-            problems.append(
-                Problem(number, DUE.label, _("an amount owed needs its due date."))
-            )
+            problems.append(Problem(number, DUE.label, _("an amount owed needs its due date.")))
         else:
             try:
                 due = parse_date(due_text)
@@ -197,9 +193,7 @@ def _households_by_account(account_nos: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         chunk = wanted[start : start + LOOKUP_CHUNK]
-        found.update(
-            Household.objects.filter(account_no__in=chunk).values_list("account_no", "pk")
-        )
+        found.update(Household.objects.filter(account_no__in=chunk).values_list("account_no", "pk"))
     return found
 
 
@@ -207,9 +201,7 @@ def _list_date(as_of: datetime.date | None) -> datetime.date:
     today = timezone.localdate()
     as_of = as_of or today
     if as_of > today:
-        raise invalid(
-            "as_of", _("The list's date cannot be in the future."), "as_of_future"
-        )
+        raise invalid("as_of", _("The list's date cannot be in the future."), "as_of_future")
     latest = ArrearsImport.objects.order_by("-as_of").values_list("as_of", flat=True).first()
     if latest is not None and as_of < latest:
         raise invalid(

@@ -29,7 +29,9 @@ def xlsx_file(rows: list[list[Any]], header: list[str] = HEADER) -> io.BytesIO:
 def csv_file(
     rows: list[list[Any]], header: list[str] = HEADER, encoding: str = "utf-8"
 ) -> io.BytesIO:
-    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in row) for row in rows]
+    lines = [",".join(header)] + [
+        ",".join("" if v is None else str(v) for v in row) for row in rows
+    ]
     buffer = io.BytesIO(("\n".join(lines) + "\n").encode(encoding))
     buffer.name = "list.csv"
     return buffer

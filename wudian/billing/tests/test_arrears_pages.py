@@ -50,7 +50,8 @@ def test_the_business_hall_imports_a_list_on_the_page(city: City) -> None:
     detail = client.get(answer["Location"]).content.decode()
     assert UNKNOWN in detail
     # Counts and unknown account numbers, never a household's amount or account number.
-    assert "120.50" not in detail and A1 not in detail
+    assert "120.50" not in detail
+    assert A1 not in detail
     listing = client.get(PAGE).content.decode()
     assert "list.xlsx" in listing
 
@@ -58,7 +59,7 @@ def test_the_business_hall_imports_a_list_on_the_page(city: City) -> None:
 def test_a_refused_file_answers_422_with_its_problems_and_saves_nothing(city: City) -> None:
     client = logged_in(city.admin)
     before = snapshot(ArrearsImport, Arrears)
-    bad = [*ROWS, ["123", "-1", None, DUE, None]]
+    bad: list[list[object]] = [*ROWS, ["123", "-1", None, DUE, None]]
     answer = client.post(PAGE, {"file": csv_file(bad)})
     assert answer.status_code == 422
     problems = answer.context["refused"].problems
@@ -75,7 +76,9 @@ def test_a_page_without_a_file_or_with_a_future_date_answers_422(city: City) -> 
     future = (TODAY + datetime.timedelta(days=2)).isoformat()
     answer = client.post(PAGE, {"file": csv_file(ROWS), "as_of": future})
     assert answer.status_code == 422
-    assert answer.context["form"].errors["as_of"] == [zh("The list's date cannot be in the future.")]
+    assert answer.context["form"].errors["as_of"] == [
+        zh("The list's date cannot be in the future.")
+    ]
     assert not ArrearsImport.objects.exists()
 
 
@@ -95,7 +98,13 @@ def test_the_template_has_the_list_s_headers(city: City) -> None:
     answer = logged_in(city.admin).get("/desk/arrears/template.xlsx")
     assert answer.status_code == 200
     sheet = load_workbook(io.BytesIO(answer.content), read_only=True).worksheets[0]
-    assert next(sheet.iter_rows(values_only=True)) == ("户号", "欠费金额", "预存余额", "缴费截止日", "预警金额")
+    assert next(sheet.iter_rows(values_only=True)) == (
+        "户号",
+        "欠费金额",
+        "预存余额",
+        "缴费截止日",
+        "预警金额",
+    )
 
 
 def test_an_unknown_import_is_404(city: City) -> None:
@@ -135,7 +144,13 @@ def test_the_api_refuses_a_bad_file_with_its_problems(city: City) -> None:
     answer = api(city.admin).post(url, {"file": csv_file([[A1, "1.234", None, DUE, None]])})
     assert answer.status_code == 422
     assert answer.json()["problems"] == [
-        {"row": 2, "column": "欠费金额", "message": zh("at most {places} decimals are allowed ({text}).").format(places=2, text="1.234")}
+        {
+            "row": 2,
+            "column": "欠费金额",
+            "message": zh("at most {places} decimals are allowed ({text}).").format(
+                places=2, text="1.234"
+            ),
+        }
     ]
     assert api(city.admin).post(url, {}).status_code == 422
     assert api(city.manager).post(url, {"file": csv_file(ROWS)}).status_code == 403
@@ -147,7 +162,8 @@ def test_the_desk_links_the_imports_for_the_business_hall_only(city: City) -> No
     hall = business_hall_member(city)
     arrears_import(csv_file(ROWS), "a.csv")
     desk = logged_in(hall).get("/desk/").content.decode()
-    assert 'id="arrears-card"' in desk and "/desk/arrears/" in desk
+    assert 'id="arrears-card"' in desk
+    assert "/desk/arrears/" in desk
     assert 'id="arrears-card"' not in logged_in(city.manager).get("/desk/").content.decode()
 
 

@@ -69,7 +69,9 @@ def test_excel_numbers_as_account_numbers_lose_no_digits() -> None:
         "3400000000000001",
         "3400000000",
     ]
-    assert [cells["amount"] for _row, cells in read(xlsx([["户号", "欠费金额"], [1, 10.0]]), "a.xlsx")] == ["10"]
+    assert [
+        cells["amount"] for _row, cells in read(xlsx([["户号", "欠费金额"], [1, 10.0]]), "a.xlsx")
+    ] == ["10"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
@@ -94,9 +96,10 @@ def refusal(handle: io.BytesIO, name: str) -> TableRefused:
 
 
 def test_an_xlsx_that_is_not_one_is_refused() -> None:
-    assert "not an Excel workbook" in refusal(io.BytesIO(b"a,b\n1,2\n"), "list.xlsx").problems[
-        0
-    ].message
+    assert (
+        "not an Excel workbook"
+        in refusal(io.BytesIO(b"a,b\n1,2\n"), "list.xlsx").problems[0].message
+    )
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("hello.txt", "x")
@@ -111,7 +114,9 @@ def test_a_missing_column_is_named_with_its_header_row() -> None:
     assert refused.problems == [
         Problem(2, "欠费金额", "the column is missing (also accepted: amount_owed).")
     ]
-    assert refused.messages == ["Row 2, column 欠费金额: the column is missing (also accepted: amount_owed)."]
+    assert refused.messages == [
+        "Row 2, column 欠费金额: the column is missing (also accepted: amount_owed)."
+    ]
 
 
 def test_other_kinds_of_file_are_refused() -> None:
@@ -121,7 +126,7 @@ def test_other_kinds_of_file_are_refused() -> None:
 
 
 def test_a_csv_cell_beyond_the_reader_s_limit_is_refused_not_a_crash() -> None:
-    handle = io.BytesIO(b"account_no,amount_owed\n1,\"" + b"x" * 200_000 + b"\"\n")
+    handle = io.BytesIO(b'account_no,amount_owed\n1,"' + b"x" * 200_000 + b'"\n')
     assert "not a CSV file" in refusal(handle, "a.csv").problems[0].message
 
 
@@ -157,7 +162,9 @@ def test_bad_amounts(text: str, says: str) -> None:
         parse_amount(text)
 
 
-@pytest.mark.parametrize("text", ["2026-12-05", "2026/12/05", "2026.12.05", "20261205", "2026-12-05 00:00:00"])
+@pytest.mark.parametrize(
+    "text", ["2026-12-05", "2026/12/05", "2026.12.05", "20261205", "2026-12-05 00:00:00"]
+)
 def test_dates(text: str) -> None:
     assert parse_date(text) == datetime.date(2026, 12, 5)
 

@@ -99,9 +99,7 @@ def arrears_imports_page(request: HttpRequest) -> HttpResponse:
         return _render_imports(request, form, status=422)
     upload = form.cleaned_data["file"]
     try:
-        run = arrears_import(
-            upload, upload.name or "", as_of=form.cleaned_data["as_of"], by=user
-        )
+        run = arrears_import(upload, upload.name or "", as_of=form.cleaned_data["as_of"], by=user)
     except TableRefused as refused:
         return _render_imports(request, form, refused=refused, status=422)
     except REFUSED as error:
