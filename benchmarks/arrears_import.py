@@ -40,6 +40,7 @@ from benchmarks.httpbench import (
     bench_environment,
     django_setup,
     drop_database,
+    load_average,
     machine_description,
     new_data_dir,
     recreate_database,
@@ -180,15 +181,16 @@ def main() -> None:
     def run(label: str, path: Path, call: Callable[[], Any]) -> tuple[str, ...]:
         stored.clear()
         reset_peak()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         outcome = call()
-        total = time.perf_counter() - start
+        total, cpu = time.perf_counter() - start, time.process_time() - cpu
         storing = stored[0] if stored else 0.0
         return (
             label,
             f"{total - storing:.1f}",
             f"{storing:.1f}",
             f"{total:.1f}",
+            f"{cpu:.1f}",
             f"{peak_mb():.0f}",
             outcome,
         )
@@ -225,10 +227,21 @@ def main() -> None:
         Arrears.objects.filter(current=True).count(),
     )
 
-    print(machine_description())
+    print(machine_description(), "· load average after:", load_average())
     print(
         f"{connection.vendor}, {args.households} households, {args.rows} rows (.xlsx)\n"
-        + table(["import", "read + check s", "store s", "total s", "peak RSS MB", "outcome"], rows)
+        + table(
+            [
+                "import",
+                "read + check s",
+                "store s",
+                "total s",
+                "CPU s (this process)",
+                "peak RSS MB",
+                "outcome",
+            ],
+            rows,
+        )
     )
     print(f"imports, lines, current lines before the refused file: {before}; after: {after}")
     if not sqlite:
