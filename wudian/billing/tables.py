@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from wudian.core.errors import BadInput
 
@@ -78,6 +81,8 @@ class TableRefused(BadInput):
         )
         self.problems = kept
         self.more = max(more, 0)
+        # Every problem, for a caller that shows them all (the import commands).
+        self.every = list(problems)
 
 
 def _refuse(message: str) -> TableRefused:
@@ -106,19 +111,32 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _xlsx_rows(handle: IO[bytes], name: str) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
+# What openpyxl raises for a file that is a zip but not a workbook it can read, on opening
+# it or on reading a damaged sheet.
+NOT_A_WORKBOOK = (
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    TypeError,
+    IndexError,
+    InvalidFileException,
+    ParseError,
+)
 
+
+def _xlsx_rows(handle: IO[bytes], name: str) -> Iterator[list[str]]:
+    not_readable = _("{name} is not an Excel workbook (.xlsx) that can be read.").format(name=name)
     try:
         workbook = load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise _refuse(
-            _("{name} is not an Excel workbook (.xlsx) that can be read.").format(name=name)
-        ) from exc
+    except NOT_A_WORKBOOK as exc:
+        raise _refuse(not_readable) from exc
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
             yield [_cell(value) for value in values]
+    except NOT_A_WORKBOOK as exc:
+        raise _refuse(not_readable) from exc
     finally:
         workbook.close()
 
@@ -131,10 +149,15 @@ def _csv_rows(handle: IO[bytes], name: str) -> Iterator[list[str]]:
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
+    else:
         raise _refuse(_("{name} is not a text file in UTF-8 or GBK.").format(name=name))
-    for values in csv.reader(io.StringIO(text, newline="")):
-        yield [value.strip() for value in values]
+    try:
+        for values in csv.reader(io.StringIO(text, newline="")):
+            yield [value.strip() for value in values]
+    except csv.Error as exc:
+        raise _refuse(
+            _("{name} is not a CSV file that can be read ({error}).").format(name=name, error=exc)
+        ) from exc
 
 
 def _rows(handle: IO[bytes], name: str) -> Iterator[list[str]]:
@@ -202,8 +225,9 @@ def read_path(path: Path, columns: Sequence[Column]) -> Iterator[tuple[int, dict
 # -- cells to values: each raises ValueError with the message a Problem carries ---------------
 
 
-def parse_amount(text: str, *, places: int = 2) -> Decimal:
-    """A non-negative amount with at most `places` decimals."""
+def parse_amount(text: str, *, places: int = 2, digits: int = 12) -> Decimal:
+    """A non-negative amount with at most `places` decimals and `digits` digits in all (the
+    column it is stored in)."""
     try:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
@@ -212,6 +236,8 @@ def parse_amount(text: str, *, places: int = 2) -> Decimal:
         raise ValueError(_("“{text}” is not a number.").format(text=text))
     if value < 0:
         raise ValueError(_("the amount cannot be negative ({text}).").format(text=text))
+    if value >= Decimal(10) ** (digits - places):
+        raise ValueError(_("the amount is too large ({text}).").format(text=text))
     if value != value.quantize(Decimal(1).scaleb(-places)):
         raise ValueError(
             _("at most {places} decimals are allowed ({text}).").format(places=places, text=text)
@@ -228,3 +254,16 @@ def parse_date(text: str) -> datetime.date:
         except ValueError:
             continue
     raise ValueError(_("“{text}” is not a date (write it as 2026-12-05).").format(text=text))
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def template_xlsx(columns: Sequence[Column]) -> bytes:
+    """An empty workbook with the columns' headers (the names the template uses), to fill in."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append([column.label for column in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -18,6 +18,8 @@ from wudian.accounts.selectors import certificate_status_of
 from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
+from wudian.billing.policy import arrears_actions
+from wudian.billing.selectors import arrears_latest
 from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
@@ -151,6 +153,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "work": work,
         "now": now,
         "may_use_lineloss": may_use_lineloss(user),
+        "arrears_imports": "view" in arrears_actions(user),
         "knowledge": knowledge_card(user),
         "dashboard_card": (
             desk_card(resolve_cut(user, None), preset_period(Preset.THIS_MONTH))
@@ -161,6 +164,8 @@ def desk(request: HttpRequest) -> HttpResponse:
         **training_card(user, today=today),
         "patrol_counts": patrol_counts(user, today=today) if patrols_anyone(user) else None,
     }
+    if context["arrears_imports"]:
+        context["arrears_latest"] = arrears_latest()
     special_group_reads_record(viewer=user, households=work.special_group_shown)
     return render(request, "front/desk.html", context)
 

@@ -17,6 +17,7 @@ to log in (302), the API answers them 401."""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
 import uuid
@@ -34,6 +35,7 @@ from django.utils import timezone
 from wudian.accounts.models import Certificate, User
 from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
+from wudian.billing.services.arrears import arrears_import
 from wudian.circles.models import Report
 from wudian.circles.services import circle_for_compound, message_write, post_publish
 from wudian.civic import services as civic
@@ -212,7 +214,19 @@ def build(city: City) -> World:
     training_world(world)
     patrols_world(world)
     defects_world(world)
+    arrears_world(world)
     return world
+
+
+def arrears_world(world: World) -> None:
+    """An arrears list with north's household owing and an account number not in Wudian."""
+    city = world.city
+    due = (timezone.localdate() - datetime.timedelta(days=10)).isoformat()
+    text = (
+        f"户号,欠费金额,缴费截止日\n{city.north_home.account_no},88.00,{due}\n3499999999,1,{due}\n"
+    )
+    run = arrears_import(io.BytesIO(text.encode()), "list.csv")
+    world.ids |= {"arrears_import": run.pk}
 
 
 def training_world(world: World) -> None:
@@ -922,6 +936,18 @@ ASKS: dict[str, Ask] = {
     "DELETE /api/v1/civic/activities/{activity_id}/signup": api_send(
         "DELETE", lambda w: f"/api/v1/civic/activities/{w.ids['activity']}/signup"
     ),
+    # Billing: the arrears list (the business hall's and administrators'); one household's
+    # arrears for those who remind it. Without a file the import is refused (422).
+    "billing:arrears_imports": get(lambda w: "/desk/arrears/"),
+    "billing:arrears_template": get(lambda w: "/desk/arrears/template.xlsx"),
+    "billing:arrears_import": get(lambda w: f"/desk/arrears/imports/{w.ids['arrears_import']}/"),
+    "billing:household_arrears": get(
+        lambda w: f"/desk/households/{w.city.north_home.account_no}/arrears/"
+    ),
+    "GET /api/v1/billing/arrears/imports": api_get(lambda w: "/api/v1/billing/arrears/imports"),
+    "POST /api/v1/billing/arrears/imports": api_send(
+        "POST", lambda w: "/api/v1/billing/arrears/imports", {}
+    ),
 }
 
 
@@ -1248,6 +1274,13 @@ ROWS: dict[str, str] = {
     "fieldwork:patrol_move": "302  404  404  302  404  404  404  302  404  404  403  404  302",
     "fieldwork:patrol_start": "302  404  404  302  404  404  404  302  404  404  403  404  302",
     "fieldwork:patrol_submit": "302  404  404  302  404  404  404  302  404  404  403  404  302",
+    # Billing: the arrears list and a household's arrears
+    "GET /api/v1/billing/arrears/imports": "401  403  403  403  403  403  403  403  403  403  403  403  200",
+    "POST /api/v1/billing/arrears/imports": "401  403  403  403  403  403  403  403  403  403  403  403  422",
+    "billing:arrears_imports": "302  403  403  403  403  403  403  403  403  403  403  403  200",
+    "billing:arrears_template": "302  403  403  403  403  403  403  403  403  403  403  403  200",
+    "billing:arrears_import": "302  403  403  403  403  403  403  403  403  403  403  403  200",
+    "billing:household_arrears": "302  200  404  200  404  200  404  200  404  404  404  404  200",
 }
 ACCESS = {route: dict(zip(ROLES, cells.split(), strict=True)) for route, cells in ROWS.items()}
 # WUDIAN_RECORD_ACCESS=1 prints what each role gets instead of checking it (pytest -s), for a

@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from wudian.billing.api import arrears
+
 router = Router()
+router.add_router("", arrears.router)

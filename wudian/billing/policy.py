@@ -1,0 +1,63 @@
+"""Who may do what in billing (see wudian.core.policy).
+
+The arrears list is the city's, not a compound's: its imports are made and read by the
+business hall (营业厅, a department of kind BUSINESS_HALL: its members hold the department
+role) and by administrators. One household's amounts are a matter of scope instead
+(`Purpose.REMIND`, billing.selectors)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wudian.accounts.models import Department, RoleCode, User
+from wudian.core.policy import Action, Parties, Policy
+
+# The list has no states of its own: every action is allowed from this one.
+LIST = "list"
+
+
+def in_business_hall(user: User) -> bool:
+    """A member of a business-hall department, in the department role."""
+    return (
+        user.is_active
+        and user.department_id is not None
+        and user.has_role(RoleCode.DEPARTMENT)
+        and Department.objects.filter(
+            pk=user.department_id, kind=Department.Kind.BUSINESS_HALL
+        ).exists()
+    )
+
+
+def arrears_parties(user: User) -> Parties:
+    return Parties(
+        user,
+        {
+            "administrator": lambda: user.is_active and user.is_superuser,
+            "business_hall": lambda: in_business_hall(user),
+        },
+    )
+
+
+HALL = ("administrator", "business_hall")
+NOT_HALL = gettext_lazy(
+    "Only the business hall and administrators import the arrears list and see its imports."
+)
+
+ARREARS_LIST: Policy[None] = Policy(
+    [
+        Action("import", {LIST}, HALL, NOT_HALL),
+        Action("view", {LIST}, HALL, NOT_HALL),
+    ],
+    state=lambda _list: LIST,
+    wrong_state=lambda _list, _action: _("That cannot be done with the arrears list now."),
+)
+
+
+def arrears_check(user: User, action: str) -> None:
+    """Refuse (NotAllowed) a user who may not take the action on the arrears list."""
+    ARREARS_LIST.check(action, None, arrears_parties(user))
+
+
+def arrears_actions(user: User) -> list[str]:
+    return ARREARS_LIST.allowed(None, arrears_parties(user))
