@@ -1,2 +1,6 @@
+from django.urls import URLPattern, URLResolver
+
+from wudian.billing.views import bills, readings
+
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns: list[URLPattern | URLResolver] = [*readings.urlpatterns, *bills.urlpatterns]

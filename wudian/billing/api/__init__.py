@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from wudian.billing.api import readings
+
 router = Router()
+router.add_router("", readings.router)

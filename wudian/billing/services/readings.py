@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import User
 from wudian.billing import registers
 from wudian.billing.models import MeterReading, ReadingImport
+from wudian.billing.policy import check_may_import_readings
 from wudian.billing.tables import Column, Problem, TableRefused, parse_date, read_table
 from wudian.grid.models import Household
 
@@ -171,6 +172,8 @@ def readings_import(
     谷示数 together; each row a meter's registers at the start of that day). All or nothing:
     refused with TableRefused naming every problem's row and column. Rows of account numbers
     Wudian does not know are listed in the import, not imported."""
+    if by is not None:
+        check_may_import_readings(by)
     today = today or timezone.localdate()
     parsed, problems = _parse(handle, name, today)
     accounts = sorted({account for _n, account, *_rest in parsed})
