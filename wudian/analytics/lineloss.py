@@ -1005,7 +1005,9 @@ def household_registers(
             ) TO {_quote(out_path)} (FORMAT parquet)
             """
         )
-        row = engine.con.execute(f"SELECT count(*) FROM read_parquet({_quote(out_path)})").fetchone()
+        row = engine.con.execute(
+            f"SELECT count(*) FROM read_parquet({_quote(out_path)})"
+        ).fetchone()
         return int(row[0]) if row else 0
     finally:
         engine.close()

@@ -35,8 +35,7 @@ READINGS = Policy[object](
             states=(READINGS_OPEN,),
             parties=("importer",),
             refusal=gettext_lazy(
-                "Only administrators and the members of a business hall may import meter "
-                "readings."
+                "Only administrators and the members of a business hall may import meter readings."
             ),
         )
     ],
@@ -51,7 +50,9 @@ def readings_parties(user: User) -> Parties:
 
 def may_import_readings(user: User) -> bool:
     """Whether the user may import readings (the page, the desk's link, the API)."""
-    return user.is_authenticated and READINGS.refusal("import", None, readings_parties(user)) is None
+    return (
+        user.is_authenticated and READINGS.refusal("import", None, readings_parties(user)) is None
+    )
 
 
 def check_may_import_readings(user: User) -> None:

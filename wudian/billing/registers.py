@@ -135,7 +135,8 @@ def months(con: duckdb.DuckDBPyConnection) -> list[MonthRegisters]:
         SELECT t.household_id, t.month, s.reg, s.peak, s.valley, e.reg, e.peak, e.valley,
                coalesce(e.row_no, 0),
                CASE WHEN dl.days IS NOT NULL THEN
-                   to_json(list_transform(range(1, day(last_day(t.month)) + 1), lambda i: dl.days[i]))
+                   to_json(list_transform(range(1, day(last_day(t.month)) + 1),
+                                          lambda i: dl.days[i]))
                END
         FROM touched AS t
         LEFT JOIN firsts AS s ON s.household_id = t.household_id AND s.d = t.month

@@ -114,4 +114,3 @@ def bill_explained(household: Household, month: datetime.date) -> BillExplained 
         flat_amount=flat_amount,
         days=days,
     )
-

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -98,20 +98,24 @@ class _Row:
     valley: Decimal | None
 
 
+def _collector(found: list[tuple[Column, str]]) -> Callable[[Column, str], None]:
+    def refuse(column: Column, message: str) -> None:
+        found.append((column, message))
+
+    return refuse
+
+
 def _parse(
     handle: IO[bytes], name: str, today: datetime.date
-) -> tuple[list[tuple[int, str, datetime.date, Decimal, Decimal | None, Decimal | None]], list[Problem]]:
+) -> tuple[
+    list[tuple[int, str, datetime.date, Decimal, Decimal | None, Decimal | None]], list[Problem]
+]:
     problems: list[Problem] = []
     parsed = []
     seen: dict[tuple[str, datetime.date], int] = {}
     for number, cells in read_table(handle, name, COLUMNS):
-        ok = True
-
-        def refuse(column: Column, message: str) -> None:
-            nonlocal ok
-            ok = False
-            problems.append(Problem(number, column.label, message))
-
+        found: list[tuple[Column, str]] = []
+        refuse = _collector(found)
         account = cells["account_no"]
         if not account:
             refuse(ACCOUNT, _("the account number is empty."))
@@ -139,14 +143,15 @@ def _parse(
             refuse(VALLEY, _("a peak register needs its valley register."))
         elif cells.get("valley") and not cells.get("peak"):
             refuse(PEAK, _("a valley register needs its peak register."))
-        elif peak is not None and valley is not None and total is not None:
-            if peak + valley > total:
-                refuse(
-                    PEAK,
-                    _("peak {peak} plus valley {valley} is above the total register {total}.").format(
-                        peak=peak, valley=valley, total=total
-                    ),
-                )
+        elif (
+            peak is not None and valley is not None and total is not None and peak + valley > total
+        ):
+            refuse(
+                PEAK,
+                _("peak {peak} plus valley {valley} is above the total register {total}.").format(
+                    peak=peak, valley=valley, total=total
+                ),
+            )
         if account and day is not None:
             first = seen.setdefault((account, day), number)
             if first != number:
@@ -156,7 +161,8 @@ def _parse(
                         account=account, day=day.isoformat(), row=first
                     ),
                 )
-        if ok and day is not None and total is not None:
+        problems.extend(Problem(number, column.label, message) for column, message in found)
+        if not found and day is not None and total is not None:
             parsed.append((number, account, day, total, peak, valley))
     return parsed, problems
 
@@ -179,9 +185,7 @@ def readings_import(
     accounts = sorted({account for _n, account, *_rest in parsed})
     known: dict[str, int] = {}
     for chunk in _chunks(accounts):
-        known.update(
-            Household.objects.filter(account_no__in=chunk).values_list("account_no", "pk")
-        )
+        known.update(Household.objects.filter(account_no__in=chunk).values_list("account_no", "pk"))
     unknown = [
         {"row": number, "account_no": account}
         for number, account, *_rest in parsed
@@ -204,7 +208,7 @@ def readings_import(
                    CAST(v AS {registers.NUMBER}) AS valley, CAST(n AS INTEGER) AS row_no
             FROM (SELECT unnest($1) AS h, unnest($2) AS d, unnest($3) AS r, unnest($4) AS p,
                          unnest($5) AS v, unnest($6) AS n)
-            """,
+            """,  # noqa: S608  the engine's own type name
             [
                 [r.household_id for r in rows],
                 [r.day for r in rows],
@@ -292,7 +296,7 @@ def _stored_rows(
 
 
 def _backwards_problem(row: tuple[Any, ...]) -> Problem:
-    number, _household, day, column, value, other_day, other, kind = row
+    number, _household, _day, column, value, other_day, other, kind = row
     if kind == "import":
         message = _("the register {value} is below the register {other} of {day}.")
     elif kind == "stored_before":
@@ -309,7 +313,9 @@ def _backwards_problem(row: tuple[Any, ...]) -> Problem:
     )
 
 
-def _merged_daily(stored: list[Any] | None, new: str | None, *, fill_only: bool) -> list[Any] | None:
+def _merged_daily(
+    stored: list[Any] | None, new: str | None, *, fill_only: bool
+) -> list[Any] | None:
     if new is None:
         return stored
     days: list[Any] = json.loads(new)
@@ -355,10 +361,10 @@ def _store(con: duckdb.DuckDBPyConnection, *, source: str, refuse: bool) -> Stor
     boundary_h: list[int] = []
     boundary_d: list[datetime.date] = []
     boundary_r: list[str] = []
-    for (household_id, month), reading in stored.items():
+    for (household_id, first_day), kept in stored.items():
         for day, value in (
-            (month, reading.register_start),
-            (_month_after(month), reading.register_end),
+            (first_day, kept.register_start),
+            (_month_after(first_day), kept.register_end),
         ):
             if value is not None:
                 boundary_h.append(household_id)
@@ -376,49 +382,51 @@ def _store(con: duckdb.DuckDBPyConnection, *, source: str, refuse: bool) -> Stor
     problems: list[Problem] = []
     writes: list[MeterReading] = []
     touched: set[int] = set()
-    for month in registers.months(con):
-        key = (month.household_id, month.month)
+    for span in registers.months(con):
+        key = (span.household_id, span.month)
         reading = stored.get(key)
-        before = stored.get((month.household_id, _month_before(month.month)))
-        after = stored.get((month.household_id, _month_after(month.month)))
+        before = stored.get((span.household_id, _month_before(span.month)))
+        after = stored.get((span.household_id, _month_after(span.month)))
         from_file = reading is not None and reading.source == MeterReading.Source.IMPORT
         if reading is not None and from_file and source == MeterReading.Source.LINE_LOSS:
-            daily = _merged_daily(reading.daily, month.daily, fill_only=True)
+            daily = _merged_daily(reading.daily, span.daily, fill_only=True)
             if daily != reading.daily:
                 reading.daily = daily
                 writes.append(_fresh(reading))
-                touched.add(month.household_id)
+                touched.add(span.household_id)
             continue
         start = _first_known(
-            month.start, reading and reading.register_start, before and before.register_end
+            span.start, reading and reading.register_start, before and before.register_end
         )
         end = _first_known(
-            month.end, reading and reading.register_end, after and after.register_start
+            span.end, reading and reading.register_end, after and after.register_start
         )
-        daily = _merged_daily(reading.daily if reading else None, month.daily, fill_only=False)
-        new_bound = month.start is not None or month.end is not None
+        daily = _merged_daily(reading.daily if reading else None, span.daily, fill_only=False)
+        new_bound = span.start is not None or span.end is not None
         if start is not None and end is not None and new_bound:
             kwh = end - start
             peak = valley = None
-            if None not in (month.start_peak, month.end_peak, month.start_valley, month.end_valley):
-                peak = month.end_peak - month.start_peak  # type: ignore[operator]
-                valley = month.end_valley - month.start_valley  # type: ignore[operator]
+            if None not in (span.start_peak, span.end_peak, span.start_valley, span.end_valley):
+                peak = span.end_peak - span.start_peak  # type: ignore[operator]
+                valley = span.end_valley - span.start_valley  # type: ignore[operator]
                 if peak + valley > kwh:
                     problems.append(
                         Problem(
-                            month.end_row,
+                            span.end_row,
                             PEAK.label,
                             _(
                                 "in {month}, peak {peak} plus valley {valley} kWh is above the "
                                 "month's {kwh} kWh."
-                            ).format(month=f"{month.month:%Y-%m}", peak=peak, valley=valley, kwh=kwh),
+                            ).format(
+                                month=f"{span.month:%Y-%m}", peak=peak, valley=valley, kwh=kwh
+                            ),
                         )
                     )
                     continue
             writes.append(
                 MeterReading(
-                    household_id=month.household_id,
-                    month=month.month,
+                    household_id=span.household_id,
+                    month=span.month,
                     kwh=kwh,
                     peak_kwh=peak,
                     valley_kwh=valley,
@@ -429,16 +437,15 @@ def _store(con: duckdb.DuckDBPyConnection, *, source: str, refuse: bool) -> Stor
                 )
             )
         elif reading is not None:
-            reading.register_start = _first_known(reading.register_start, month.start)
-            reading.register_end = _first_known(reading.register_end, month.end)
+            reading.register_start = _first_known(reading.register_start, span.start)
+            reading.register_end = _first_known(reading.register_end, span.end)
             reading.daily = daily
             writes.append(_fresh(reading))
         else:
             continue
-        touched.add(month.household_id)
-    if problems:
-        if refuse:
-            raise TableRefused(problems)
+        touched.add(span.household_id)
+    if problems and refuse:
+        raise TableRefused(problems)
     for batch in _chunks(writes, BATCH_SIZE):
         MeterReading.objects.bulk_create(
             batch,

@@ -69,7 +69,11 @@ def test_peak_and_valley(city: City) -> None:
 
 
 def test_a_later_import_completes_a_month_and_merges_days(city: City) -> None:
-    run(registers("3400000001", datetime.date(2026, 9, 1), [0] * 0 + [500 + 5 * n for n in range(31)]))
+    run(
+        registers(
+            "3400000001", datetime.date(2026, 9, 1), [0] * 0 + [500 + 5 * n for n in range(31)]
+        )
+    )
     september = MeterReading.objects.get(household=city.north_home, month="2026-09-01")
     assert september.kwh == D(150)
     # October 1 to 10 now: October has no end yet.
@@ -97,12 +101,12 @@ def test_backwards_against_stored_is_refused(city: City) -> None:
         (
             2,
             "总示数",
-            "the register 640.000 is below the register 650.000 already stored for 2026-10-01.",
+            "示数 640.000 低于系统中已存的 2026-10-01 示数 650.000（示数倒走）。",
         )
     ]
     problems = refused("3400000001,2026-08-20,520,,\n")
     assert problems[0][:2] == (2, "总示数")
-    assert "a later day" in problems[0][2]
+    assert "更晚日期 2026-09-01 的示数 500.000" in problems[0][2]
 
 
 @pytest.mark.parametrize(

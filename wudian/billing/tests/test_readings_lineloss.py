@@ -29,7 +29,9 @@ def write(path: Path, first: datetime.date, days: int, registers: dict[str, list
         for meter, values in registers.items():
             for n in range(days):
                 if values[n]:
-                    writer.writerow((meter, (first + datetime.timedelta(days=n)).isoformat(), values[n]))
+                    writer.writerow(
+                        (meter, (first + datetime.timedelta(days=n)).isoformat(), values[n])
+                    )
     return path
 
 
@@ -55,13 +57,15 @@ def test_a_month_of_line_loss_readings_gives_households_their_readings(
         for r in MeterReading.objects.filter(month="2026-10-01").select_related("household")
     }
     one, two, three = october["3400000001"], october["3400000002"], october["3400000003"]
-    assert one.kwh == D(310) and one.source == MeterReading.Source.LINE_LOSS
+    assert one.kwh == D(310)
+    assert one.source == MeterReading.Source.LINE_LOSS
     assert one.daily == ["10.000"] * 31
     assert two.kwh == D(124)  # 62 on the register, times 2
     assert two.register_start == D(2 * (50 + 2 * 3))
     assert three.kwh == D(217)
     assert three.daily is not None
-    assert three.daily[8] is None and three.daily[9] is None
+    assert three.daily[8] is None
+    assert three.daily[9] is None
     assert three.daily[10] == "7.000"
     # September and November have one boundary only: no rows.
     assert MeterReading.objects.count() == 3
@@ -69,16 +73,19 @@ def test_a_month_of_line_loss_readings_gives_households_their_readings(
 
 def test_line_loss_fills_in_and_never_replaces_a_file(city: City, tmp_path: Path) -> None:
     readings_import(
-        io.BytesIO(b"\xe6\x88\xb7\xe5\x8f\xb7,\xe6\x8a\x84\xe8\xa1\xa8\xe6\x97\xa5\xe6\x9c\x9f,"
-                   b"\xe6\x80\xbb\xe7\xa4\xba\xe6\x95\xb0\n"
-                   b"3400000001,2026-10-01,1000\n3400000001,2026-10-02,1011\n"
-                   b"3400000001,2026-11-01,1300\n"),
+        io.BytesIO(
+            b"\xe6\x88\xb7\xe5\x8f\xb7,\xe6\x8a\x84\xe8\xa1\xa8\xe6\x97\xa5\xe6\x9c\x9f,"
+            b"\xe6\x80\xbb\xe7\xa4\xba\xe6\x95\xb0\n"
+            b"3400000001,2026-10-01,1000\n3400000001,2026-10-02,1011\n"
+            b"3400000001,2026-11-01,1300\n"
+        ),
         "file.csv",
         today=datetime.date(2026, 12, 1),
     )
     from_file = MeterReading.objects.get(household=city.north_home)
     assert from_file.kwh == D(300)
-    assert from_file.daily is not None and from_file.daily[0] == "11.000"
+    assert from_file.daily is not None
+    assert from_file.daily[0] == "11.000"
     first = datetime.date(2026, 10, 1)
     registers = {
         SUPPLY: [str(100 + n) for n in range(32)],
@@ -96,4 +103,5 @@ def test_line_loss_fills_in_and_never_replaces_a_file(city: City, tmp_path: Path
     assert from_file.daily[1] == "9.000"  # a day the file did not have is filled in
     assert MeterReading.objects.filter(household=city.north_home_2).get().kwh == D(31)
     assert not MeterReading.objects.filter(household=city.south_home).exists()
-    assert result.households is not None and result.households.households == 2
+    assert result.households is not None
+    assert result.households.households == 2
