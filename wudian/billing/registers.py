@@ -120,9 +120,17 @@ def months(con: duckdb.DuckDBPyConnection) -> list[MonthRegisters]:
                    CAST(CAST(next_reg - reg AS {NUMBER}) AS VARCHAR) AS kwh
             FROM paired WHERE next_d = d + 1
         ),
+        grid AS (
+            SELECT household_id, month,
+                   CAST(unnest(range(1, day(last_day(month)) + 1)) AS INTEGER) AS dom
+            FROM (SELECT DISTINCT household_id, month FROM energy)
+        ),
         daily AS (
-            SELECT household_id, month, map_from_entries(list((dom, kwh))) AS days
-            FROM energy GROUP BY household_id, month
+            -- every day of the month in order, NULL where the energy is not known
+            SELECT g.household_id, g.month, to_json(list(e.kwh ORDER BY g.dom)) AS days
+            FROM grid AS g
+            LEFT JOIN energy AS e USING (household_id, month, dom)
+            GROUP BY g.household_id, g.month
         ),
         firsts AS (
             SELECT household_id, d, reg, peak, valley, row_no FROM registers WHERE day(d) = 1
@@ -134,10 +142,7 @@ def months(con: duckdb.DuckDBPyConnection) -> list[MonthRegisters]:
         )
         SELECT t.household_id, t.month, s.reg, s.peak, s.valley, e.reg, e.peak, e.valley,
                coalesce(e.row_no, 0),
-               CASE WHEN dl.days IS NOT NULL THEN
-                   to_json(list_transform(range(1, day(last_day(t.month)) + 1),
-                                          lambda i: dl.days[i]))
-               END
+               dl.days
         FROM touched AS t
         LEFT JOIN firsts AS s ON s.household_id = t.household_id AND s.d = t.month
         LEFT JOIN firsts AS e
