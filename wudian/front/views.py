@@ -18,6 +18,7 @@ from wudian.accounts.selectors import certificate_status_of
 from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
+from wudian.billing.policy import may_import_readings
 from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
@@ -151,6 +152,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "work": work,
         "now": now,
         "may_use_lineloss": may_use_lineloss(user),
+        "may_import_readings": may_import_readings(user),
         "knowledge": knowledge_card(user),
         "dashboard_card": (
             desk_card(resolve_cut(user, None), preset_period(Preset.THIS_MONTH))

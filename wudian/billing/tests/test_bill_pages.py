@@ -212,3 +212,10 @@ def test_importing_over_the_api(city: City) -> None:
     assert (problem["row"], problem["column"]) == (2, "总示数")
     assert ReadingImport.objects.count() == 1
     assert api(city.manager).post("/api/v1/billing/readings/imports", {}).status_code == 403
+
+
+def test_the_desk_offers_the_import_to_importers_only(city: City, client: Client) -> None:
+    client.force_login(hall_member(city))
+    assert 'href="/desk/readings/"' in text_of(client.get("/desk/"))
+    client.force_login(city.manager)
+    assert 'href="/desk/readings/"' not in text_of(client.get("/desk/"))
