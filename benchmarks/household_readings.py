@@ -62,7 +62,7 @@ def main() -> None:
     registers = con.execute(f"SELECT count(*) FROM '{path}'").fetchone()
     con.close()
     print(f"{len(households)} household meters, {registers[0] if registers else 0} registers")
-    os.system("uptime")  # noqa: S605, S607  other work on the machine slows the run
+    os.system("uptime")  # noqa: S605  other work on the machine slows the run
     started = time.perf_counter()
     run, result = readings_from_registers(path, file_name=path.name)
     took = time.perf_counter() - started
@@ -71,7 +71,7 @@ def main() -> None:
         f"{run.months} monthly readings for {run.households} households in {took:.1f} s, "
         f"peak RSS {peak} MB, left out {len(result.left_out)}"
     )
-    os.system("uptime")  # noqa: S605, S607
+    os.system("uptime")  # noqa: S605
     path.unlink()
     folder.rmdir()
 
