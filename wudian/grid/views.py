@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import User
-from wudian.grid.scope import Purpose, compounds_for
+from wudian.grid.scope import Purpose, compounds_for, reaches_compound
 from wudian.grid.selectors import (
     household_views_for,
     households_of_compound,
@@ -43,5 +43,7 @@ def compound_households(request: HttpRequest, code: str) -> HttpResponse:
         "problem": problem,
         "page": page,
         "rows": household_views_for(user, list(page.object_list)),
+        # Those who remind the households also explain their bills (billing's page).
+        "explains_bills": reaches_compound(user, Purpose.REMIND, compound.pk),
     }
     return render(request, "grid/compound_households.html", context, status=400 if problem else 200)

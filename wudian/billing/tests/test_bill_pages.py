@@ -219,3 +219,15 @@ def test_the_desk_offers_the_import_to_importers_only(city: City, client: Client
     assert 'href="/desk/readings/"' in text_of(client.get("/desk/"))
     client.force_login(city.manager)
     assert 'href="/desk/readings/"' not in text_of(client.get("/desk/"))
+
+
+def test_the_compounds_household_list_links_to_the_bill_for_those_who_remind(
+    city: City, client: Client
+) -> None:
+    link = f'href="/desk/households/{city.north_home.account_no}/bill/"'
+    client.force_login(city.staff)
+    assert link in text_of(client.get(f"/desk/compounds/{city.north.code}/"))
+    client.force_login(city.gridadmin)
+    page = client.get(f"/desk/compounds/{city.north.code}/")
+    assert page.status_code == 200
+    assert link not in text_of(page)
