@@ -946,3 +946,69 @@ def compute_line_loss(
         for leftover in temporary:
             leftover.unlink(missing_ok=True)
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+HOUSEHOLD_METER_COLUMNS = ("meter_id", "household_id", "multiplier")
+
+
+def household_registers(
+    *,
+    readings_path: Path,
+    household_meters_path: Path,
+    out_path: Path,
+    date_from: date,
+    date_to: date,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
+) -> int:
+    """Write the registers of the user meters that belong to a household, times the meter's
+    multiplier, at the start of each day from `date_from` to the day after `date_to` (a day's
+    energy needs the next day's register), as Parquet with the columns household_id,
+    read_date, register_kwh; return how many. For a readings file compute_line_loss has
+    accepted: its rows are known to be well formed. One scan and a hash join, no Python per
+    row."""
+    temp_dir = Path(tempfile.mkdtemp(prefix="wudian-households-"))
+    engine = _Engine(
+        meters_path=household_meters_path,
+        readings_path=readings_path,
+        memory_limit=memory_limit,
+        threads=threads,
+        progress=False,
+        temp_dir=temp_dir,
+    )
+    try:
+        header = _csv_header(household_meters_path)
+        _require_columns(household_meters_path, header, HOUSEHOLD_METER_COLUMNS)
+        engine.con.execute(
+            f"""
+            CREATE TEMP TABLE household_meters AS
+            SELECT meter_id, CAST(household_id AS BIGINT) AS household_id,
+                   CAST(multiplier AS {_NUMBER}) AS multiplier
+            FROM {_read_csv_sql(household_meters_path, header)}
+            """
+        )
+        readings = engine.describe_readings()
+        engine.con.execute(
+            f"""
+            COPY (
+                SELECT m.household_id, r.d AS read_date,
+                       CAST(r.reg * m.multiplier AS DECIMAL(18,3)) AS register_kwh
+                FROM (
+                    SELECT {readings.meter_id} AS meter_key, {readings.read_date} AS d,
+                           {readings.register} AS reg
+                    FROM {readings.source}
+                ) AS r
+                JOIN household_meters AS m ON m.meter_id = r.meter_key
+                WHERE r.reg IS NOT NULL
+                  AND r.d BETWEEN {_date_literal(date_from)}
+                              AND {_date_literal(date_to + timedelta(days=1))}
+            ) TO {_quote(out_path)} (FORMAT parquet)
+            """
+        )
+        row = engine.con.execute(
+            f"SELECT count(*) FROM read_parquet({_quote(out_path)})"
+        ).fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        engine.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)

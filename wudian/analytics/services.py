@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import RoleCode, User
 from wudian.analytics.lineloss import (
     DEFAULT_MAX_LOSS,
+    HOUSEHOLD_METER_COLUMNS,
     METER_COLUMNS,
     LineLossError,
     compute_line_loss,
+    household_registers,
 )
 from wudian.analytics.models import ImportRun, LossStatus, MeterAnomaly, StationAreaDay
 from wudian.analytics.selectors import (
@@ -31,6 +33,8 @@ from wudian.analytics.selectors import (
     open_area_check,
     open_meter_checks,
 )
+from wudian.billing.models import ReadingImport
+from wudian.billing.services.readings import readings_from_registers
 from wudian.core.errors import NotAllowed, OutsideScope, WrongState
 from wudian.core.rules import rule_value
 from wudian.grid.models import Compound, Meter, StationArea
@@ -61,6 +65,9 @@ METER_CHECK_TEXT = (
 class ReadingsImportResult:
     run: ImportRun
     statuses: dict[str, int]
+    # The households' readings taken from the same registers (billing), when any user meter
+    # of the file belongs to a household.
+    households: ReadingImport | None = None
 
 
 def _write_meters(path: Path) -> int:
@@ -79,6 +86,24 @@ def _write_meters(path: Path) -> int:
         writer.writerow(METER_COLUMNS)
         for meter_no, area_code, role, multiplier, account_no in rows:
             writer.writerow([meter_no, area_code, role, multiplier, account_no or ""])
+            count += 1
+    return count
+
+
+def _write_household_meters(path: Path) -> int:
+    """The user meters that belong to a household, for their households' readings."""
+    rows = (
+        Meter.objects.filter(role=Meter.Role.USER, household__isnull=False)
+        .order_by("meter_no")
+        .values_list("meter_no", "household_id", "multiplier")
+        .iterator(chunk_size=BATCH_SIZE)
+    )
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HOUSEHOLD_METER_COLUMNS)
+        for meter_no, household_id, multiplier in rows:
+            writer.writerow([meter_no, household_id, multiplier])
             count += 1
     return count
 
@@ -132,6 +157,17 @@ def readings_import(
                 % {"file": str(readings_path)}
             )
         first, last = summary.date_from, summary.date_to
+        household_meters_path = work / "household-meters.csv"
+        household_registers_path = work / "household-registers.parquet"
+        has_households = _write_household_meters(household_meters_path) > 0
+        if has_households:
+            household_registers(
+                readings_path=readings_path,
+                household_meters_path=household_meters_path,
+                out_path=household_registers_path,
+                date_from=first,
+                date_to=last,
+            )
         areas = dict(StationArea.objects.values_list("code", "pk"))
         with transaction.atomic():
             StationAreaDay.objects.filter(date__range=(first, last)).delete()
@@ -194,7 +230,12 @@ def readings_import(
                 max_loss=max_loss,
                 imported_by=imported_by,
             )
-        return ReadingsImportResult(run=run, statuses=summary.statuses)
+            households = None
+            if has_households:
+                households, _stored = readings_from_registers(
+                    household_registers_path, file_name=readings_path.name, by=imported_by
+                )
+        return ReadingsImportResult(run=run, statuses=summary.statuses, households=households)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

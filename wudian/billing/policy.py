@@ -3,7 +3,8 @@
 The arrears list is the city's, not a compound's: its imports are made and read by the
 business hall (营业厅, a department of kind BUSINESS_HALL: its members hold the department
 role) and by administrators. One household's amounts are a matter of scope instead
-(`Purpose.REMIND`, billing.selectors)."""
+(`Purpose.REMIND`, billing.selectors). Household meter readings are imported by the same
+people, whose staff keep the marketing system's records."""
 
 from __future__ import annotations
 
@@ -61,3 +62,30 @@ def arrears_check(user: User, action: str) -> None:
 
 def arrears_actions(user: User) -> list[str]:
     return ARREARS_LIST.allowed(None, arrears_parties(user))
+
+
+# -- readings imports -------------------------------------------------------------------------
+
+READINGS: Policy[None] = Policy(
+    [
+        Action(
+            "import",
+            {LIST},
+            HALL,
+            gettext_lazy(
+                "Only administrators and the members of a business hall may import meter readings."
+            ),
+        )
+    ],
+    state=lambda _imports: LIST,
+    wrong_state=lambda _imports, _action: _("Readings cannot be imported now."),
+)
+
+
+def may_import_readings(user: User) -> bool:
+    """Whether the user may import readings (the page, the desk's link, the API)."""
+    return user.is_authenticated and "import" in READINGS.allowed(None, arrears_parties(user))
+
+
+def check_may_import_readings(user: User) -> None:
+    READINGS.check("import", None, arrears_parties(user))

@@ -1,6 +1,10 @@
 from django.urls import URLPattern, URLResolver
 
-from wudian.billing.views import arrears
+from wudian.billing.views import arrears, bills, readings
 
 app_name = "billing"
-urlpatterns: list[URLPattern | URLResolver] = [*arrears.urlpatterns]
+urlpatterns: list[URLPattern | URLResolver] = [
+    *arrears.urlpatterns,
+    *readings.urlpatterns,
+    *bills.urlpatterns,
+]

@@ -18,7 +18,7 @@ from wudian.accounts.selectors import certificate_status_of
 from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
-from wudian.billing.policy import arrears_actions
+from wudian.billing.policy import arrears_actions, may_import_readings
 from wudian.billing.selectors import arrears_latest
 from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
@@ -154,6 +154,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "now": now,
         "may_use_lineloss": may_use_lineloss(user),
         "arrears_imports": "view" in arrears_actions(user),
+        "may_import_readings": may_import_readings(user),
         "knowledge": knowledge_card(user),
         "dashboard_card": (
             desk_card(resolve_cut(user, None), preset_period(Preset.THIS_MONTH))

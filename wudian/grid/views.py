@@ -43,7 +43,7 @@ def compound_households(request: HttpRequest, code: str) -> HttpResponse:
         "problem": problem,
         "page": page,
         "rows": household_views_for(user, list(page.object_list)),
-        # Those who remind its households see each one's arrears (billing's page).
+        # Those who remind its households see each one's arrears and bill (billing's pages).
         "may_remind": reaches_compound(user, Purpose.REMIND, compound.pk),
     }
     return render(request, "grid/compound_households.html", context, status=400 if problem else 200)

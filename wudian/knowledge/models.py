@@ -23,6 +23,11 @@ class Category(models.TextChoices):
     FACILITIES = "facilities", _("Protecting power facilities")
 
 
+# The categories whose articles tell how a bill is computed (tiers, peak/valley, the smart
+# meter's readings): they link a resident with a household to their own bill explained.
+BILL_CATEGORIES = frozenset({Category.TARIFF, Category.SMART_METER})
+
+
 class Reach(models.TextChoices):
     """Whom a piece of knowledge is for."""
 

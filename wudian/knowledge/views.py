@@ -27,6 +27,7 @@ from wudian.accounts.models import User
 from wudian.core.calendar import china_date
 from wudian.core.errors import REFUSED, NotAllowed, refusal_text, status_of
 from wudian.core.throttle import client_address, throttle_wait
+from wudian.grid.scope import own_households
 from wudian.knowledge import services
 from wudian.knowledge.forms import (
     ArticleForm,
@@ -37,7 +38,7 @@ from wudian.knowledge.forms import (
     SeasonDateForm,
     VoteForm,
 )
-from wudian.knowledge.models import Article, ArticleImage, SeasonalReminder
+from wudian.knowledge.models import BILL_CATEGORIES, Article, ArticleImage, SeasonalReminder
 from wudian.knowledge.policy import ARTICLES, REMINDERS, article_parties, reminder_parties
 from wudian.knowledge.readers import reader_key, voter_key
 from wudian.knowledge.selectors import (
@@ -146,6 +147,9 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         blocks=blocks(article.body, numbered),
         gallery=[image for image in numbered.values() if image.pk not in shown],
         related=related,
+        bill_link=article.category in BILL_CATEGORIES
+        and request.user.is_authenticated
+        and own_households(request.user).exists(),
     )
     return render(request, "knowledge/article_detail.html", context)
 

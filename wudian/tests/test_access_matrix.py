@@ -35,7 +35,9 @@ from django.utils import timezone
 from wudian.accounts.models import Certificate, User
 from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
+from wudian.billing.models import MeterReading
 from wudian.billing.services.arrears import arrears_import
+from wudian.billing.tests.factories import example_tariff
 from wudian.circles.models import Report
 from wudian.circles.services import circle_for_compound, message_write, post_publish
 from wudian.civic import services as civic
@@ -215,6 +217,7 @@ def build(city: City) -> World:
     patrols_world(world)
     defects_world(world)
     arrears_world(world)
+    billing_world(world)
     return world
 
 
@@ -227,6 +230,19 @@ def arrears_world(world: World) -> None:
     )
     run = arrears_import(io.BytesIO(text.encode()), "list.csv")
     world.ids |= {"arrears_import": run.pk}
+
+
+def billing_world(world: World) -> None:
+    """The example tariff and two months of north's household's readings (the bill)."""
+    example_tariff()
+    for month, kwh in ((datetime.date(2025, 10, 1), "180"), (datetime.date(2025, 11, 1), "210")):
+        MeterReading.objects.create(
+            household=world.city.north_home,
+            month=month,
+            kwh=Decimal(kwh),
+            source=MeterReading.Source.IMPORT,
+            daily=["7.000"] * 30 if month.month == 11 else None,
+        )
 
 
 def training_world(world: World) -> None:
@@ -572,6 +588,19 @@ ASKS: dict[str, Ask] = {
         "POST",
         lambda w: f"/api/v1/circles/{w.ids['circle']}/posts",
         {"kind": "civic", "title": "文明创建", "body": "垃圾分类"},
+    ),
+    # Billing: the readings imports (business hall, administrators); north's bill
+    "billing:readings_imports": get(lambda w: "/desk/readings/"),
+    "billing:my_bill": get(lambda w: "/me/bill/"),
+    "billing:household_bill": get(
+        lambda w: f"/desk/households/{w.city.north_home.account_no}/bill/?month=2025-11"
+    ),
+    "GET /api/v1/billing/households/{account_no}/bill": api_get(
+        lambda w: f"/api/v1/billing/households/{w.city.north_home.account_no}/bill"
+    ),
+    # JSON, not multipart: no file arrives, so an importer is told to attach one (422).
+    "POST /api/v1/billing/readings/imports": api_send(
+        "POST", lambda w: "/api/v1/billing/readings/imports", {}
     ),
     # Open311 (public reads; filing with a key)
     "open311:discovery": get(lambda w: "/open311/discovery.json"),
@@ -1047,6 +1076,11 @@ def ask_as(world: World, role: str, ask: Ask) -> str:
 # electrician, electrician_b, staff, gridadmin, manager, manager_b, dept, supervisor,
 # outsider, admin). "200F": north's household shown in full; "200M": masked.
 ROWS: dict[str, str] = {
+    "GET /api/v1/billing/households/{account_no}/bill": "401  200  404  200  404  200  404  200  404  404  404  404  200",
+    "POST /api/v1/billing/readings/imports": "401  403  403  403  403  403  403  403  403  403  403  403  422",
+    "billing:household_bill": "302  200  404  200  404  200  404  200  404  404  404  404  200",
+    "billing:my_bill": "302  200  200  200  200  200  200  200  200  200  200  200  200",
+    "billing:readings_imports": "302  403  403  403  403  403  403  403  403  403  403  403  200",
     "GET /api/v1/fieldwork/certificates": "401  403  403  403  403  200  403  200  200  403  200  403  200",
     "GET /api/v1/fieldwork/trainings": "401  403  403  200  200  200  403  200  200  403  200  403  200",
     "GET /api/v1/fieldwork/trainings/{training_id}": "401  404  404  200  404  200  404  200  404  404  200  404  200",

@@ -2,7 +2,8 @@
 
 from ninja import Router
 
-from wudian.billing.api import arrears
+from wudian.billing.api import arrears, readings
 
 router = Router()
 router.add_router("", arrears.router)
+router.add_router("", readings.router)

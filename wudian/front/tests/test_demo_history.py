@@ -15,9 +15,11 @@ from django.utils import timezone, translation
 
 from wudian.accounts.models import User
 from wudian.analytics.models import LossStatus, StationAreaDay
+from wudian.billing.models import MeterReading, ReadingImport
 from wudian.conftest import snapshot
 from wudian.front.demo import history
-from wudian.front.demo.places import AREAS
+from wudian.front.demo.people import LOGINS
+from wudian.front.demo.places import AREAS, household_of
 from wudian.front.demo.readings import HIGH_LOSS_AREA
 from wudian.front.demo.requests import DEMO_REQUESTS
 from wudian.notify.models import CallTask, Channel, Message
@@ -45,8 +47,25 @@ def test_the_demo_citys_past(db: None, settings: Any) -> None:
     check_nothing_sent_and_no_message_unread()
     check_outages_published_restored_and_acknowledged()
     check_line_loss_covers_every_day_up_to_the_present()
+    check_households_readings_come_from_the_line_loss_readings()
     check_the_present_stays_as_it_is()
     check_a_rerun_adds_nothing()
+
+
+def check_households_readings_come_from_the_line_loss_readings() -> None:
+    """The line-loss import writes the households' months through billing's code; the months
+    the demo's readings file gave the residents' homes keep their energy and get their days
+    (a meter that missed a day leaves two days without energy)."""
+    run = ReadingImport.objects.filter(source=ReadingImport.Source.LINE_LOSS).latest("pk")
+    from_line_loss = MeterReading.objects.filter(source=MeterReading.Source.LINE_LOSS).count()
+    assert 0 < from_line_loss <= run.months
+    home = household_of(next(login.home for login in LOGINS if login.home is not None))
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    month_before = (last_month - datetime.timedelta(days=1)).replace(day=1)
+    reading = MeterReading.objects.get(household=home, month=month_before)
+    assert reading.source == MeterReading.Source.IMPORT
+    assert reading.daily is not None
+    assert sum(value is not None for value in reading.daily) >= len(reading.daily) - 6
 
 
 def past_requests() -> Any:
