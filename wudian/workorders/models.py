@@ -447,8 +447,8 @@ class UsageReport(models.Model):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="+", verbose_name=_("household")
     )
-    until = models.DateField(_("last month"))
-    months = models.PositiveSmallIntegerField(_("months"))
+    until = models.DateField(_("last month analysed"))
+    months = models.PositiveSmallIntegerField(_("number of months"))
     data = models.JSONField(_("analysis"))
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

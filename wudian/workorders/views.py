@@ -621,7 +621,6 @@ DESK_ACTIONS: dict[str, Action] = {
     ),
     "escalate": Action(
         EscalateForm,
-        MeterTestForm,
         lambda wo, by, data: services.workorder_escalate(
             workorder=wo, by=by, reason=data["reason"], department=data.get("department")
         ),

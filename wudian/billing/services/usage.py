@@ -510,7 +510,7 @@ def _zero_runs(
 
 
 def _months_text(months: list[datetime.date]) -> str:
-    return _("、").join(f"{m:%Y-%m}" for m in months)
+    return _(", ").join(f"{m:%Y-%m}" for m in months)
 
 
 def _advice(

@@ -33,8 +33,8 @@ class Migration(migrations.Migration):
             name='UsageReport',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('until', models.DateField(verbose_name='last month')),
-                ('months', models.PositiveSmallIntegerField(verbose_name='months')),
+                ('until', models.DateField(verbose_name='last month analysed')),
+                ('months', models.PositiveSmallIntegerField(verbose_name='number of months')),
                 ('data', models.JSONField(verbose_name='analysis')),
                 ('made_at', models.DateTimeField(verbose_name='made at')),
                 ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='grid.household', verbose_name='household')),

@@ -142,7 +142,9 @@ def workorder_request_meter_test(
         )
         test.raised_from = locked
         test.save(update_fields=["raised_from"])
-        workorder_transfer(workorder=test, by=by, reason=intro, department=department, now=now)
+        test = workorder_transfer(
+            workorder=test, by=by, reason=intro, department=department, now=now
+        )
         take_step(
             locked,
             Event.METER_TEST,
