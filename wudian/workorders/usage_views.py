@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -63,21 +63,8 @@ def usage_context(user: User, workorder: WorkOrder, report: UsageReport) -> dict
     }
 
 
-def _staff_report(request: HttpRequest, pk: int, report_id: int) -> tuple[WorkOrder, UsageReport]:
-    user: User = request.user  # type: ignore[assignment]
-    workorder = workorder_for(user, pk)
-    if user.is_resident_only:
-        raise PermissionDenied(_("This page is for staff."))
-    return workorder, usage_report_for(workorder, report_id)
-
-
-def _resident_report(
-    request: HttpRequest, pk: int, report_id: int
-) -> tuple[WorkOrder, UsageReport]:
-    user: User = request.user  # type: ignore[assignment]
-    workorder = workorder_for(user, pk)
-    if not is_requester(user, workorder):
-        raise Http404
+def _report(request: HttpRequest, pk: int, report_id: int) -> tuple[WorkOrder, UsageReport]:
+    workorder = workorder_for(request.user, pk)  # type: ignore[arg-type]
     return workorder, usage_report_for(workorder, report_id)
 
 
@@ -108,18 +95,30 @@ def _pdf(request: HttpRequest, workorder: WorkOrder, report: UsageReport) -> Htt
     return response
 
 
+# Like the request pages: a resident who opens the desk's address is sent to their own page, and
+# staff who may open the request to the desk's; anyone else finds nothing.
+
+
+def _resident_side(request: HttpRequest) -> bool:
+    return bool(request.user.is_resident_only)  # type: ignore[union-attr]
+
+
 @login_required
 @require_GET
 @never_cache
 def desk_usage(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
-    workorder, report = _staff_report(request, pk, report_id)
+    workorder, report = _report(request, pk, report_id)
+    if _resident_side(request):
+        return redirect("workorders:my_usage", pk=pk, report_id=report_id)
     return _page(request, workorder, report, desk=True)
 
 
 @login_required
 @require_GET
 def desk_usage_pdf(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
-    workorder, report = _staff_report(request, pk, report_id)
+    workorder, report = _report(request, pk, report_id)
+    if _resident_side(request):
+        raise PermissionDenied(_("This page is for staff."))
     return _pdf(request, workorder, report)
 
 
@@ -127,12 +126,18 @@ def desk_usage_pdf(request: HttpRequest, pk: int, report_id: int) -> HttpRespons
 @require_GET
 @never_cache
 def my_usage(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
-    workorder, report = _resident_report(request, pk, report_id)
+    workorder, report = _report(request, pk, report_id)
+    if not is_requester(request.user, workorder):  # type: ignore[arg-type]
+        if not _resident_side(request):
+            return redirect("workorders:desk_usage", pk=pk, report_id=report_id)
+        raise Http404
     return _page(request, workorder, report, desk=False)
 
 
 @login_required
 @require_GET
 def my_usage_pdf(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
-    workorder, report = _resident_report(request, pk, report_id)
+    workorder, report = _report(request, pk, report_id)
+    if not is_requester(request.user, workorder):  # type: ignore[arg-type]
+        raise Http404
     return _pdf(request, workorder, report)
