@@ -17,7 +17,7 @@ WIDTH = 720
 HEIGHT = 260
 LEFT = 44
 RIGHT = 8
-TOP = 12
+TOP = 24
 BOTTOM = 40
 COLOURS = {
     "now": "#0b5cad",

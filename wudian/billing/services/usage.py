@@ -176,7 +176,7 @@ ADVICE_TEXTS: dict[str, Any] = {
     ),
     "tip_cooling": gettext_lazy(
         "Air conditioning: set it to 26 °C in summer and clean its filter every month; each "
-        "degree lower costs about 7 % more."
+        "degree lower costs about 7 per cent more."
     ),
     "tip_heating": gettext_lazy(
         "Heating: an electric heater of 2 kW running 8 hours a day uses about 480 kWh a month; "

@@ -88,11 +88,15 @@ def _shape(home: Household) -> None:
         reading.save(update_fields=["kwh", "peak_kwh", "valley_kwh", "daily"])
     latest = readings[months[0]]
     days = daily_values(home.account_no, months[0], latest.kwh)
-    # The days at zero move their energy to the day after, so the month still adds up.
+    # The days at zero give their energy to the other days, so the month still adds up.
     moved = sum((Decimal(days[n]) for n in ZERO_DAYS), Decimal(0))
+    others = [n for n in range(len(days)) if n not in ZERO_DAYS]
+    share = (moved / len(others)).quantize(Decimal("0.01"))
     for n in ZERO_DAYS:
         days[n] = "0.00"
-    days[ZERO_DAYS[-1] + 1] = str(Decimal(days[ZERO_DAYS[-1] + 1]) + moved)
+    for n in others:
+        days[n] = str(Decimal(days[n]) + share)
+    days[others[-1]] = str(Decimal(days[others[-1]]) + moved - share * len(others))
     latest.daily = days
     latest.save(update_fields=["daily"])
 
