@@ -68,7 +68,7 @@ def test_the_median_is_of_similar_households_of_the_compound_in_one_query(city: 
     read(city.south_home, flat(5000))
     # One neighbour has no reading in the last month: the median that month is of two.
     late = neighbour(city, "205")
-    read(late, {m: 900 for m in months_back(24)[:-1]})
+    read(late, dict.fromkeys(months_back(24)[:-1], 900))
 
     with CaptureQueriesContext(connection) as queries:
         medians = usage.compound_medians(city.north_home, month_add(UNTIL, -11), UNTIL)
@@ -95,7 +95,8 @@ def test_an_abnormal_jump_is_beyond_the_months_before_and_the_same_month_a_year_
 
     jumps = {(j.month, j.direction): j for j in analysis.jumps}
     up = jumps[(UNTIL, "up")]
-    assert up.abnormal and up.baseline_change == Decimal("1.000")
+    assert up.abnormal
+    assert up.baseline_change == Decimal("1.000")
     assert up.last_year_change == Decimal("1.000")
     assert jumps[(month_add(UNTIL, -3), "down")].abnormal
     assert analysis.meter_test_warranted
@@ -118,10 +119,13 @@ def test_a_rise_the_same_month_a_year_before_also_had_is_the_season(city: City) 
 
     [jump] = analysis.jumps
     assert jump.month == datetime.date(2026, 8, 1)
-    assert jump.explained_by == "season" and not jump.abnormal
+    assert jump.explained_by == "season"
+    assert not jump.abnormal
     assert not analysis.meter_test_warranted
     codes = [a.code for a in analysis.advice]
-    assert "seasonal" in codes and "test_not_needed" in codes and "jump_up" not in codes
+    assert "seasonal" in codes
+    assert "test_not_needed" in codes
+    assert "jump_up" not in codes
     assert "tip_cooling" in codes
 
 
@@ -165,10 +169,12 @@ def test_runs_of_zero_use_by_month_and_by_day(city: City) -> None:
     ]
     # The months of a run are not also counted as jumps down.
     assert not [j for j in analysis.jumps if j.direction == "down"]
-    assert len(analysis.daily) == 31 and analysis.daily[20].kwh is None
+    assert len(analysis.daily) == 31
+    assert analysis.daily[20].kwh is None
     assert analysis.meter_test_warranted
     codes = [a.code for a in analysis.advice]
-    assert "zero_months_occupied" in codes and "zero_days" in codes
+    assert "zero_months_occupied" in codes
+    assert "zero_days" in codes
     warranted = next(a for a in analysis.advice if a.code == "test_warranted")
     assert warranted.params == {"reasons": "zero"}
 
@@ -181,7 +187,8 @@ def test_a_vacant_home_is_told_as_such_not_as_a_faulty_meter(city: City) -> None
     analysis = usage_analysis(city.north_home, until=UNTIL, months=12)
 
     [run] = analysis.zero_runs
-    assert run.length == 12 and not run.occupied
+    assert run.length == 12
+    assert not run.occupied
     assert not analysis.meter_test_warranted
     assert "zero_months" in [a.code for a in analysis.advice]
 
@@ -191,8 +198,10 @@ def test_no_finding_gives_the_normal_advice_and_the_default_period(city: City) -
 
     analysis = usage_analysis(city.north_home)
 
-    assert analysis.until == UNTIL and analysis.months == 12
-    assert not analysis.jumps and not analysis.zero_runs
+    assert analysis.until == UNTIL
+    assert analysis.months == 12
+    assert not analysis.jumps
+    assert not analysis.zero_runs
     assert [a.code for a in analysis.advice_of("cause")] == ["normal"]
     assert not [a for a in analysis.advice if a.code == "answer_rule"]
 
@@ -251,8 +260,10 @@ def test_the_charts_mark_jumps_zero_use_and_days_not_collected(city: City) -> No
 
     monthly = monthly_chart(analysis)
     kinds = [bar.css for bar in monthly.bars]
-    assert kinds.count("bar-jump") == 1 and kinds.count("bar-zero") == 2
-    assert kinds.count("bar-last") == 12 and len(monthly.dots) == 12
+    assert kinds.count("bar-jump") == 1
+    assert kinds.count("bar-zero") == 2
+    assert kinds.count("bar-last") == 12
+    assert len(monthly.dots) == 12
     daily = daily_chart(analysis)
     assert daily is not None
     assert [bar.css for bar in daily.bars].count("bar-missing") == 1

@@ -17,7 +17,9 @@ def test_the_demo_dispute_has_an_analysis_with_a_jump_and_zero_use(db: None, set
 
     report = UsageReport.objects.select_related("workorder__category", "made_by").get()
     assert report.workorder.category.code == "metering_dispute"
-    assert report.workorder.created_by.username == "resident1"
+    creator = report.workorder.created_by
+    assert creator is not None
+    assert creator.username == "resident1"
     assert report.made_by.username == "manager1"
     data = report.data
     assert [j["direction"] for j in data["jumps"] if not j["explained_by"]] == ["up"]

@@ -17,7 +17,7 @@ from wudian.accounts.models import Department, User
 from wudian.billing.models import MeterReading
 from wudian.billing.services.usage import month_add
 from wudian.conftest import City, api, post, snapshot, told, zh
-from wudian.core.errors import NotAllowed, OutsideScope, WrongState
+from wudian.core.errors import NotAllowed, WrongState
 from wudian.workorders.models import UsageReport, WorkOrder, WorkOrderEvent
 from wudian.workorders.services import (
     workorder_accept,
@@ -83,12 +83,15 @@ def test_the_customer_manager_attaches_an_analysis_on_the_timeline(
 ) -> None:
     report = attach(dispute, city.manager)
 
-    assert report.household == city.north_home and report.until == UNTIL
-    assert report.months == 12 and report.made_by == city.manager
+    assert report.household == city.north_home
+    assert report.until == UNTIL
+    assert report.months == 12
+    assert report.made_by == city.manager
     assert report.data["meter_test_warranted"] is True
     assert report.data["answer_working_days"] == 5
     event = dispute.events.get(kind=Event.USAGE_REPORT)
-    assert event.by == city.manager and event.data["report"] == report.pk
+    assert event.by == city.manager
+    assert event.data["report"] == report.pk
     assert told(city.resident, Event.USAGE_REPORT, "workorder_resident") == 1
 
 
@@ -166,8 +169,11 @@ def test_the_desk_offers_the_analysis_and_shows_it(
     assert b'id="action-request_meter_test"' in page.content
 
     shown = client.get(f"/desk/requests/{dispute.pk}/usage/{report.pk}/").content.decode()
-    assert "<svg" in shown and "bar-jump" in shown and "chart-median" in shown
-    assert zh("Likely causes") in shown and zh("Saving tips") in shown
+    assert "<svg" in shown
+    assert "bar-jump" in shown
+    assert "chart-median" in shown
+    assert zh("Likely causes") in shown
+    assert zh("Saving tips") in shown
     assert " style=" not in shown.split("<main", 1)[1]  # the CSP allows no inline style
 
 
@@ -235,13 +241,17 @@ def test_a_meter_test_is_raised_linked_and_handed_to_the_metering_centre(
     attach(dispute, city.manager)
     test = workorder_request_meter_test(workorder=dispute, by=city.manager, note="请现场校验")
 
-    assert test.category.code == "meter_test" and test.category.kind == "metering"
-    assert test.household == city.north_home and test.raised_from == dispute
-    assert test.department == metering and test.assignee is None
+    assert test.category.code == "meter_test"
+    assert test.category.kind == "metering"
+    assert test.household == city.north_home
+    assert test.raised_from == dispute
+    assert test.department == metering
+    assert test.assignee is None
     assert test.status == WorkOrder.Status.SUBMITTED
     assert test.events.filter(kind=Event.TRANSFERRED, to_department=metering).exists()
     [event] = dispute.events.filter(kind=Event.METER_TEST)
-    assert event.data == {"meter_test": test.pk} and event.to_department == metering
+    assert event.data == {"meter_test": test.pk}
+    assert event.to_department == metering
     assert told(city.resident, Event.METER_TEST, "workorder_resident") == 1
     # The metering centre's member sees it in their queue; the resident sees it on the dispute.
     metering_member = User.objects.create_user("meter1", department=metering)
@@ -323,7 +333,8 @@ def test_the_api_attaches_and_lists_analyses(city: City, dispute: WorkOrder) -> 
     answer = post(api(city.manager), f"/api/v1/workorders/{dispute.pk}/usage", {"until": UNTIL})
     assert answer.status_code == 201, answer.content
     body = answer.json()
-    assert body["until"] == "2026-10-01" and body["months"] == 12
+    assert body["until"] == "2026-10-01"
+    assert body["months"] == 12
     assert body["analysis"]["series"][-1]["kwh"] == "520.000"
     assert body["pdf"].endswith(f"/usage/{body['id']}.pdf")
     assert any("工作日" in text for text in body["advice_text"])
