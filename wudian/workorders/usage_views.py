@@ -22,9 +22,9 @@ from wudian.billing.charts import daily_chart, monthly_chart
 from wudian.billing.services import usage
 from wudian.billing.services.usage import AdviceKind, UsageAnalysis
 from wudian.grid.selectors import household_views_for
-from wudian.workorders.forms import category_label
+from wudian.workorders.forms import MeterTestForm, category_label
 from wudian.workorders.models import UsageReport, WorkOrder
-from wudian.workorders.policy import is_requester
+from wudian.workorders.policy import is_requester, usage_actions_for
 from wudian.workorders.selectors import meter_tests_of, usage_report_for, workorder_for
 
 
@@ -71,8 +71,14 @@ def _report(request: HttpRequest, pk: int, report_id: int) -> tuple[WorkOrder, U
 def _page(
     request: HttpRequest, workorder: WorkOrder, report: UsageReport, *, desk: bool
 ) -> HttpResponse:
-    context = usage_context(request.user, workorder, report)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    context = usage_context(user, workorder, report)
     context["desk"] = desk
+    # The meter test is requested from the analysis as from the request page (the same step).
+    if desk and "request_meter_test" in usage_actions_for(user, workorder):
+        context["meter_test_form"] = MeterTestForm(
+            workorder=workorder, user=user, prefix="request_meter_test"
+        )
     return render(request, "workorders/usage_report.html", context)
 
 

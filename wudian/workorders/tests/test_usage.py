@@ -167,6 +167,8 @@ def test_the_desk_offers_the_analysis_and_shows_it(
     text = page.content.decode()
     assert f"/desk/requests/{dispute.pk}/usage/{report.pk}/" in text
     assert b'id="action-request_meter_test"' in page.content
+    analysis_page = client.get(f"/desk/requests/{dispute.pk}/usage/{report.pk}/").content
+    assert b'id="action-request_meter_test"' in analysis_page
 
     shown = client.get(f"/desk/requests/{dispute.pk}/usage/{report.pk}/").content.decode()
     assert "<svg" in shown
