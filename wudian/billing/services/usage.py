@@ -588,7 +588,8 @@ def usage_analysis(
     similar households of its compound; its abnormal jumps and runs of zero use; and advice
     (likely causes, saving tips, whether a meter test is warranted and, given
     `answer_working_days`, within how many working days a metering complaint is answered).
-    Three queries: the household's readings, the compound's, and the household's compound."""
+    A few queries, whatever the compound's size: the household, its latest month (when
+    `until` is not given), its readings, and the compound's readings in one."""
     household = Household.objects.select_related("building").get(pk=household.pk)
     until = _period(household, until, months)
     first = month_add(until, 1 - months)

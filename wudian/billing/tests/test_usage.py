@@ -76,7 +76,10 @@ def test_the_median_is_of_similar_households_of_the_compound_in_one_query(city: 
     assert medians[month_add(UNTIL, -1)] == (Decimal("300.0"), 4)
     assert medians[UNTIL] == (Decimal("200.0"), 3)
 
-    analysis = usage_analysis(city.north_home, until=UNTIL, months=12)
+    with CaptureQueriesContext(connection) as queries:
+        analysis = usage_analysis(city.north_home, until=UNTIL, months=12)
+    # The household, its readings and the compound's: none per neighbour.
+    assert len(queries) == 3
     assert [m.median_kwh for m in analysis.series][-1] == Decimal("200.0")
     assert analysis.series[-1].neighbours == 3
     assert analysis.series[-1].last_year_kwh == Decimal(1000)
