@@ -37,6 +37,7 @@ from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
 from wudian.billing.models import MeterReading
 from wudian.billing.services.arrears import arrears_import
+from wudian.billing.services.usage import month_add
 from wudian.billing.tests.factories import example_tariff
 from wudian.circles.models import Report
 from wudian.circles.services import circle_for_compound, message_write, post_publish
@@ -73,7 +74,12 @@ from wudian.outages.tests.conftest import make_outage
 from wudian.workorders.models import Category, WorkOrder
 from wudian.workorders.models import Channel as RequestChannel
 from wudian.workorders.open311.keys import open311_key_issue
-from wudian.workorders.services import Location, workorder_add_photos, workorder_create
+from wudian.workorders.services import (
+    Location,
+    workorder_add_photos,
+    workorder_attach_usage,
+    workorder_create,
+)
 
 PHONE = "13800000001"
 MASKED_PHONE = "138****0001"
@@ -218,6 +224,7 @@ def build(city: City) -> World:
     defects_world(world)
     arrears_world(world)
     billing_world(world)
+    usage_world(world)
     return world
 
 
@@ -271,6 +278,35 @@ def training_world(world: World) -> None:
     scan = photo_from_bytes(image_bytes())
     certificate.scan.save(scan.filename, scan.content)
     world.ids |= {"training": session.pk, "certificate": certificate.pk}
+
+
+def usage_world(world: World) -> None:
+    """North's household's metering dispute, filed by its resident, with a year of readings and
+    a usage analysis its customer manager attached."""
+    city = world.city
+    until = timezone.localdate().replace(day=1)
+    MeterReading.objects.bulk_create(
+        MeterReading(
+            household=city.north_home,
+            month=month_add(until, -k),
+            kwh=Decimal(200),
+            source=MeterReading.Source.IMPORT,
+        )
+        for k in range(13)
+    )
+    dispute = workorder_create(
+        category=Category.objects.get(code="metering_dispute"),
+        description="电表走得太快",
+        channel=RequestChannel.WEB,
+        by=city.resident,
+        household=city.north_home,
+    )
+    report = workorder_attach_usage(workorder=dispute, by=city.manager)
+    world.ids |= {"dispute": dispute.pk, "usage_report": report.pk}
+
+
+def usage_path(w: World, side: str, end: str = "/") -> str:
+    return f"/{side}/requests/{w.ids['dispute']}/usage/{w.ids['usage_report']}{end}"
 
 
 def defects_world(world: World) -> None:
@@ -549,6 +585,10 @@ ASKS: dict[str, Ask] = {
     "workorders:photo": get(lambda w: f"/requests/{w.workorder.pk}/photos/{w.photo_id}/"),
     "workorders:desk_list": get(lambda w: "/desk/requests/?tab=all"),
     "workorders:desk_new": get(lambda w: "/desk/requests/new/"),
+    "workorders:desk_usage": get(lambda w: usage_path(w, "desk")),
+    "workorders:desk_usage_pdf": get(lambda w: usage_path(w, "desk", ".pdf")),
+    "workorders:my_usage": get(lambda w: usage_path(w, "me")),
+    "workorders:my_usage_pdf": get(lambda w: usage_path(w, "me", ".pdf")),
     "workorders:desk_counts": get(lambda w: "/desk/requests/counts/"),
     "workorders:desk_detail": get(lambda w: f"/desk/requests/{w.workorder.pk}/"),
     "workorders:desk_action": post(
@@ -798,6 +838,12 @@ ASKS: dict[str, Ask] = {
             "description": "插座没电",
             "household_id": w.city.north_home.pk,
         },
+    ),
+    "GET /api/v1/workorders/{workorder_id}/usage": api_get(
+        lambda w: f"{WO}/{w.ids['dispute']}/usage"
+    ),
+    "POST /api/v1/workorders/{workorder_id}/usage": api_send(
+        "POST", lambda w: f"{WO}/{w.ids['dispute']}/usage", {"months": 12}
     ),
     "POST /api/v1/workorders/{workorder_id}/photos": api_send(
         "POST", lambda w: f"{WO}/{w.workorder.pk}/photos", None
@@ -1217,6 +1263,12 @@ ROWS: dict[str, str] = {
     "workorders:my_list": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "workorders:my_new": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "workorders:photo": "302  200  404  200  404  200  200  200  404  404  200  404  200",
+    "workorders:desk_usage": "302  302  404  404  404  404  200  200  404  404  200  404  200",
+    "workorders:desk_usage_pdf": "302  403  404  404  404  404  200  200  404  404  200  404  200",
+    "workorders:my_usage": "302  200  404  404  404  404  302  302  404  404  302  404  302",
+    "workorders:my_usage_pdf": "302  200  404  404  404  404  404  404  404  404  404  404  404",
+    "GET /api/v1/workorders/{workorder_id}/usage": "401  200  404  404  404  404  200  200  404  404  200  404  200",
+    "POST /api/v1/workorders/{workorder_id}/usage": "401  403  404  404  404  404  403  201  404  404  201  404  201",
     # Residents joining by themselves and the poster
     "POST /api/v1/join/code": "422  422  422  422  422  422  422  422  422  422  422  422  422",
     "POST /api/v1/join/token": "422  422  422  422  422  422  422  422  422  422  422  422  422",

@@ -8,6 +8,7 @@ from wudian.core.admin import KeptRowsAdmin
 from wudian.workorders.models import (
     Category,
     Open311Key,
+    UsageReport,
     WorkOrder,
     WorkOrderEvent,
     WorkOrderPhoto,
@@ -81,6 +82,26 @@ class WorkOrderAdmin(admin.ModelAdmin):
     list_select_related = ["category", "compound", "assignee", "department"]
     date_hierarchy = "created_at"
     inlines = [PhotoInline, EventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(UsageReport)
+class UsageReportAdmin(admin.ModelAdmin):
+    """Read-only: an analysis is a snapshot of what was shown, attached by the desk or the
+    API."""
+
+    list_display = ["pk", "workorder", "until", "months", "made_by", "made_at"]
+    list_select_related = ["workorder__category", "made_by"]
+    search_fields = ["workorder__pk", "household__account_no"]
+    date_hierarchy = "made_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

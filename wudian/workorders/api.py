@@ -21,6 +21,7 @@ from pydantic import Field
 
 from wudian.accounts.models import Department, User
 from wudian.audit.services import special_group_reads_record
+from wudian.billing.services.usage import UsageAnalysis
 from wudian.core.api import PageNumbers, Refusal
 from wudian.core.errors import BadInput, NotAllowed, OutsideScope, field_errors, invalid
 from wudian.core.photos import MAX_PHOTO_BYTES, PhotoUpload, photo_from_bytes
@@ -29,8 +30,8 @@ from wudian.grid.models import Household
 from wudian.grid.scope import Purpose, own_households, reaches_compound, reaches_household
 from wudian.grid.selectors import household_views_for
 from wudian.workorders import selectors, services
-from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderPhoto
-from wudian.workorders.policy import POLICY, actions_for
+from wudian.workorders.models import Category, Channel, UsageReport, WorkOrder, WorkOrderPhoto
+from wudian.workorders.policy import POLICY, actions_for, is_requester, usage_actions_for
 from wudian.workorders.schemas import (
     CategoryOut,
     EscalateIn,
@@ -41,6 +42,8 @@ from wudian.workorders.schemas import (
     ReasonIn,
     StatusCode,
     TransferIn,
+    UsageIn,
+    UsageReportOut,
     WorkOrderCancelIn,
     WorkOrderDetailOut,
     WorkOrderIn,
@@ -85,7 +88,7 @@ def _detail(user: User, workorder: WorkOrder) -> WorkOrder:
     wo.serves = serves  # type: ignore[attr-defined]
     wo.timeline_rows = list(events)  # type: ignore[attr-defined]
     wo.photo_rows = photos  # type: ignore[attr-defined]
-    wo.action_names = actions_for(user, wo)  # type: ignore[attr-defined]
+    wo.action_names = actions_for(user, wo) + usage_actions_for(user, wo)  # type: ignore[attr-defined]
     return wo
 
 
@@ -252,6 +255,60 @@ def workorder_photo(request: HttpRequest, workorder_id: int, photo_id: int) -> F
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = f'inline; filename="{item.digest[:16]}"'
     return response
+
+
+# A metering dispute's usage analyses ------------------------------------------------------
+
+
+def _usage_out(user: User, report: UsageReport) -> UsageReport:
+    """The analysis with what UsageReportOut reads set on it: its PDF for the caller (the
+    resident's or the desk's) and its advice in the caller's language."""
+    name = "workorders:my_usage_pdf" if user.is_resident_only else "workorders:desk_usage_pdf"
+    report.pdf = reverse(name, args=[report.workorder_id, report.pk])  # type: ignore[attr-defined]
+    analysis = UsageAnalysis.from_json(report.data)
+    report.advice_text = [item.text for item in analysis.advice]  # type: ignore[attr-defined]
+    return report
+
+
+def _usage_workorder(user: User, workorder_id: int) -> WorkOrder:
+    """A request the caller may see; a resident reads the analyses of their own requests."""
+    workorder = selectors.workorder_for(user, workorder_id)
+    if user.is_resident_only and not is_requester(user, workorder):
+        raise OutsideScope(_("No such request, or it is outside your scope."))
+    return workorder
+
+
+@router.post(
+    "/workorders/{workorder_id}/usage",
+    response={201: UsageReportOut, **ERRORS},
+    summary="Attach a usage analysis to a metering dispute",
+)
+def workorder_usage_attach(request: HttpRequest, workorder_id: int, payload: UsageIn) -> Any:
+    """The staff working a metering dispute (its holder, the compound's customer manager, a
+    supervisor) analyse the household's use over `months` months up to `until` and attach it:
+    the monthly series with the same months a year before and the median of similar
+    households of the compound, the daily series, abnormal jumps, runs of zero use and advice.
+    The resident is told and reads it on the request."""
+    user = _caller(request)
+    report = services.workorder_attach_usage(
+        workorder=selectors.workorder_for(user, workorder_id),
+        by=user,
+        until=payload.until,
+        months=payload.months,
+    )
+    return Status(201, _usage_out(user, report))
+
+
+@router.get(
+    "/workorders/{workorder_id}/usage",
+    response={200: list[UsageReportOut], 404: Refusal},
+    summary="The usage analyses of a request",
+)
+def workorder_usage_list(request: HttpRequest, workorder_id: int) -> Any:
+    """Oldest first; empty for a request that is not a metering dispute."""
+    user = _caller(request)
+    workorder = _usage_workorder(user, workorder_id)
+    return [_usage_out(user, report) for report in selectors.usage_reports_of(workorder)]
 
 
 # Lists and detail ------------------------------------------------------------------------

@@ -469,6 +469,29 @@ class CommentForm(ActionForm):
     note = _note(_("Comment"))
 
 
+class UsageForm(ActionForm):
+    """Which months a metering dispute's usage analysis covers."""
+
+    until = forms.DateField(
+        label=_("Last month analysed"),
+        required=False,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        help_text=_("Empty: the latest month read."),
+    )
+    months = forms.TypedChoiceField(
+        label=_("Number of months"),
+        choices=[(6, "6"), (12, "12"), (24, "24")],
+        coerce=int,
+        initial=12,
+    )
+    aliases = {"until": "until", "months": "months"}
+
+
+class MeterTestForm(ActionForm):
+    note = _note(_("Note for the metering centre (optional)"), required=False)
+
+
 # Resident actions ------------------------------------------------------------------------------
 
 

@@ -104,6 +104,7 @@ class Channel(models.TextChoices):
     LINK_DAY = "link_day", _("On site at a link day")
     PATROL = "patrol", _("Patrol")
     METER_DATA = "meter_data", _("Meter data check")
+    FOLLOW_UP = "follow_up", _("Raised from another request")
 
 
 # Channels through which a resident applies without coming in: they count toward the online
@@ -262,6 +263,16 @@ class WorkOrder(models.Model):
     open311_token = models.CharField(
         _("Open311 token"), max_length=40, null=True, blank=True, unique=True
     )
+    # The request it was raised from: a meter test (电能表校验) from the metering dispute that
+    # asked for it.
+    raised_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="raised",
+        verbose_name=_("raised from"),
+    )
     # The circle message it came from (a resident's message that staff turned into a request).
     circle_message = models.OneToOneField(
         "circles.Message",
@@ -384,6 +395,8 @@ class WorkOrderEvent(models.Model):
         WARNED = "warned", _("Deadline warning")
         OVERDUE = "overdue", _("Deadline missed")
         COMMENTED = "commented", _("Comment")
+        USAGE_REPORT = "usage_report", _("Usage analysis attached")
+        METER_TEST = "meter_test", _("Meter test requested")
 
     workorder = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
@@ -422,6 +435,36 @@ class WorkOrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workorder_id} · {self.get_kind_display()}"
+
+
+class UsageReport(models.Model):
+    """A usage analysis (用电分析) attached to a metering dispute: a snapshot of what
+    `billing.services.usage.usage_analysis` found, kept as it was shown."""
+
+    workorder = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="usage_reports", verbose_name=_("request")
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="+", verbose_name=_("household")
+    )
+    until = models.DateField(_("last month analysed"))
+    months = models.PositiveSmallIntegerField(_("number of months"))
+    data = models.JSONField(_("analysis"))
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
+    made_at = models.DateTimeField(_("made at"))
+
+    class Meta:
+        ordering = ["made_at", "pk"]
+        verbose_name = _("usage analysis")
+        verbose_name_plural = _("usage analyses")
+
+    def __str__(self) -> str:
+        return f"{self.workorder_id} · {self.until:%Y-%m}"
 
 
 class Open311Key(models.Model):

@@ -240,3 +240,64 @@ def actions_for(
 ) -> list[str]:
     """The actions the user may take on the request now."""
     return POLICY.allowed(workorder, parties_of(user, workorder), among=among)
+
+
+# A metering dispute's usage analysis and the meter test raised from it ----------------------
+
+
+def is_metering_dispute(workorder: WorkOrder) -> bool:
+    return workorder.category.code == METERING_DISPUTE and workorder.household_id is not None
+
+
+METERING_DISPUTE = "metering_dispute"
+METER_TEST = "meter_test"
+UNDER_WAY = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.ARRIVED, Status.WAITING})
+DISPUTE_ONLY = Condition[WorkOrder](
+    is_metering_dispute,
+    gettext_lazy("A usage analysis belongs to a metering dispute about one household."),
+)
+
+# The same parties as the request's table; the steps a metering dispute adds. The staff who
+# work it may attach an analysis (its holder, the compound's customer manager, a supervisor);
+# only the customer manager raises a meter test, and only from an analysis.
+USAGE_POLICY: Policy[WorkOrder] = Policy(
+    [
+        Action(
+            "attach_usage",
+            UNDER_WAY,
+            (HOLDER, MANAGER, SUPERVISOR),
+            gettext_lazy("Only the staff working this request may attach a usage analysis to it."),
+            label=gettext_lazy("given a usage analysis"),
+            conditions=(DISPUTE_ONLY,),
+        ),
+        Action(
+            "request_meter_test",
+            UNDER_WAY,
+            (MANAGER,),
+            gettext_lazy("Only the compound's customer manager may request a meter test."),
+            label=gettext_lazy("sent for a meter test"),
+            conditions=(
+                DISPUTE_ONLY,
+                Condition(
+                    lambda wo: wo.usage_reports.exists(),
+                    gettext_lazy("Attach a usage analysis before requesting a meter test."),
+                ),
+                Condition(
+                    lambda wo: (
+                        not wo.raised.filter(
+                            category__code=METER_TEST, status__in=WorkOrder.OPEN_STATUSES
+                        ).exists()
+                    ),
+                    gettext_lazy("A meter test for this dispute is already under way."),
+                ),
+            ),
+        ),
+    ],
+    state=lambda workorder: workorder.status,
+    wrong_state=_wrong_state,
+)
+
+
+def usage_actions_for(user: User, workorder: WorkOrder) -> list[str]:
+    """The usage steps the user may take on the request now."""
+    return USAGE_POLICY.allowed(workorder, parties_of(user, workorder))

@@ -451,3 +451,38 @@ class RateIn(_ActionIn):
     rating: int = Field(description="1 to 5")
     comment: str = Field("", description="At most 1,000 characters")
     visited_hall: bool | None = Field(None, description="Did you have to go to the service hall?")
+
+
+# A metering dispute's usage analyses ------------------------------------------------------
+
+
+class UsageIn(_ActionIn):
+    until: datetime.date | None = Field(
+        None, description="Any day of the last month analysed; left out, the latest month read"
+    )
+    months: int = Field(12, description="How many months, 1 to 36")
+
+
+class UsageReportOut(Schema):
+    id: int
+    workorder_id: int
+    until: datetime.date = Field(description="The first day of the last month analysed")
+    months: int
+    made_by: str
+    made_at: datetime.datetime
+    pdf: str = Field(description="The PDF of the analysis, for the caller")
+    analysis: dict[str, Any] = Field(
+        description="The snapshot: the monthly series with the same months a year before and "
+        "the compound's median, the daily series, jumps, runs of zero use and advice (codes "
+        "and values; `advice_text` has the words in the caller's language)"
+    )
+    advice_text: list[str]
+
+    @staticmethod
+    def resolve_made_by(obj: Any) -> str:
+        return person_name(obj.made_by)
+
+    @staticmethod
+    def resolve_analysis(obj: Any) -> dict[str, Any]:
+        data: dict[str, Any] = obj.data
+        return data

@@ -15,7 +15,7 @@ from wudian.core.errors import OutsideScope
 from wudian.core.kept import Kept
 from wudian.grid.models import Compound, Household
 from wudian.grid.scope import Purpose, compound_condition, compounds_for, own_household_ids
-from wudian.workorders.models import Category, WorkOrder, WorkOrderEvent
+from wudian.workorders.models import Category, UsageReport, WorkOrder, WorkOrderEvent
 
 
 def _active_categories() -> dict[str, Category]:
@@ -275,3 +275,28 @@ def timeline_of(workorder: WorkOrder, viewer: Viewer) -> QuerySet[WorkOrderEvent
     if viewer != Viewer.STAFF:
         events = events.filter(kind__in=sorted(EVENTS_SEEN[viewer]))
     return events.order_by("at", "pk")
+
+
+# A metering dispute's usage analyses -------------------------------------------------------
+
+
+def usage_reports_of(workorder: WorkOrder) -> QuerySet[UsageReport]:
+    """The analyses attached to a request the caller may see, oldest first."""
+    return workorder.usage_reports.select_related("made_by").order_by("made_at", "pk")
+
+
+def usage_report_for(workorder: WorkOrder, report_id: int) -> UsageReport:
+    """One analysis of a request the caller may see (workorder_for), or 404."""
+    report = usage_reports_of(workorder).filter(pk=report_id).first()
+    if report is None:
+        raise OutsideScope(_("No such usage analysis."))
+    return report
+
+
+def meter_tests_of(workorder: WorkOrder) -> QuerySet[WorkOrder]:
+    """The meter tests raised from a metering dispute, newest first."""
+    return (
+        workorder.raised.filter(category__code="meter_test")
+        .select_related("department", "assignee")
+        .order_by("-created_at", "-pk")
+    )

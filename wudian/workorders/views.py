@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wudian.accounts.models import Department, User
 from wudian.audit.services import special_group_reads_record
+from wudian.billing.services.usage import UsageAnalysis
 from wudian.circles.policy import MESSAGE_POLICY, CircleParties
 from wudian.circles.selectors import households_of_author
 from wudian.circles.selectors import message_for as circle_message_for
@@ -46,6 +47,7 @@ from wudian.workorders.forms import (
     CommentForm,
     EmptyForm,
     EscalateForm,
+    MeterTestForm,
     OptionalNoteForm,
     RateForm,
     ReasonForm,
@@ -55,22 +57,25 @@ from wudian.workorders.forms import (
     ResolveForm,
     StaffRequestForm,
     TransferForm,
+    UsageForm,
     WaitForm,
     WorkbenchFilterForm,
     category_label,
     grouped_categories,
 )
-from wudian.workorders.models import Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from wudian.workorders.models import Category, Channel, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 from wudian.workorders.policy import DESK_ACTIONS as DESK_STEPS
 from wudian.workorders.policy import RESIDENT_ACTIONS as RESIDENT_STEPS
-from wudian.workorders.policy import actions_for, is_requester
+from wudian.workorders.policy import actions_for, is_requester, usage_actions_for
 from wudian.workorders.selectors import (
     Viewer,
     categories_open_to,
     count_up_to,
+    meter_tests_of,
     priority_households,
     requests_of_home,
     timeline_of,
+    usage_reports_of,
     workbench_tabs,
     workorder_compounds_of,
     workorder_for,
@@ -321,6 +326,7 @@ def _render_my_detail(
         "events": events,
         "waiting_note": asked[-1].note if asked and workorder.status == Status.WAITING else "",
         "clocks": clocks_of(workorder),
+        **usage_of(workorder),
     }
     return render(request, "workorders/my_detail.html", context, status=status)
 
@@ -641,12 +647,40 @@ DESK_ACTIONS: dict[str, Action] = {
         lambda wo, by, data: services.workorder_comment(workorder=wo, by=by, note=data["note"]),
         gettext_lazy("Your comment has been added."),
     ),
+    "attach_usage": Action(
+        UsageForm,
+        lambda wo, by, data: services.workorder_attach_usage(
+            workorder=wo, by=by, until=data["until"], months=data["months"]
+        ),
+        gettext_lazy("The usage analysis is attached; the resident can read it on the request."),
+    ),
+    "request_meter_test": Action(
+        MeterTestForm,
+        lambda wo, by, data: services.workorder_request_meter_test(
+            workorder=wo, by=by, note=data["note"]
+        ),
+        gettext_lazy("A meter test is requested and handed to the metering centre."),
+    ),
 }
 
 
 def staff_actions(user: User, workorder: WorkOrder) -> list[str]:
-    """The steps the desk offers this member of staff: what the policy allows them now."""
-    return actions_for(user, workorder, among=DESK_STEPS)
+    """The steps the desk offers this member of staff: what the policies allow them now (a
+    metering dispute's usage steps after the request's own)."""
+    return actions_for(user, workorder, among=DESK_STEPS) + usage_actions_for(user, workorder)
+
+
+def usage_of(workorder: WorkOrder) -> dict[str, Any]:
+    """What a request page shows of a metering dispute's analyses and meter tests, and of the
+    dispute a meter test was raised from (other requests ask nothing more)."""
+    if workorder.category.kind != Category.Kind.METERING:
+        return {"usage_reports": [], "meter_tests": []}
+    return {
+        "usage_reports": [
+            (report, UsageAnalysis.from_json(report.data)) for report in usage_reports_of(workorder)
+        ],
+        "meter_tests": list(meter_tests_of(workorder)),
+    }
 
 
 @dataclass(frozen=True)
@@ -720,6 +754,7 @@ def _render_desk_detail(
         "events": list(timeline_of(workorder, Viewer.STAFF)),
         "clocks": clocks_of(workorder),
         "risk_topics": [str(RISK_TOPICS.get(topic, topic)) for topic in workorder.risk_topics],
+        **usage_of(workorder),
     }
     return render(request, "workorders/desk_detail.html", context, status=status)
 

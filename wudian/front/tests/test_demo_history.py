@@ -22,6 +22,7 @@ from wudian.front.demo.people import LOGINS
 from wudian.front.demo.places import AREAS, household_of
 from wudian.front.demo.readings import HIGH_LOSS_AREA
 from wudian.front.demo.requests import DEMO_REQUESTS
+from wudian.front.demo.usage import DISPUTE
 from wudian.notify.models import CallTask, Channel, Message
 from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
 from wudian.workorders.models import ONLINE_CHANNELS, Category, WorkOrder, WorkOrderEvent
@@ -76,6 +77,8 @@ def past_requests() -> Any:
         .exclude(circle_message__isnull=False)
         # resident1's hazard report of today, opened as a defect (front/demo/defects.py).
         .exclude(defects__isnull=False)
+        # resident1's metering dispute of today, with its usage analysis (front/demo/usage.py).
+        .exclude(description=DISPUTE)
     )
 
 

@@ -5,7 +5,8 @@ checks the policy (wudian.workorders.policy), records a WorkOrderEvent and write
 notifications to the outbox, in one transaction (recording).
 
 The modules depend one way: clocks (pure) and routing ← recording ← intake, steps, handover,
-closing ← sweep. Other apps and the pages call the names below."""
+closing ← sweep, and usage (a metering dispute's analysis and its meter test). Other apps and
+the pages call the names below."""
 
 from wudian.workorders.services.closing import (
     MAX_RATING_COMMENT,
@@ -42,6 +43,12 @@ from wudian.workorders.services.sweep import (
     workorders_hand_back_lapsed,
     workorders_retry_clocks,
 )
+from wudian.workorders.services.usage import (
+    answer_working_days,
+    metering_centre_of,
+    workorder_attach_usage,
+    workorder_request_meter_test,
+)
 
 __all__ = [
     "MAX_DESCRIPTION",
@@ -49,14 +56,17 @@ __all__ = [
     "MAX_PHOTOS",
     "MAX_RATING_COMMENT",
     "Location",
+    "answer_working_days",
     "category_for_intake",
     "certified_electricians",
+    "metering_centre_of",
     "request_from_circle_message",
     "risk_topics",
     "route",
     "workorder_accept",
     "workorder_add_photos",
     "workorder_arrive",
+    "workorder_attach_usage",
     "workorder_cancel",
     "workorder_comment",
     "workorder_confirm",
@@ -64,6 +74,7 @@ __all__ = [
     "workorder_escalate",
     "workorder_rate",
     "workorder_reopen",
+    "workorder_request_meter_test",
     "workorder_resolve",
     "workorder_resume",
     "workorder_transfer",

@@ -110,6 +110,8 @@ RESIDENT_EVENTS = frozenset(
         Event.CANCELLED,
         Event.CLOSED,
         Event.COMMENTED,
+        Event.USAGE_REPORT,
+        Event.METER_TEST,
     }
 )
 
