@@ -94,7 +94,7 @@ def current_run() -> ArrearsImport | None:
 def current_line(household_id: int) -> Arrears | None:
     return (
         Arrears.objects.filter(household_id=household_id, current=True)
-        .select_related("run")
+        .select_related("run", "household")
         .first()
     )
 
@@ -135,7 +135,9 @@ def reminds_anyone(user: User) -> bool:
 def _count_of(queryset: QuerySet[Any], group: str) -> Subquery:
     return Coalesce(
         Subquery(
-            queryset.order_by().values(group).annotate(n=Count("household_id", distinct=True))
+            queryset.order_by()
+            .values(group)
+            .annotate(n=Count("household_id", distinct=True))
             # the subquery groups by one value
             .values("n")[:1],
             output_field=IntegerField(),
@@ -339,13 +341,9 @@ def arrears_of_own(user: User, *, today: datetime.date) -> list[HomeArrears]:
     ids = [h.pk for h in households]
     current = {
         line.household_id: line
-        for line in Arrears.objects.filter(household_id__in=ids, current=True).select_related(
-            "run"
-        )
+        for line in Arrears.objects.filter(household_id__in=ids, current=True).select_related("run")
     }
-    ever = set(
-        Arrears.objects.filter(household_id__in=ids).values_list("household_id", flat=True)
-    )
+    ever = set(Arrears.objects.filter(household_id__in=ids).values_list("household_id", flat=True))
     result = []
     for household in households:
         line = current.get(household.pk)

@@ -77,7 +77,9 @@ def _reachable() -> Q:
     return ~Q(household__phone="") | Exists(members)
 
 
-def _tell_close(run: ArrearsImport, *, on: datetime.date, now: datetime.datetime, event: str) -> int:
+def _tell_close(
+    run: ArrearsImport, *, on: datetime.date, now: datetime.datetime, event: str
+) -> int:
     told = Reminder.objects.filter(arrears=OuterRef("pk"), outcome=Reminder.Outcome.MESSAGE)
     lines = list(
         Arrears.objects.filter(TO_REMIND, close_to_disconnection(on), _reachable(), run=run)
@@ -121,7 +123,9 @@ def _tell_close(run: ArrearsImport, *, on: datetime.date, now: datetime.datetime
 def _checked_note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise invalid("note", _("At most %(count)d characters.") % {"count": MAX_NOTE}, "max_length")
+        raise invalid(
+            "note", _("At most %(count)d characters.") % {"count": MAX_NOTE}, "max_length"
+        )
     return note
 
 
@@ -181,4 +185,3 @@ def _locked_line(line: Arrears | None, household: Household | None) -> Arrears:
             "household", _("This household is not on the current arrears list."), "not_listed"
         )
     return found
-

@@ -82,7 +82,8 @@ def test_households_close_to_disconnection_are_told_first_then_marked_to_visit(
     )
 
     told = Reminder.objects.get(outcome="message")
-    assert told.household == city.north_home and told.by is None
+    assert told.household == city.north_home
+    assert told.by is None
     assert told.walk == ReminderWalk.objects.get(run=run)
     sms = Message.objects.filter(template="arrears_close")
     # The household's own phone and its resident's app; nobody else, and no amount.
@@ -92,7 +93,8 @@ def test_households_close_to_disconnection_are_told_first_then_marked_to_visit(
     }
     assert all("120" not in str(m.context) for m in sms)
     stops = {s.household: s for s in walk_stops(told.walk, today=AS_OF)}  # type: ignore[arg-type]
-    assert stops[city.north_home].close and stops[city.north_home].visit_now
+    assert stops[city.north_home].close
+    assert stops[city.north_home].visit_now
     assert stops[city.north_home].messaged
     assert not stops[city.north_home_2].close
     assert stops[city.north_home_2].days_overdue == 5
@@ -103,7 +105,9 @@ def test_a_message_never_counts_for_a_special_group_household(city: City) -> Non
     run = arrears_list(AS_OF, [(city.north_home, "prepaid", D("1.00"), None, D("20.00"))])
     walk = ReminderWalk.objects.get(run=run)
     (stop,) = walk_stops(walk, today=AS_OF)
-    assert stop.messaged and not stop.reminded and stop.visit_now
+    assert stop.messaged
+    assert not stop.reminded
+    assert stop.visit_now
     assert walks_for(city.electrician).get().reminded == 0
 
     reminder_record(line=stop.line, outcome="note_left", by=city.electrician)
@@ -111,7 +115,8 @@ def test_a_message_never_counts_for_a_special_group_household(city: City) -> Non
     reminder_record(line=stop.line, outcome="phone_call", by=city.electrician)
     assert walks_for(city.electrician).get().reminded == 1
     (stop,) = walk_stops(walk, today=AS_OF)
-    assert stop.reminded and not stop.visit_now
+    assert stop.reminded
+    assert not stop.visit_now
 
 
 def test_staff_record_outcomes_on_the_current_line(city: City) -> None:
@@ -123,7 +128,8 @@ def test_staff_record_outcomes_on_the_current_line(city: City) -> None:
         (city.manager, "not_reachable"),
     ]:
         reminder = reminder_record(line=line, outcome=outcome, note="  门上贴了条 ", by=user)
-        assert reminder.by == user and reminder.walk is not None
+        assert reminder.by == user
+        assert reminder.walk is not None
     assert reminder.note == "门上贴了条"
     by_household = reminder_record(household=city.north_home, outcome="phone_call", by=city.staff)
     assert by_household.arrears == line
@@ -159,7 +165,10 @@ def test_refused_reminders_change_nothing(
 def test_a_superseded_line_is_refused_as_a_conflict(city: City) -> None:
     arrears_list(AS_OF, [(city.north_home, "postpaid", D("60.00"), LATELY, None)])
     old = Arrears.objects.get(current=True)
-    arrears_list(AS_OF + datetime.timedelta(days=3), [(city.north_home, "postpaid", D("60.00"), LATELY, None)])
+    arrears_list(
+        AS_OF + datetime.timedelta(days=3),
+        [(city.north_home, "postpaid", D("60.00"), LATELY, None)],
+    )
     before = snapshot(old, Reminder)
     with pytest.raises(WrongState):
         reminder_record(line=old, outcome="in_person", by=city.electrician)
@@ -180,7 +189,8 @@ def test_a_later_list_shows_who_paid_and_when(city: City) -> None:
 
     stops = {s.household: s for s in walk_stops(walk, today=later)}
     assert stops[city.north_home].paid is not None
-    assert stops[city.north_home].paid.absent and stops[city.north_home].paid.as_of == later
+    assert stops[city.north_home].paid.absent
+    assert stops[city.north_home].paid.as_of == later
     assert stops[city.north_home_2].paid is not None
     assert stops[city.north_home_2].paid.amount == D("30.00")
 
