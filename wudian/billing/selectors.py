@@ -364,3 +364,19 @@ def owes(line: Arrears) -> bool:
     if line.kind == POSTPAID:
         return line.amount > 0
     return line.warning_level is not None and line.amount < line.warning_level
+
+
+def reminders_card(user: User) -> dict[str, Any] | None:
+    """For the desk: the user's walks on the current list, households to remind, reminded
+    so far and close to disconnection; None for someone who reminds no compound."""
+    if not reminds_anyone(user):
+        return None
+    run = current_run()
+    walks = list(walks_for(user, run)) if run is not None else []
+    return {
+        "run": run,
+        "walks": len(walks),
+        "households": sum(w.households for w in walks),
+        "reminded": sum(w.reminded for w in walks),
+        "close": sum(w.close for w in walks),
+    }

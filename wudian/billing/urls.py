@@ -1,2 +1,4 @@
+from wudian.billing.views import reminders
+
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [*reminders.urlpatterns]

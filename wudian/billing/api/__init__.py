@@ -2,4 +2,7 @@
 
 from ninja import Router
 
+from wudian.billing.api import reminders
+
 router = Router()
+router.add_router("", reminders.router)
