@@ -245,39 +245,58 @@ class Stop:
         return self.close and not self.visited
 
 
-def paid_after(
-    run: ArrearsImport, lines: list[Arrears], *, until: datetime.date | None = None
-) -> dict[int, Paid]:
-    """For lines of `run`, the first later list (up to `until`) on which each household is
-    absent or owes less (a prepaid balance higher), by household id. Two queries."""
-    later = list(
-        ArrearsImport.objects.filter(as_of__gt=run.as_of)
-        .order_by("as_of", "imported_at", "pk")
-        .values_list("pk", "as_of")
-    )
+@dataclass(frozen=True)
+class LineFacts:
+    """What deciding whether a line was paid needs of it."""
+
+    pk: int
+    household_id: int
+    kind: str
+    amount: Decimal
+    as_of: datetime.date
+
+
+def paid_on(lines: list[LineFacts], *, until: datetime.date | None = None) -> dict[int, Paid]:
+    """For each line (by its id), the first later list (up to `until`) on which its
+    household is absent or owes less (a prepaid balance higher). Two queries, whatever the
+    number of lines."""
+    if not lines:
+        return {}
+    later_runs = ArrearsImport.objects.filter(as_of__gt=min(line.as_of for line in lines))
     if until is not None:
-        later = [(pk, day) for pk, day in later if day <= until]
-    if not later or not lines:
+        later_runs = later_runs.filter(as_of__lte=until)
+    later = list(later_runs.order_by("as_of", "imported_at", "pk").values_list("pk", "as_of"))
+    if not later:
         return {}
     amounts: dict[tuple[int, int], Decimal] = {
         (run_id, household_id): amount
         for run_id, household_id, amount in Arrears.objects.filter(
             run_id__in=[pk for pk, _day in later],
-            household_id__in=[line.household_id for line in lines],
+            household_id__in={line.household_id for line in lines},
         ).values_list("run_id", "household_id", "amount")
     }
     found: dict[int, Paid] = {}
     for line in lines:
         for run_id, day in later:
+            if day <= line.as_of:
+                continue
             amount = amounts.get((run_id, line.household_id))
             if amount is None:
-                found[line.household_id] = Paid(as_of=day, absent=True)
+                found[line.pk] = Paid(as_of=day, absent=True)
                 break
             better = amount > line.amount if line.kind == PREPAID else amount < line.amount
             if better:
-                found[line.household_id] = Paid(as_of=day, absent=False, amount=amount)
+                found[line.pk] = Paid(as_of=day, absent=False, amount=amount)
                 break
     return found
+
+
+def paid_after(run: ArrearsImport, lines: list[Arrears]) -> dict[int, Paid]:
+    """For lines of `run`, the later list on which each paid, by household id."""
+    paid = paid_on(
+        [LineFacts(line.pk, line.household_id, line.kind, line.amount, run.as_of) for line in lines]
+    )
+    return {line.household_id: paid[line.pk] for line in lines if line.pk in paid}
 
 
 def walk_stops(walk: ReminderWalk, *, today: datetime.date) -> list[Stop]:
