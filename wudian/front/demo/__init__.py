@@ -42,6 +42,7 @@ from wudian.front.demo.places import (
     places_seed,
 )
 from wudian.front.demo.readings import readings_seed
+from wudian.front.demo.reminders import reminders_seed
 from wudian.front.demo.requests import requests_seed
 from wudian.front.demo.training import training_seed
 from wudian.grid.models import Building, Compound, Household, Meter, StationArea
@@ -99,6 +100,7 @@ def demo_city_seed(
     with transaction.atomic():
         defects_seed(summary)
         billing_seed(summary)
+        reminders_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),

@@ -213,6 +213,7 @@ def test_the_dashboard_shows_each_section_with_targets_trends_and_links(
         "training",
         "patrols",
         "defects",
+        "reminders",
     ]
     shown = {item.metric.code: item for s in board.sections for item in s.figures}
     assert set(shown) == set(METRICS)
