@@ -65,3 +65,17 @@ def reminder_parties(user: User, line: Arrears) -> Parties:
 
 def may_record(user: User, line: Arrears) -> bool:
     return REMINDER_POLICY.allows("record", line, reminder_parties(user, line))
+
+
+def lines_to_record(user: User, lines: list[Arrears]) -> set[int]:
+    """The ids of the lines the user may record a reminder on: the parties are found out
+    once per compound (a walk's lines share one), not once per line."""
+    parties: dict[int, Parties] = {}
+    allowed = set()
+    for line in lines:
+        compound_id = line.household.building.compound_id
+        if compound_id not in parties:
+            parties[compound_id] = reminder_parties(user, line)
+        if REMINDER_POLICY.allows("record", line, parties[compound_id]):
+            allowed.add(line.pk)
+    return allowed

@@ -223,6 +223,8 @@ class Stop:
     days_overdue: int | None
     reminders: list[Reminder] = field(default_factory=list)
     paid: Paid | None = None
+    # The household's reminders about the lists before this one.
+    earlier: list[Reminder] = field(default_factory=list)
 
     @property
     def messaged(self) -> bool:
@@ -305,16 +307,24 @@ def walk_stops(walk: ReminderWalk, *, today: datetime.date) -> list[Stop]:
     reminders of the line, and the later list on which it paid. Five queries."""
     lines = list(
         Arrears.objects.filter(TO_REMIND, run=walk.run_id, household__building=walk.building_id)
-        .select_related("household")
+        .select_related("household__building")
         .order_by()
     )
     reminders: dict[int, list[Reminder]] = defaultdict(list)
+    earlier: dict[int, list[Reminder]] = defaultdict(list)
+    mine = {line.pk for line in lines}
     for reminder in (
-        Reminder.objects.filter(arrears__in=[line.pk for line in lines])
-        .select_related("by")
+        Reminder.objects.filter(
+            household__in=[line.household_id for line in lines],
+            arrears__run__as_of__lte=walk.run.as_of,
+        )
+        .select_related("by", "arrears")
         .order_by("at", "pk")
     ):
-        reminders[reminder.arrears_id].append(reminder)
+        if reminder.arrears_id in mine:
+            reminders[reminder.arrears_id].append(reminder)
+        elif reminder.arrears.run_id != walk.run_id:
+            earlier[reminder.household_id].append(reminder)
     paid = paid_after(walk.run, lines)
     on = today if walk.run.lines.filter(current=True).exists() else walk.run.as_of
     stops = [
@@ -325,6 +335,7 @@ def walk_stops(walk: ReminderWalk, *, today: datetime.date) -> list[Stop]:
             days_overdue=days_overdue(line, on),
             reminders=reminders.get(line.pk, []),
             paid=paid.get(line.household_id),
+            earlier=earlier.get(line.household_id, []),
         )
         for line in lines
     ]

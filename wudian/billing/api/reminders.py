@@ -22,7 +22,7 @@ from ninja.responses import Status
 from wudian.accounts.models import User
 from wudian.audit.services import special_group_reads_record
 from wudian.billing.models import ReminderWalk
-from wudian.billing.policy import may_record
+from wudian.billing.policy import lines_to_record
 from wudian.billing.selectors import (
     current_run,
     line_for,
@@ -127,6 +127,7 @@ class WalkOut(WalkRowOut):
 
 def _walk_out(user: User, walk: ReminderWalk) -> ReminderWalk:
     stops = walk_stops(walk, today=timezone.localdate())
+    allowed = lines_to_record(user, [s.line for s in stops])
     special_group_reads_record(
         viewer=user, households=[s.household for s in stops if s.household.special_group]
     )
@@ -160,7 +161,7 @@ def _walk_out(user: User, walk: ReminderWalk) -> ReminderWalk:
                 }
                 for r in s.reminders
             ],
-            "may_record": may_record(user, s.line),
+            "may_record": s.line.pk in allowed,
         }
         for s in stops
     ]

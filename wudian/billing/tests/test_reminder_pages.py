@@ -13,7 +13,7 @@ from django.test import Client
 
 from wudian.billing.models import Reminder, ReminderWalk
 from wudian.billing.tests.factories import arrears_list
-from wudian.conftest import City, api, post, snapshot
+from wudian.conftest import City, api, post, queries_of, snapshot
 from wudian.grid.models import Household
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +224,35 @@ def test_api_walks_and_recording(city: City) -> None:
         == 403
     )
     assert snapshot(Reminder) == before
+
+
+def test_a_walk_takes_a_fixed_number_of_queries(city: City, client: Client) -> None:
+    client.force_login(city.electrician)
+    more = [
+        Household.objects.create(
+            building=city.north_building,
+            account_no=f"34880{n:05d}",
+            unit="2",
+            room=f"{n + 1}01",
+            address="北苑",
+            holder_name="乙",
+            special_group=n == 0,
+        )
+        for n in range(5)
+    ]
+
+    def walk_of(households: list[Household]) -> int:
+        due = TODAY - datetime.timedelta(days=40)
+        arrears_list(TODAY, [(h, "postpaid", D("9.00"), due, None) for h in households])
+        walk = ReminderWalk.objects.filter(building=city.north_building).latest("pk")
+        for household in households:
+            for outcome in ("in_person", "note_left"):
+                post(
+                    api(city.staff),
+                    "/api/v1/billing/reminders",
+                    {"household": household.account_no, "outcome": outcome},
+                )
+        return queries_of(client, f"/reminders/walks/{walk.pk}/")
+
+    few = walk_of([city.north_home, more[0]])
+    assert walk_of([city.north_home, city.north_home_2, *more]) == few

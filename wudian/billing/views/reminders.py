@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wudian.accounts.models import User
 from wudian.audit.services import special_group_reads_record
 from wudian.billing.models import Reminder, ReminderWalk
-from wudian.billing.policy import may_record
+from wudian.billing.policy import lines_to_record
 from wudian.billing.selectors import (
     STAFF_OUTCOMES,
     Stop,
@@ -94,10 +94,11 @@ def _render_walk(
     status: int = 200,
 ) -> HttpResponse:
     stops = _stops(request, walk, user)
+    allowed = lines_to_record(user, [stop.line for stop in stops])
     rows = []
     for stop in stops:
         form = bound[1] if bound and bound[0] == stop.line.pk else OutcomeForm()
-        rows.append((stop, form, may_record(user, stop.line)))
+        rows.append((stop, form, stop.line.pk in allowed))
     context: dict[str, Any] = {
         "walk": walk,
         "rows": rows,
