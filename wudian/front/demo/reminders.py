@@ -23,6 +23,7 @@ from wudian.billing.services.arrears import ArrearsLine, arrears_store
 from wudian.billing.services.reminders import reminder_record
 from wudian.front.demo.common import DemoSummary
 from wudian.front.demo.people import RESIDENT1_HOME
+from wudian.front.demo.places import household_of
 from wudian.grid.models import Household
 from wudian.notify.services import notify_backfill
 
@@ -45,12 +46,7 @@ def _dated(file_name: str, at: datetime.datetime) -> None:
 def reminders_seed(summary: DemoSummary) -> None:
     if ArrearsImport.objects.filter(file_name=FIRST_FILE).exists():
         return
-    resident1_home = Household.objects.filter(
-        building__code=f"{RESIDENT1_HOME.compound}-{RESIDENT1_HOME.building}",
-        unit=str(RESIDENT1_HOME.unit),
-    ).first()
-    if resident1_home is None:
-        return
+    resident1_home = household_of(RESIDENT1_HOME)
     home_building = resident1_home.building
     neighbours = list(
         Household.objects.filter(building=home_building)
