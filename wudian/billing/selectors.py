@@ -132,7 +132,7 @@ def reminds_anyone(user: User) -> bool:
     return bool(user.is_authenticated) and compounds_for(user, Purpose.REMIND).exists()
 
 
-def _count_of(queryset: QuerySet[Any], group: str) -> Subquery:
+def _count_of(queryset: QuerySet[Any], group: str) -> Coalesce:
     return Coalesce(
         Subquery(
             queryset.order_by()
@@ -407,6 +407,6 @@ def reminders_card(user: User) -> dict[str, Any] | None:
         "run": run,
         "walks": len(walks),
         "households": sum(w.households for w in walks),
-        "reminded": sum(w.reminded for w in walks),
-        "close": sum(w.close for w in walks),
+        "reminded": sum(getattr(w, "reminded", 0) for w in walks),
+        "close": sum(getattr(w, "close", 0) for w in walks),
     }

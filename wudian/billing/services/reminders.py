@@ -74,7 +74,7 @@ def _reachable() -> Q:
     members = HouseholdMembership.objects.filter(
         household=OuterRef("household"), user__is_active=True
     )
-    return ~Q(household__phone="") | Exists(members)
+    return ~Q(household__phone="") | Q(Exists(members))
 
 
 def _tell_close(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal as D
 
 from django.utils import timezone
@@ -42,7 +43,8 @@ def example_tariff(
 
 
 def arrears_list(
-    as_of: datetime.date, lines: list[tuple[Household, str, D, datetime.date | None, D | None]]
+    as_of: datetime.date,
+    lines: Sequence[tuple[Household, str, D, datetime.date | None, D | None]],
 ) -> ArrearsImport:
     """Store a list as an import would: (household, kind, amount, due date, warning level)."""
     return arrears_store(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
@@ -207,13 +208,14 @@ def test_api_walks_and_recording(city: City) -> None:
     assert response.json()["line"] == city.north_home.arrears.get().pk
 
     before = snapshot(Reminder)
-    for body, status in [
+    asked: list[tuple[dict[str, Any], int]] = [
         ({"household": "3400000003", "outcome": "in_person"}, 404),
         ({"line": city.south_home.arrears.get().pk, "outcome": "in_person"}, 404),
         ({"household": "3400000001", "outcome": "message"}, 422),
         ({"household": "3400000001", "outcome": "in_person", "note": "长" * 201}, 422),
         ({"outcome": "in_person"}, 422),
-    ]:
+    ]
+    for body, status in asked:
         assert post(client, "/api/v1/billing/reminders", body).status_code == status, body
     assert (
         post(
