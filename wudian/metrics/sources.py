@@ -838,8 +838,9 @@ def reminders_parts(period: Period, compound_ids: Collection[int], by: By | None
         aggregates={"arrears_households": Count("household_id", distinct=True)},
     )
     first: dict[int, _Reminded] = {}
-    for line_id, household, by_id, at, kind, amount, as_of, compound in _reminders_in(
-        period, compound_ids
+    listed_any = any(row["arrears_households"] for row in listed.values())
+    for line_id, household, by_id, at, kind, amount, as_of, compound in (
+        _reminders_in(period, compound_ids) if listed_any else []
     ):
         if household not in first:
             facts = LineFacts(line_id, household, kind, amount, as_of)
