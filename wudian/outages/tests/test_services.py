@@ -816,3 +816,20 @@ def test_arrears_notice_is_refused_after_the_household_paid(world: City) -> None
     reminded_arrears([world.north_home, world.north_home_2], by=world.electrician)
     arrears_list(timezone.localdate(), [(world.north_home_2, "postpaid", D("5"), None, None)])
     refused_for(world)
+
+
+def test_an_arrears_notice_cannot_be_moved_before_the_bill_is_30_days_overdue(
+    world: City,
+) -> None:
+    today = timezone.localdate()
+    arrears_list(
+        today - datetime.timedelta(days=2),
+        [(world.north_home, "postpaid", D("50"), today - datetime.timedelta(days=15), None)],
+    )
+    reminder_record(household=world.north_home, outcome="in_person", by=world.electrician)
+    outage = arrears_notice(world, start=later(days=20), end=later(days=40))
+    before = snapshot(outage, *SAVED)
+    with pytest.raises(services.OutageRuleError) as refused:
+        services.outage_change(outage=outage, by=world.manager, note="提前", start=later(days=10))
+    assert refused.value.rule == "arrears.overdue_days"
+    assert snapshot(outage, *SAVED) == before
