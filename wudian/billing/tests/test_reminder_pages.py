@@ -180,7 +180,7 @@ def test_amounts_are_shown_to_nobody_outside_reminding(
 ) -> None:
     listed(city)
     client.force_login(getattr(city, who))
-    for url in ["/desk/", "/me/", "/c/NORTH/", "/reminders/"]:
+    for url in ["/desk/", "/me/", "/c/NORTH/", "/reminders/", "/circles/", "/desk/dashboard/"]:
         assert AMOUNT not in client.get(url).content.decode(), url
 
 
