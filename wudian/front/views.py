@@ -19,7 +19,7 @@ from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
 from wudian.billing.policy import arrears_actions, may_import_readings
-from wudian.billing.selectors import arrears_latest
+from wudian.billing.selectors import arrears_latest, arrears_of_own, reminders_card
 from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups
@@ -164,6 +164,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "civic_counts": civic_counts(user, now=now) if does_civic_work(user) else None,
         **training_card(user, today=today),
         "patrol_counts": patrol_counts(user, today=today) if patrols_anyone(user) else None,
+        "reminders_card": reminders_card(user),
     }
     if context["arrears_imports"]:
         context["arrears_latest"] = arrears_latest()
@@ -191,6 +192,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "work": work,
         "other_outages": [outage for outage in work.outages if outage.pk not in waiting],
         "civic_signups": list(my_signups(user, now=timezone.now())[:5]),
+        "arrears_homes": arrears_of_own(user, today=timezone.localdate()),
     }
     return render(request, "front/me.html", context)
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wudian.accounts.models import User
 from wudian.metrics.cuts import Cut
 from wudian.metrics.figures import (
     Figure,
@@ -40,7 +41,7 @@ from wudian.metrics.registry import (
     Section,
     Unit,
 )
-from wudian.metrics.sources import By, complaints_by_category
+from wudian.metrics.sources import By, complaints_by_category, reminders_by_staff
 
 # The article's goal for complaints of the same kind (−50 % year on year), drawn where an
 # administrator has set no target of their own.
@@ -356,6 +357,44 @@ def charts(
     return out
 
 
+@dataclass(frozen=True)
+class StaffReminders:
+    """One member of staff's reminders in the period: households reminded, and those that
+    paid within 3 and 7 days of that person's first reminder."""
+
+    name: str
+    reminded: int
+    paid_3d: int
+    paid_7d: int
+
+    @property
+    def recovery_3d(self) -> Decimal | None:
+        return Decimal(self.paid_3d) * 100 / self.reminded if self.reminded else None
+
+    @property
+    def recovery_7d(self) -> Decimal | None:
+        return Decimal(self.paid_7d) * 100 / self.reminded if self.reminded else None
+
+
+def reminders_table(selection: Selection) -> list[StaffReminders]:
+    """Reminders by the member of staff who recorded them, most households first."""
+    rows = reminders_by_staff(selection.period, selection.cut.compound_ids)
+    names = {
+        user.pk: user.display_name or user.username
+        for user in User.objects.filter(pk__in=[row["user_id"] for row in rows])
+    }
+    table = [
+        StaffReminders(
+            name=names.get(row["user_id"], "—"),
+            reminded=row["reminded"],
+            paid_3d=row["paid_3d"],
+            paid_7d=row["paid_7d"],
+        )
+        for row in rows
+    ]
+    return sorted(table, key=lambda row: (-row.reminded, row.name))
+
+
 def desk_card(cut: Cut, period: Period) -> list[Shown]:
     """The desk's few figures of this month over everything the person measures."""
     selection = Selection(period=period, preset=Preset.THIS_MONTH, cut=cut)
@@ -369,6 +408,7 @@ class Board:
     goal: Decimal
     goal_set: bool
     charts: dict[str, Any]
+    reminders: list[StaffReminders] = field(default_factory=list)
 
 
 def board(selection: Selection) -> Board:
@@ -376,6 +416,7 @@ def board(selection: Selection) -> Board:
     so the figures, series and bars that share a source read it once."""
     with one_computation():
         complaints, goal, goal_set = complaints_table(selection)
+        reminders = reminders_table(selection)
         drawn = charts(selection, complaints, goal)
         sections = [
             SectionShown(
@@ -391,6 +432,7 @@ def board(selection: Selection) -> Board:
         complaints=complaints,
         goal=goal,
         goal_set=goal_set,
+        reminders=reminders,
         charts={
             "labels": {"target": _("Target"), "empty": _("No data in this period yet.")},
             "charts": drawn,

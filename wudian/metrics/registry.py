@@ -54,6 +54,7 @@ class Section(StrEnum):
     TRAINING = "training"
     PATROLS = "patrols"
     DEFECTS = "defects"
+    REMINDERS = "reminders"
 
 
 SECTION_LABELS = {
@@ -65,6 +66,7 @@ SECTION_LABELS = {
     Section.TRAINING: _("Electricians' training and certificates"),
     Section.PATROLS: _("Joint patrols"),
     Section.DEFECTS: _("Defects to closure (消缺)"),
+    Section.REMINDERS: _("Payment reminders (友情化催费)"),
 }
 
 
@@ -641,6 +643,57 @@ METRIC_LIST += [
         section=Section.DEFECTS,
         source="open_defects",
         value=part("open_critical"),
+    ),
+]
+
+
+def _recovery(days: int, name: Promise, formula: Promise) -> Metric:
+    return Metric(
+        code=f"reminders.recovery_{days}d",
+        name=name,
+        formula=formula,
+        unit=Unit.PERCENT,
+        good=Good.UP,
+        section=Section.REMINDERS,
+        source="reminders",
+        value=ratio(f"paid_{days}d", "reminded_households"),
+        numerator=f"paid_{days}d",
+        denominator="reminded_households",
+    )
+
+
+METRIC_LIST += [
+    Metric(
+        code="reminders.coverage",
+        name=_("Reminder coverage"),
+        formula=_(
+            "Households on the arrears lists of the period that were reminded (any outcome "
+            "but not reachable; for a special-group household a visit or a call only) / "
+            "households on the lists (owing, or a prepaid balance below its warning level)"
+        ),
+        unit=Unit.PERCENT,
+        good=Good.UP,
+        section=Section.REMINDERS,
+        source="reminders",
+        value=ratio("reminded_households", "arrears_households"),
+        numerator="reminded_households",
+        denominator="arrears_households",
+    ),
+    _recovery(
+        3,
+        _("Recovery after reminder, 3 days"),
+        _(
+            "Reminded households that paid (absent from a later list, or owing less on it) "
+            "within 3 days of their first reminder / reminded households"
+        ),
+    ),
+    _recovery(
+        7,
+        _("Recovery after reminder, 7 days"),
+        _(
+            "Reminded households that paid (absent from a later list, or owing less on it) "
+            "within 7 days of their first reminder / reminded households"
+        ),
     ),
 ]
 

@@ -35,6 +35,9 @@ from django.utils import timezone
 
 from wudian.accounts.models import Certificate, RoleCode
 from wudian.analytics.models import LossStatus, StationAreaDay
+from wudian.billing.models import Arrears, Reminder
+from wudian.billing.selectors import TO_REMIND, LineFacts, counts_as_reminded, paid_on
+from wudian.core.calendar import china_date
 from wudian.fieldwork.models import Defect, Patrol, PatrolAnswer, Severity, TrainingAttendance
 from wudian.fieldwork.selectors.training import training_hours
 from wudian.grid import scope
@@ -769,6 +772,133 @@ def open_defects_parts(period: Period, compound_ids: Collection[int], by: By | N
     )
 
 
+# Payment reminders (友情化催费) -------------------------------------------------------------
+
+# Paid within this many days of the first reminder.
+RECOVERY_DAYS = (3, 7)
+
+
+def arrears_listed(period: Period, compound_ids: Collection[int]) -> QuerySet[Arrears]:
+    """The lines to remind (owing, or a prepaid balance below its warning level) of the
+    lists dated in the period, in the compounds: the cohort of the reminder figures."""
+    return Arrears.objects.filter(
+        TO_REMIND,
+        run__as_of__gte=period.first,
+        run__as_of__lte=period.last,
+        household__building__compound_id__in=compound_ids,
+    )
+
+
+class _Reminded:
+    """A household's first reminder that counts on a line of the period (any outcome but
+    not reachable; for a special-group household a visit or a call only), the line's facts,
+    and who recorded it (None: a message the system sent)."""
+
+    def __init__(self, line: LineFacts, at: datetime.datetime, by_id: int | None, compound: int):
+        self.line, self.at, self.by_id, self.compound = line, at, by_id, compound
+
+
+def _reminders_in(period: Period, compound_ids: Collection[int]) -> list[tuple[Any, ...]]:
+    return list(
+        Reminder.objects.filter(
+            counts_as_reminded(),
+            arrears__in=arrears_listed(period, compound_ids).values("pk"),
+        )
+        .order_by("at", "pk")
+        .values_list(
+            "arrears_id",
+            "household_id",
+            "by_id",
+            "at",
+            "arrears__kind",
+            "arrears__amount",
+            "arrears__run__as_of",
+            "household__building__compound_id",
+        )
+    )
+
+
+def _paid_within(first: _Reminded, paid: dict[int, Any]) -> int | None:
+    """Days from the first reminder to the list on which the household paid, or None."""
+    found = paid.get(first.line.pk)
+    if found is None:
+        return None
+    return (found.as_of - china_date(first.at)).days
+
+
+def reminders_parts(period: Period, compound_ids: Collection[int], by: By | None = None) -> Rows:
+    """Households on the lists of the period (to remind), those reminded, and of those the
+    ones that paid — were absent from a later list, or owed less on it — within 3 and 7 days
+    of their first reminder. Grouped by month: the month of the list. Four queries."""
+    listed = _grouped(
+        arrears_listed(period, compound_ids),
+        by,
+        compound="household__building__compound_id",
+        moment="run__as_of",
+        aggregates={"arrears_households": Count("household_id", distinct=True)},
+    )
+    first: dict[int, _Reminded] = {}
+    listed_any = any(row["arrears_households"] for row in listed.values())
+    for line_id, household, by_id, at, kind, amount, as_of, compound in (
+        _reminders_in(period, compound_ids) if listed_any else []
+    ):
+        if household not in first:
+            facts = LineFacts(line_id, household, kind, amount, as_of)
+            first[household] = _Reminded(facts, at, by_id, compound)
+    paid = paid_on([r.line for r in first.values()])
+    rows: Rows = {
+        key: {"arrears_households": row["arrears_households"], "reminded_households": 0}
+        | {f"paid_{days}d": 0 for days in RECOVERY_DAYS}
+        for key, row in listed.items()
+    }
+    for reminded in first.values():
+        key: Any = None
+        if by == By.COMPOUND:
+            key = reminded.compound
+        elif by == By.MONTH:
+            key = reminded.line.as_of.replace(day=1)
+        row = rows.setdefault(
+            key,
+            {"arrears_households": 0, "reminded_households": 0}
+            | {f"paid_{days}d": 0 for days in RECOVERY_DAYS},
+        )
+        row["reminded_households"] += 1
+        waited = _paid_within(reminded, paid)
+        for days in RECOVERY_DAYS:
+            if waited is not None and waited <= days:
+                row[f"paid_{days}d"] += 1
+    if by is None and None not in rows:
+        rows[None] = {"arrears_households": 0, "reminded_households": 0} | {
+            f"paid_{days}d": 0 for days in RECOVERY_DAYS
+        }
+    return rows
+
+
+def reminders_by_staff(period: Period, compound_ids: Collection[int]) -> list[dict[str, Any]]:
+    """Per member of staff who recorded reminders that count on the lines of the period:
+    the households they reminded, and of those the ones that paid within 3 and 7 days of
+    their first reminder by that person. Messages the system sent are not anyone's."""
+    first: dict[tuple[int, int], _Reminded] = {}
+    for line_id, household, by_id, at, kind, amount, as_of, compound in _reminders_in(
+        period, compound_ids
+    ):
+        if by_id is not None and (by_id, household) not in first:
+            facts = LineFacts(line_id, household, kind, amount, as_of)
+            first[(by_id, household)] = _Reminded(facts, at, by_id, compound)
+    paid = paid_on([r.line for r in first.values()])
+    per_user: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"reminded": 0} | {f"paid_{days}d": 0 for days in RECOVERY_DAYS}
+    )
+    for (user_id, _household), reminded in first.items():
+        row = per_user[user_id]
+        row["reminded"] += 1
+        waited = _paid_within(reminded, paid)
+        for days in RECOVERY_DAYS:
+            if waited is not None and waited <= days:
+                row[f"paid_{days}d"] += 1
+    return [{"user_id": user_id, **row} for user_id, row in per_user.items()]
+
+
 SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
     "requests": requests_parts,
     "durations": durations_parts,
@@ -780,6 +910,9 @@ SOURCES: dict[str, Callable[[Period, Collection[int], By | None], Rows]] = {
     "patrols": patrols_parts,
     "defects": defects_parts,
     "open_defects": open_defects_parts,
+    "reminders": reminders_parts,
 }
 # Sources whose parts may be summed over compounds (a customer manager's figure).
-ADDITIVE = frozenset({"requests", "complaints", "outages", "patrols", "defects", "open_defects"})
+ADDITIVE = frozenset(
+    {"requests", "complaints", "outages", "patrols", "defects", "open_defects", "reminders"}
+)

@@ -205,6 +205,7 @@ def _render_new(
             ("planned_days", "outage.planned.notice_days"),
             ("temporary_hours", "outage.temporary.notice_hours"),
             ("arrears_days", "outage.arrears.notice_days"),
+            ("arrears_overdue_days", "arrears.overdue_days"),
         ]
     }
     context = {

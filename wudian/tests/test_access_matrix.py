@@ -35,10 +35,10 @@ from django.utils import timezone
 from wudian.accounts.models import Certificate, User
 from wudian.accounts.services import api_token_issue
 from wudian.api import api as root_api
-from wudian.billing.models import MeterReading
+from wudian.billing.models import MeterReading, ReminderWalk
 from wudian.billing.services.arrears import arrears_import
 from wudian.billing.services.usage import month_add
-from wudian.billing.tests.factories import example_tariff
+from wudian.billing.tests.factories import arrears_list, example_tariff
 from wudian.circles.models import Report
 from wudian.circles.services import circle_for_compound, message_write, post_publish
 from wudian.civic import services as civic
@@ -225,6 +225,7 @@ def build(city: City) -> World:
     arrears_world(world)
     billing_world(world)
     usage_world(world)
+    reminders_world(world)
     return world
 
 
@@ -250,6 +251,25 @@ def billing_world(world: World) -> None:
             source=MeterReading.Source.IMPORT,
             daily=["7.000"] * 30 if month.month == 11 else None,
         )
+
+
+def reminders_world(world: World) -> None:
+    """A later arrears list (superseding arrears_world's) on which north's household owes (due
+    five days ago: no message went out) and south's too, with north's building's reminder
+    walk."""
+    city = world.city
+    today = timezone.localdate()
+    due = today - datetime.timedelta(days=5)
+    arrears_list(
+        today,
+        [
+            (city.north_home, "postpaid", Decimal("88.80"), due, None),
+            (city.south_home, "postpaid", Decimal("66.60"), due, None),
+        ],
+    )
+    walk = ReminderWalk.objects.get(building=city.north_building)
+    line = city.north_home.arrears.get(current=True)
+    world.ids |= {"walk": walk.pk, "arrears_line": line.pk}
 
 
 def training_world(world: World) -> None:
@@ -948,6 +968,22 @@ ASKS: dict[str, Ask] = {
     "GET /api/v1/civic/visits": api_get(lambda w: "/api/v1/civic/visits"),
     # Defects (消缺)
     "fieldwork:defect_list": get(lambda w: "/defects/"),
+    # Billing: payment reminders
+    "billing:reminder_walks": get(lambda w: "/reminders/"),
+    "billing:reminder_walk": get(lambda w: f"/reminders/walks/{w.ids['walk']}/"),
+    "billing:reminder_walk_record": post(
+        lambda w: f"/reminders/walks/{w.ids['walk']}/lines/{w.ids['arrears_line']}/",
+        {"outcome": "in_person", "note": "已告知"},
+    ),
+    "GET /api/v1/billing/reminders/walks": api_get(lambda w: "/api/v1/billing/reminders/walks"),
+    "GET /api/v1/billing/reminders/walks/{walk_id}": api_get(
+        lambda w: f"/api/v1/billing/reminders/walks/{w.ids['walk']}"
+    ),
+    "POST /api/v1/billing/reminders": api_send(
+        "POST",
+        lambda w: "/api/v1/billing/reminders",
+        lambda w: {"line": w.ids["arrears_line"], "outcome": "phone_call"},
+    ),
     "fieldwork:defect_new": get(lambda w: "/defects/new/"),
     "fieldwork:defect_detail": get(lambda w: f"/defects/{w.ids['defect']}/"),
     "fieldwork:defect_photo": get(
@@ -1127,6 +1163,12 @@ ROWS: dict[str, str] = {
     "billing:household_bill": "302  200  404  200  404  200  404  200  404  404  404  404  200",
     "billing:my_bill": "302  200  200  200  200  200  200  200  200  200  200  200  200",
     "billing:readings_imports": "302  403  403  403  403  403  403  403  403  403  403  403  200",
+    "GET /api/v1/billing/reminders/walks": "401  403  403  200  200  200  403  200  200  403  403  403  200",
+    "GET /api/v1/billing/reminders/walks/{walk_id}": "401  403  403  200F 404  200F 403  200F 404  403  403  403  200F",
+    "POST /api/v1/billing/reminders": "401  403  403  201  404  201  403  201  404  403  403  403  201",
+    "billing:reminder_walk": "302  403  403  200F 404  200F 403  200F 404  403  403  403  200F",
+    "billing:reminder_walk_record": "302  403  403  302  404  302  403  302  404  403  403  403  302",
+    "billing:reminder_walks": "302  403  403  200  200  200  403  200  200  403  403  403  200",
     "GET /api/v1/fieldwork/certificates": "401  403  403  403  403  200  403  200  200  403  200  403  200",
     "GET /api/v1/fieldwork/trainings": "401  403  403  200  200  200  403  200  200  403  200  403  200",
     "GET /api/v1/fieldwork/trainings/{training_id}": "401  404  404  200  404  200  404  200  404  404  200  404  200",

@@ -2,8 +2,9 @@
 
 from ninja import Router
 
-from wudian.billing.api import arrears, readings
+from wudian.billing.api import arrears, readings, reminders
 
 router = Router()
 router.add_router("", arrears.router)
 router.add_router("", readings.router)
+router.add_router("", reminders.router)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal as D
 
+from django.utils import timezone
+
+from wudian.accounts.models import User
 from wudian.billing.models import ArrearsImport, Tariff
 from wudian.billing.services import TierInput, tariff_save
 from wudian.billing.services.arrears import ArrearsLine, arrears_store
+from wudian.billing.services.reminders import reminder_record
 from wudian.grid.models import Household
 
 EXAMPLE_TIERS = [
@@ -38,7 +43,8 @@ def example_tariff(
 
 
 def arrears_list(
-    as_of: datetime.date, lines: list[tuple[Household, str, D, datetime.date | None, D | None]]
+    as_of: datetime.date,
+    lines: Sequence[tuple[Household, str, D, datetime.date | None, D | None]],
 ) -> ArrearsImport:
     """Store a list as an import would: (household, kind, amount, due date, warning level)."""
     return arrears_store(
@@ -49,3 +55,16 @@ def arrears_list(
             for n, (household, kind, amount, due, warning) in enumerate(lines, start=2)
         ],
     )
+
+
+def reminded_arrears(households: list[Household], *, by: User) -> ArrearsImport:
+    """A current list on which each household owes, due 45 days ago (listed 40 days ago, so
+    nobody was close to disconnection on the list's day and no message went out), each
+    reminded in person by `by`: an arrears disconnection of them may be published."""
+    today = timezone.localdate()
+    as_of = today - datetime.timedelta(days=40)
+    due = today - datetime.timedelta(days=45)
+    run = arrears_list(as_of, [(h, "postpaid", D("86.40"), due, None) for h in households])
+    for household in households:
+        reminder_record(household=household, outcome="in_person", by=by)
+    return run

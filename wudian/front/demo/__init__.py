@@ -42,6 +42,7 @@ from wudian.front.demo.places import (
     places_seed,
 )
 from wudian.front.demo.readings import readings_seed
+from wudian.front.demo.reminders import reminders_seed
 from wudian.front.demo.requests import requests_seed
 from wudian.front.demo.training import training_seed
 from wudian.front.demo.usage import usage_seed
@@ -101,6 +102,7 @@ def demo_city_seed(
         defects_seed(summary)
         billing_seed(summary)
         usage_seed(summary)
+        reminders_seed(summary)
     history_seed(summary, months=history_months)
     summary.totals = {
         "compounds": Compound.objects.filter(code__in=COMPOUND_INDEX).count(),

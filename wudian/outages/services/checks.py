@@ -13,6 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
+from wudian.billing.selectors import (
+    REMINDED,
+    REMINDED_SPECIAL,
+    current_line,
+    overdue_days,
+    owes,
+)
+from wudian.core.calendar import china_date
 from wudian.core.errors import BadInput, WrongState, invalid
 from wudian.core.rule_catalogue import RULES
 from wudian.core.rules import rule_value
@@ -252,6 +260,58 @@ def check_notice(
             rule=key,
         )
     return key, override_reason
+
+
+def _arrears_rules() -> str:
+    """Both rules an arrears disconnection keeps, with their numbers and sources."""
+    overdue = RULES["arrears.overdue_days"]
+    notice = RULES["outage.arrears.notice_days"]
+    return _(
+        "Supply may be stopped for arrears only after %(overdue)s days overdue and a recorded "
+        "reminder (%(overdue_source)s), and with notice at least %(notice)s days ahead "
+        "(%(notice_source)s)"
+    ) % {
+        "overdue": _format_number(rule_value("arrears.overdue_days")),
+        "overdue_source": overdue.source,
+        "notice": _format_number(rule_value("outage.arrears.notice_days")),
+        "notice_source": notice.source,
+    }
+
+
+def check_arrears_reminded(*, household: Household, start: datetime.datetime) -> None:
+    """Refuse an arrears disconnection of a household that is not on the current arrears
+    list, was not reminded on its current line (a visit, a note, a call or a message; for a
+    special-group household a visit or a call only), or is not yet `arrears.overdue_days`
+    overdue on the planned start. The refusal names both rules (the overdue days with
+    reminders, and the notice period)."""
+    line = current_line(household.pk)
+    if line is None:
+        detail = _("this household is not on the current arrears list")
+    elif not owes(line):
+        detail = _("this household owes nothing on the current arrears list")
+    else:
+        special = line.household.special_group
+        allowed = REMINDED_SPECIAL if special else REMINDED
+        overdue = (china_date(start) - line.due_date).days if line.due_date is not None else None
+        if not line.reminders.filter(outcome__in=allowed).exists():
+            detail = (
+                _("no visit or phone call to this household is recorded on its current line")
+                if special
+                else _("no reminder to this household is recorded on its current line")
+            )
+        elif overdue is None or overdue < overdue_days():
+            detail = _(
+                "on the planned start the bill is %(days)s days overdue (due date: %(due)s)"
+            ) % {
+                "days": overdue if overdue is not None else 0,
+                "due": line.due_date.isoformat() if line.due_date else "—",
+            }
+        else:
+            return
+    raise OutageRuleError(
+        _("%(rule)s: %(detail)s.") % {"rule": _arrears_rules(), "detail": detail},
+        rule="arrears.overdue_days",
+    )
 
 
 def check_overlap(

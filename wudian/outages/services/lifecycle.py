@@ -18,6 +18,7 @@ from wudian.outages.models import AffectedHousehold, Outage, OutageEvent
 from wudian.outages.policy import check_may_publish
 from wudian.outages.services.checks import (
     MAX_NOTE,
+    check_arrears_reminded,
     check_aware,
     check_horizon,
     check_kind_scope,
@@ -158,6 +159,8 @@ def outage_change(*, outage: Outage, by: User, note: str, **fields: Any) -> Outa
 
         override = None
         if not is_draft and "start" in changed and changed["start"] < locked.start:
+            if locked.kind == Outage.Kind.ARREARS and scope.household is not None:
+                check_arrears_reminded(household=scope.household, start=changed["start"])
             override = check_notice(
                 kind=locked.kind,
                 start=changed["start"],

@@ -16,6 +16,7 @@ from wudian.grid.models import Building, Compound, Feeder, Household, StationAre
 from wudian.outages.models import Outage, OutageEvent
 from wudian.outages.policy import check_may_publish
 from wudian.outages.services.checks import (
+    check_arrears_reminded,
     check_horizon,
     check_kind_scope,
     check_notice,
@@ -140,6 +141,8 @@ def _publish(
     now: datetime.datetime | None,
 ) -> Outage:
     households = scope.households()
+    if outage.kind == Outage.Kind.ARREARS and scope.household is not None:
+        check_arrears_reminded(household=scope.household, start=outage.start)
     override = check_notice(
         kind=outage.kind,
         start=outage.start,

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from wudian.billing.tests.factories import reminded_arrears
 from wudian.conftest import City, api, post, snapshot
 from wudian.grid.models import Household
 from wudian.notify.models import Message
@@ -374,6 +375,7 @@ def test_me_outages_is_constant_in_queries(world: City) -> None:
 
 
 def test_household_of_an_arrears_disconnection_is_given_by_account_number(world: City) -> None:
+    reminded_arrears([world.north_home_2], by=world.electrician)
     response = post(
         api(world.manager),
         "/api/v1/outages",

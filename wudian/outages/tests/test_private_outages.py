@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from wudian.billing.tests.factories import reminded_arrears
 from wudian.conftest import City, api, make_user
 from wudian.grid.models import HouseholdMembership
 from wudian.notify.models import Channel, CircleEndpoint, Message
@@ -27,6 +28,7 @@ def world(city: City) -> City:
 
 
 def disconnect(world: City) -> Outage:
+    reminded_arrears([world.north_home], by=world.electrician)
     CircleEndpoint.objects.create(
         compound=world.north, kind=CircleEndpoint.Kind.WECOM, url="wxwork://key/"
     )

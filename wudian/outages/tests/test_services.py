@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from wudian.billing.models import Reminder
+from wudian.billing.services.reminders import reminder_record
+from wudian.billing.tests.factories import arrears_list, reminded_arrears
 from wudian.conftest import City, snapshot
 from wudian.core.errors import WrongState
 from wudian.core.models import ServiceRule
@@ -146,6 +150,7 @@ def test_fault_outage_needs_no_notice_carries_an_estimate_and_is_urgent(world: C
 
 
 def test_arrears_disconnection_names_one_household_and_needs_seven_days(world: City) -> None:
+    reminded_arrears([world.north_home], by=world.electrician)
     before = snapshot(*SAVED)
     with pytest.raises(services.OutageRuleError) as refused:
         create(
@@ -730,3 +735,101 @@ def test_a_late_notice_of_the_past_needs_the_supervisors_override(world: City) -
 
     assert outage.lead_time_override_reason == "设备缺陷需尽快处理"
     assert outage.published_at == then
+
+
+# An arrears disconnection needs the household reminded and 30 days overdue ----------------
+
+
+def arrears_notice(world: City, **given: Any) -> Outage:
+    fields: dict[str, Any] = {
+        "kind": "arrears",
+        "station_areas": [],
+        "household": world.north_home,
+        "start": later(days=8),
+        "end": later(days=40),
+    }
+    fields.update(given)
+    return create(world.manager, **fields)
+
+
+def refused_for(world: City, **given: Any) -> str:
+    before = snapshot(*SAVED, Reminder)
+    with pytest.raises(services.OutageRuleError) as refused:
+        arrears_notice(world, **given)
+    assert snapshot(*SAVED, Reminder) == before
+    assert refused.value.rule == "arrears.overdue_days"
+    message = refused.value.messages[0]
+    # Both rules, with their numbers and their source.
+    assert "30" in message
+    assert "7" in message
+    assert "第三十九条" in message
+    return message
+
+
+def test_arrears_notice_is_refused_for_a_household_not_on_the_list(world: City) -> None:
+    reminded_arrears([world.north_home_2], by=world.electrician)
+    refused_for(world)
+
+
+def test_arrears_notice_is_refused_without_a_recorded_reminder(world: City) -> None:
+    today = timezone.localdate()
+    arrears_list(
+        today - datetime.timedelta(days=40),
+        [(world.north_home, "postpaid", D("50"), today - datetime.timedelta(days=45), None)],
+    )
+    refused_for(world)
+    reminder_record(household=world.north_home, outcome="not_reachable", by=world.staff)
+    refused_for(world)  # not reachable is no reminder
+    reminder_record(household=world.north_home, outcome="note_left", by=world.staff)
+    assert arrears_notice(world).state == Outage.State.PUBLISHED
+
+
+def test_arrears_notice_for_a_special_group_household_needs_a_visit_or_a_call(
+    world: City,
+) -> None:
+    Household.objects.filter(pk=world.north_home.pk).update(special_group=True)
+    today = timezone.localdate()
+    arrears_list(
+        today - datetime.timedelta(days=40),
+        [(world.north_home, "postpaid", D("50"), today - datetime.timedelta(days=45), None)],
+    )
+    line = world.north_home.arrears.get()
+    Reminder.objects.create(household=world.north_home, arrears=line, outcome="message")
+    reminder_record(household=world.north_home, outcome="note_left", by=world.staff)
+    refused_for(world)
+    reminder_record(household=world.north_home, outcome="phone_call", by=world.staff)
+    assert arrears_notice(world).state == Outage.State.PUBLISHED
+
+
+def test_arrears_notice_is_refused_before_the_bill_is_30_days_overdue(world: City) -> None:
+    today = timezone.localdate()
+    arrears_list(
+        today - datetime.timedelta(days=2),
+        [(world.north_home, "postpaid", D("50"), today - datetime.timedelta(days=10), None)],
+    )
+    reminder_record(household=world.north_home, outcome="in_person", by=world.electrician)
+    refused_for(world)  # 18 days overdue on the planned start
+    assert arrears_notice(world, start=later(days=21), end=later(days=40)).pk
+
+
+def test_arrears_notice_is_refused_after_the_household_paid(world: City) -> None:
+    reminded_arrears([world.north_home, world.north_home_2], by=world.electrician)
+    arrears_list(timezone.localdate(), [(world.north_home_2, "postpaid", D("5"), None, None)])
+    refused_for(world)
+
+
+def test_an_arrears_notice_cannot_be_moved_before_the_bill_is_30_days_overdue(
+    world: City,
+) -> None:
+    today = timezone.localdate()
+    arrears_list(
+        today - datetime.timedelta(days=2),
+        [(world.north_home, "postpaid", D("50"), today - datetime.timedelta(days=15), None)],
+    )
+    reminder_record(household=world.north_home, outcome="in_person", by=world.electrician)
+    outage = arrears_notice(world, start=later(days=20), end=later(days=40))
+    before = snapshot(outage, *SAVED)
+    with pytest.raises(services.OutageRuleError) as refused:
+        services.outage_change(outage=outage, by=world.manager, note="提前", start=later(days=10))
+    assert refused.value.rule == "arrears.overdue_days"
+    assert snapshot(outage, *SAVED) == before
