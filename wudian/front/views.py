@@ -19,7 +19,8 @@ from wudian.analytics.selectors import may_use_lineloss
 from wudian.audit.selectors import may_see_audit
 from wudian.audit.services import special_group_reads_record
 from wudian.billing.policy import arrears_actions, may_import_readings
-from wudian.billing.selectors import arrears_latest, arrears_of_own, reminders_card
+from wudian.billing.selectors.arrears import arrears_latest
+from wudian.billing.selectors.reminders import arrears_of_own, reminders_card
 from wudian.circles.models import Post
 from wudian.circles.selectors import recent_staff_posts
 from wudian.civic.selectors import civic_counts, does_civic_work, my_signups

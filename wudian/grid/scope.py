@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from wudian.accounts.models import Department, RoleCode, User
 from wudian.accounts.selectors import valid_certificate_holders
@@ -500,6 +500,14 @@ def household_members(
     return HouseholdMembership.objects.filter(
         household_id__in=list(household_ids), user__is_active=True
     ).values_list("user_id", "household_id")
+
+
+def has_active_member(household: str = "household") -> Exists:
+    """Exists, for rows of an outer query: the household its field names (an outer reference)
+    has an active member."""
+    return Exists(
+        HouseholdMembership.objects.filter(household=OuterRef(household), user__is_active=True)
+    )
 
 
 def people_serving(compound_ids: Iterable[int]) -> QuerySet[User]:

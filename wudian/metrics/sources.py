@@ -36,7 +36,7 @@ from django.utils import timezone
 from wudian.accounts.models import Certificate, RoleCode
 from wudian.analytics.models import LossStatus, StationAreaDay
 from wudian.billing.models import Arrears, Reminder
-from wudian.billing.selectors import TO_REMIND, LineFacts, counts_as_reminded, paid_on
+from wudian.billing.selectors.reminders import TO_REMIND, LineFacts, counts_as_reminded, paid_on
 from wudian.core.calendar import china_date
 from wudian.fieldwork.models import Defect, Patrol, PatrolAnswer, Severity, TrainingAttendance
 from wudian.fieldwork.selectors.training import training_hours

@@ -260,14 +260,14 @@ def reminders_world(world: World) -> None:
     city = world.city
     today = timezone.localdate()
     due = today - datetime.timedelta(days=5)
-    arrears_list(
+    run = arrears_list(
         today,
         [
             (city.north_home, "postpaid", Decimal("88.80"), due, None),
             (city.south_home, "postpaid", Decimal("66.60"), due, None),
         ],
     )
-    walk = ReminderWalk.objects.get(building=city.north_building)
+    walk = ReminderWalk.objects.get(building=city.north_building, run=run)
     line = city.north_home.arrears.get(current=True)
     world.ids |= {"walk": walk.pk, "arrears_line": line.pk}
 

@@ -18,7 +18,7 @@ from ninja.responses import Status
 from wudian.accounts.models import User
 from wudian.billing.models import ArrearsImport
 from wudian.billing.policy import arrears_check
-from wudian.billing.selectors import arrears_imports, arrears_kind_counts
+from wudian.billing.selectors.arrears import arrears_imports, arrears_kind_counts
 from wudian.billing.services.arrears import arrears_import
 from wudian.core.api import PageNumbers, Refusal
 from wudian.core.errors import invalid
@@ -53,6 +53,9 @@ class ArrearsImportRowOut(Schema):
 
 
 class UnknownAccountOut(Schema):
+    """A row of an imported file whose account number is not a household of Wudian (the
+    arrears list and readings imports list them rather than refuse the file)."""
+
     row: int
     account_no: str
 

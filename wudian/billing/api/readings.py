@@ -17,8 +17,9 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from wudian.accounts.models import User
+from wudian.billing.api.arrears import UnknownAccountOut
 from wudian.billing.policy import check_may_import_readings
-from wudian.billing.selectors import bill_household, reading_months
+from wudian.billing.selectors.readings import bill_household, reading_months
 from wudian.billing.services.explainer import bill_explained
 from wudian.billing.services.readings import readings_import
 from wudian.core.api import Refusal
@@ -27,11 +28,6 @@ from wudian.core.errors import BadInput, invalid
 router = Router(tags=["billing"])
 
 ERRORS: dict[int, Any] = {403: Refusal, 404: Refusal, 422: Refusal}
-
-
-class UnknownAccountOut(Schema):
-    row: int
-    account_no: str
 
 
 class ReadingImportOut(Schema):

@@ -23,8 +23,8 @@ from wudian.accounts.models import User
 from wudian.audit.services import special_group_reads_record
 from wudian.billing.models import ReminderWalk
 from wudian.billing.policy import lines_to_record
-from wudian.billing.selectors import (
-    arrears_latest,
+from wudian.billing.selectors.arrears import arrears_latest
+from wudian.billing.selectors.reminders import (
     line_for,
     reminds_anyone,
     walk_for,

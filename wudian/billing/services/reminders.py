@@ -19,15 +19,12 @@ from django.utils.translation import gettext as _
 from wudian.accounts.models import User
 from wudian.billing.models import Arrears, ArrearsImport, Reminder, ReminderWalk
 from wudian.billing.policy import REMINDER_POLICY, reminder_parties
-from wudian.billing.selectors import (
-    STAFF_OUTCOMES,
-    TO_REMIND,
-    arrears_latest,
-    close_to_disconnection,
-)
+from wudian.billing.selectors.arrears import arrears_latest
+from wudian.billing.selectors.reminders import STAFF_OUTCOMES, TO_REMIND, close_to_disconnection
 from wudian.core.calendar import china_date
 from wudian.core.errors import BadInput, invalid
-from wudian.grid.models import Household, HouseholdMembership
+from wudian.grid import scope
+from wudian.grid.models import Household
 from wudian.notify.services import Audience, notify_publish
 
 MAX_NOTE = 200
@@ -71,10 +68,7 @@ def reminders_tell_close(*, now: datetime.datetime | None = None) -> int:
 
 def _reachable() -> Q:
     """Households a message reaches: a phone of their own, or a member with an account."""
-    members = HouseholdMembership.objects.filter(
-        household=OuterRef("household"), user__is_active=True
-    )
-    return ~Q(household__phone="") | Q(Exists(members))
+    return ~Q(household__phone="") | Q(scope.has_active_member("household"))
 
 
 def _tell_close(

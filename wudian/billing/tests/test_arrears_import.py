@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from wudian.billing.models import Arrears, ArrearsImport
-from wudian.billing.selectors import household_arrears
+from wudian.billing.selectors.arrears import household_arrears
 from wudian.billing.services.arrears import arrears_import
 from wudian.billing.tables import TableRefused
 from wudian.billing.tests.arrears_helpers import business_hall_member, csv_file, xlsx_file

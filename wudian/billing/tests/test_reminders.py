@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from wudian.accounts.models import User
 from wudian.billing.models import Arrears, Reminder, ReminderWalk
-from wudian.billing.selectors import floor_of, walk_stops, walks_for
+from wudian.billing.selectors.reminders import floor_of, walk_stops, walks_for
 from wudian.billing.services.reminders import reminder_record, reminders_tell_close
 from wudian.billing.tests.factories import arrears_list
 from wudian.conftest import City, snapshot

@@ -5,24 +5,20 @@ household's amounts are for those who remind it (billing.selectors, Purpose.REMI
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wudian.accounts.models import User
+from wudian.billing.forms import ArrearsUploadForm
 from wudian.billing.models import ArrearsImport
 from wudian.billing.policy import arrears_check
-from wudian.billing.selectors import (
+from wudian.billing.selectors.arrears import (
     arrears_imports,
     arrears_kind_counts,
     household_arrears,
@@ -33,29 +29,6 @@ from wudian.billing.tables import XLSX_TYPE, TableRefused, template_xlsx
 from wudian.core.errors import REFUSED, refusal_text, status_of
 
 IMPORT_PAGE_SIZE = 30
-# A list of a city runs to a few hundred thousand rows: a few MB as .xlsx, more as .csv.
-MAX_FILE_BYTES = 64 * 1024 * 1024
-
-
-class ArrearsUploadForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("List file (.xlsx or .csv)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-    )
-    as_of = forms.DateField(
-        label=gettext_lazy("List as of"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=gettext_lazy("The day the marketing system drew up the list (default: today)."),
-    )
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(n)s MB.") % {"n": MAX_FILE_BYTES // 1024 // 1024}
-            )
-        return upload
 
 
 def _user(request: HttpRequest) -> User:

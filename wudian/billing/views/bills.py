@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import User
-from wudian.billing.selectors import bill_household, reading_months
+from wudian.billing.selectors.readings import bill_household, reading_months
 from wudian.billing.services.explainer import bill_explained
 from wudian.core.errors import REFUSED, BadInput, refusal_text, status_of
 from wudian.grid.models import Household

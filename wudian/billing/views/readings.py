@@ -3,44 +3,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from wudian.accounts.models import User
+from wudian.billing.forms import ReadingsUploadForm
 from wudian.billing.policy import check_may_import_readings
-from wudian.billing.selectors import reading_imports
+from wudian.billing.selectors.readings import reading_imports
 from wudian.billing.services.readings import readings_import
 from wudian.billing.tables import TableRefused
 from wudian.core.errors import REFUSED, refusal_text, status_of
 
 PAGE_SIZE = 30
-# A city's month of daily registers runs to millions of rows: allow a large .csv.
-MAX_FILE_BYTES = 256 * 1024 * 1024
-
-
-class ReadingsUploadForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Readings file (.xlsx or .csv)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-    )
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(n)s MB.") % {"n": MAX_FILE_BYTES // 1024 // 1024}
-            )
-        return upload
 
 
 def _render(
@@ -57,7 +36,6 @@ def _render(
         "page": page,
         "imports": list(page.object_list),
         "refused": refused,
-        "problem_count": (len(refused.problems) + refused.more) if refused else 0,
         "refusal": refusal,
     }
     return render(request, "billing/readings_imports.html", context, status=status)

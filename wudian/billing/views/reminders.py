@@ -24,10 +24,10 @@ from wudian.accounts.models import User
 from wudian.audit.services import special_group_reads_record
 from wudian.billing.models import Reminder, ReminderWalk
 from wudian.billing.policy import lines_to_record
-from wudian.billing.selectors import (
+from wudian.billing.selectors.arrears import arrears_latest
+from wudian.billing.selectors.reminders import (
     STAFF_OUTCOMES,
     Stop,
-    arrears_latest,
     reminds_anyone,
     walk_for,
     walk_stops,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wudian.accounts.models import User
-from wudian.billing.selectors import (
+from wudian.billing.selectors.reminders import (
     REMINDED,
     REMINDED_SPECIAL,
     current_line,

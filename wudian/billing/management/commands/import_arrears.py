@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from wudian.accounts.models import User
-from wudian.billing.selectors import arrears_kind_counts
+from wudian.billing.selectors.arrears import arrears_kind_counts
 from wudian.billing.services.arrears import arrears_import
 from wudian.billing.tables import TableRefused
 from wudian.core.errors import REFUSED, messages_of

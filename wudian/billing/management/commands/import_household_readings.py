@@ -39,11 +39,11 @@ class Command(BaseCommand):
             with path.open("rb") as handle:
                 run = readings_import(handle, path.name)
         except TableRefused as refused:
-            for problem in refused.problems:
+            for problem in refused.every:
                 self.stderr.write(problem.text())
             raise CommandError(
                 _("%(file)s was not imported: %(n)s problems. Nothing was saved.")
-                % {"file": path.name, "n": len(refused.problems) + refused.more}
+                % {"file": path.name, "n": len(refused.every)}
             ) from None
         self.stdout.write(
             _(
