@@ -494,11 +494,13 @@ def residents_served_by(user: User, resident_ids: Iterable[int]) -> set[int]:
 
 
 def household_members(
-    household_ids: Iterable[int],
+    household_ids: Iterable[int] | QuerySet[Any],
 ) -> QuerySet[HouseholdMembership, tuple[int, int]]:
-    """(user id, household id) of the active members of the households."""
+    """(user id, household id) of the active members of the households (ids, or a subquery
+    of them)."""
+    ids = household_ids if isinstance(household_ids, QuerySet) else list(household_ids)
     return HouseholdMembership.objects.filter(
-        household_id__in=list(household_ids), user__is_active=True
+        household_id__in=ids, user__is_active=True
     ).values_list("user_id", "household_id")
 
 

@@ -261,10 +261,13 @@ class LineFacts:
     as_of: datetime.date
 
 
+CHUNK = 5000
+
+
 def paid_on(lines: list[LineFacts], *, until: datetime.date | None = None) -> dict[int, Paid]:
     """For each line (by its id), the first later list (up to `until`) on which its
-    household is absent or owes less (a prepaid balance higher). Two queries, whatever the
-    number of lines."""
+    household is absent or owes less (a prepaid balance higher). Two queries for up to 5,000
+    households, one more for each 5,000 more."""
     if not lines:
         return {}
     later_runs = ArrearsImport.objects.filter(as_of__gt=min(line.as_of for line in lines))
@@ -273,13 +276,17 @@ def paid_on(lines: list[LineFacts], *, until: datetime.date | None = None) -> di
     later = list(later_runs.order_by("as_of", "imported_at", "pk").values_list("pk", "as_of"))
     if not later:
         return {}
-    amounts: dict[tuple[int, int], Decimal] = {
-        (run_id, household_id): amount
-        for run_id, household_id, amount in Arrears.objects.filter(
-            run_id__in=[pk for pk, _day in later],
-            household_id__in={line.household_id for line in lines},
-        ).values_list("run_id", "household_id", "amount")
-    }
+    run_ids = [pk for pk, _day in later]
+    household_ids = sorted({line.household_id for line in lines})
+    amounts: dict[tuple[int, int], Decimal] = {}
+    # In chunks: a city's reminded households are more ids than a query may take parameters.
+    for start in range(0, len(household_ids), CHUNK):
+        amounts.update(
+            ((run_id, household_id), amount)
+            for run_id, household_id, amount in Arrears.objects.filter(
+                run_id__in=run_ids, household_id__in=household_ids[start : start + CHUNK]
+            ).values_list("run_id", "household_id", "amount")
+        )
     found: dict[int, Paid] = {}
     for line in lines:
         for run_id, day in later:

@@ -75,22 +75,19 @@ def _tell_close(
     run: ArrearsImport, *, on: datetime.date, now: datetime.datetime, event: str
 ) -> int:
     told = Reminder.objects.filter(arrears=OuterRef("pk"), outcome=Reminder.Outcome.MESSAGE)
-    lines = list(
-        Arrears.objects.filter(TO_REMIND, close_to_disconnection(on), _reachable(), run=run)
-        .exclude(Exists(told))
-        .order_by()
-        .values_list("pk", "household_id", "household__building_id")
-    )
+    to_tell = Arrears.objects.filter(
+        TO_REMIND, close_to_disconnection(on), _reachable(), run=run
+    ).exclude(Exists(told))
+    lines = list(to_tell.order_by().values_list("pk", "household_id", "household__building_id"))
     if not lines:
         return 0
-    walks = dict(
-        ReminderWalk.objects.filter(
-            run=run, building_id__in={building for _pk, _h, building in lines}
-        ).values_list("building_id", "pk")
-    )
-    household_ids = [household for _pk, household, _building in lines]
+    walks = dict(ReminderWalk.objects.filter(run=run).values_list("building_id", "pk"))
     notify_publish(
-        audience=Audience(households=Household.objects.filter(pk__in=household_ids)),
+        # The same lines as a subquery: a city's list may tell more households than a query
+        # may take parameters. Nothing has changed them since `lines` was read.
+        audience=Audience(
+            households=Household.objects.filter(pk__in=to_tell.values("household_id"))
+        ),
         template=CLOSE_TEMPLATE,
         context={"as_of": run.as_of.isoformat()},
         event_key=event,
