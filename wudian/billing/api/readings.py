@@ -19,7 +19,8 @@ from ninja.responses import Status
 from wudian.accounts.models import User
 from wudian.billing.api.arrears import UnknownAccountOut
 from wudian.billing.policy import check_may_import_readings
-from wudian.billing.selectors.readings import bill_household, reading_months
+from wudian.billing.selectors.arrears import household_reminded
+from wudian.billing.selectors.readings import reading_months
 from wudian.billing.services.explainer import bill_explained
 from wudian.billing.services.readings import readings_import
 from wudian.core.api import Refusal
@@ -128,7 +129,7 @@ def household_bill_get(request: HttpRequest, account_no: str, query: Query[BillQ
     """For the household's resident and the staff who serve it for reminders; anyone else
     gets 404."""
     user: User = request.auth  # type: ignore[attr-defined]
-    household = bill_household(user, account_no)
+    household = household_reminded(user, account_no)
     months = reading_months(household)
     month: datetime.date | None = None
     if query.month:

@@ -8,18 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, QuerySet
-from django.shortcuts import get_object_or_404
 
 from wudian.accounts.models import User
 from wudian.billing.models import (
     Arrears,
     ArrearsImport,
 )
+from wudian.core.errors import OutsideScope
 from wudian.grid.models import Household
-from wudian.grid.scope import (
-    Purpose,
-    households_for,
-)
+from wudian.grid.scope import Purpose, households_for, own_households
 
 
 def arrears_imports() -> QuerySet[ArrearsImport]:
@@ -46,13 +43,19 @@ def arrears_kind_counts(run: ArrearsImport) -> dict[str, int]:
     return counts
 
 
-def household_reminded(user: User, account_no: str) -> Household:
-    """The household, if the user may see its amounts (those who remind it, administrators,
-    its own residents); otherwise 404."""
-    return get_object_or_404(
-        households_for(user, Purpose.REMIND).select_related("building__compound"),
-        account_no=account_no,
+def household_reminded(user: User, account_no: str, *, own: bool = False) -> Household:
+    """The household whose amounts and bill the user may see: one of their own, or (unless
+    `own`) one they remind (Purpose.REMIND; administrators all). Anything else is
+    OutsideScope (404)."""
+    households = own_households(user) if own else households_for(user, Purpose.REMIND)
+    household = (
+        households.filter(account_no=account_no)
+        .select_related("building__compound__community")
+        .first()
     )
+    if household is None:
+        raise OutsideScope
+    return household
 
 
 @dataclass(frozen=True)

@@ -7,37 +7,16 @@ import datetime
 
 from django.db.models import QuerySet
 
-from wudian.accounts.models import User
 from wudian.billing.models import (
     MeterReading,
     ReadingImport,
 )
-from wudian.core.errors import OutsideScope
 from wudian.grid.models import Household
-from wudian.grid.scope import (
-    Purpose,
-    households_for,
-    own_households,
-)
 
 
 def reading_imports() -> QuerySet[ReadingImport]:
     """The readings imports, latest first (the page and the API of those who import)."""
     return ReadingImport.objects.select_related("imported_by").order_by("-imported_at", "-pk")
-
-
-def bill_household(user: User, account_no: str, *, own: bool = False) -> Household:
-    """The household whose bill the user may read: one of their own, or (unless `own`) one they
-    serve for reminders (Purpose.REMIND). Anything else is OutsideScope."""
-    households = own_households(user) if own else households_for(user, Purpose.REMIND)
-    household = (
-        households.filter(account_no=account_no)
-        .select_related("building__compound__community")
-        .first()
-    )
-    if household is None:
-        raise OutsideScope
-    return household
 
 
 def reading_months(household: Household) -> list[datetime.date]:

@@ -15,7 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from wudian.accounts.models import User
-from wudian.billing.selectors.readings import bill_household, reading_months
+from wudian.billing.selectors.arrears import household_reminded
+from wudian.billing.selectors.readings import reading_months
 from wudian.billing.services.explainer import bill_explained
 from wudian.core.errors import REFUSED, BadInput, refusal_text, status_of
 from wudian.grid.models import Household
@@ -68,7 +69,7 @@ def my_bill(request: HttpRequest) -> HttpResponse:
     chosen = request.GET.get("household")
     household = None
     if chosen:
-        household = bill_household(user, chosen, own=True)
+        household = household_reminded(user, chosen, own=True)
     elif households:
         household = households[0]
     return _render(request, household, households=households, staff=False)
@@ -80,7 +81,7 @@ def my_bill(request: HttpRequest) -> HttpResponse:
 def household_bill_page(request: HttpRequest, account_no: str) -> HttpResponse:
     """The same explanation for staff who remind the household (Purpose.REMIND)."""
     user: User = request.user  # type: ignore[assignment]
-    household = bill_household(user, account_no)
+    household = household_reminded(user, account_no)
     return _render(request, household, households=[], staff=True)
 
 
